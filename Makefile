@@ -1,0 +1,123 @@
+# vmhooks — build, test, install.  See README.md and docs/HACKING.md.
+#
+#   make                 build/qemu-hook, build/libvmhooks.a
+#   make check           unit tests (cmocka), no root, no daemon
+#   make check SANITIZE=1   the same under ASan+UBSan
+#   make integration     real libvirtd + QEMU in a private namespace (root)
+#   make demo            the same sandbox, one guest, narrated (root)
+#   make install         PREFIX=/usr DESTDIR=
+#   make deps            apt-get the build and test dependencies (Debian/Ubuntu)
+
+PREFIX      ?= /usr
+LIBEXECDIR  ?= $(PREFIX)/libexec
+DATADIR     ?= $(PREFIX)/share
+SYSCONFDIR  ?= /etc
+DESTDIR     ?=
+
+CC          ?= cc
+PKG_CONFIG  ?= pkg-config
+CFLAGS      ?= -O2 -g
+BUILD       ?= build
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+            -Wmissing-prototypes -Wno-missing-field-initializers
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARNINGS) -fstack-protector-strong \
+               -fPIE -Ilib -I$(BUILD)/gen -MMD -MP
+ifneq ($(findstring -O0,$(CFLAGS)),-O0)
+BASE_CFLAGS += -D_FORTIFY_SOURCE=2
+endif
+BASE_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+
+ifeq ($(SANITIZE),1)
+BASE_CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+BASE_LDFLAGS += -fsanitize=address,undefined
+endif
+
+pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+pc_libs   = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
+
+XML_CFLAGS    := $(call pc_cflags,libxml-2.0)
+XML_LIBS      := $(call pc_libs,libxml-2.0)
+CMOCKA_CFLAGS := $(call pc_cflags,cmocka)
+CMOCKA_LIBS   := $(call pc_libs,cmocka)
+
+ALL_CFLAGS = $(BASE_CFLAGS) $(XML_CFLAGS) $(CFLAGS)
+
+LIB_SRCS := $(sort $(wildcard lib/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/libvmhooks.a
+
+HOOK_SRCS := $(sort $(wildcard hooks/*.c))
+HOOK_OBJS := $(HOOK_SRCS:%.c=$(BUILD)/%.o)
+HOOK      := $(BUILD)/qemu-hook
+
+TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_HELPER_SRCS := $(filter-out $(TEST_SRCS),$(sort $(wildcard tests/unit/*.c)))
+TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:%.c=$(BUILD)/%.o)
+
+GEN_HDRS := $(BUILD)/gen/policy_rng.h
+
+.PHONY: all check integration demo install uninstall deps clean bench
+all: $(HOOK) $(LIB)
+
+$(BUILD)/gen/policy_rng.h: etc/policy.rng
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from etc/policy.rng by make; do not edit */'; \
+	  echo 'static const unsigned char policy_rng[] = {'; \
+	  od -An -v -tx1 $< | sed -e 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '};'; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.o: %.c | $(GEN_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(HOOK): $(HOOK_OBJS) $(LIB)
+	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $(HOOK_OBJS) $(LIB) $(XML_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_HELPER_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $< $(TEST_HELPER_OBJS) $(LIB) $(XML_LIBS) $(CMOCKA_LIBS)
+
+check: $(HOOK) $(TEST_BINS)
+	@BUILD=$(BUILD) VALGRIND="$(VALGRIND)" bash tests/run-unit.sh $(TEST_BINS)
+
+integration: all
+	@bash tests/integration/run.sh
+
+demo: all
+	@bash tests/integration/demo.sh
+
+deps:
+	@bash .ci/deps.sh
+
+install: all
+	install -d $(DESTDIR)$(LIBEXECDIR)/vmhooks $(DESTDIR)$(DATADIR)/vmhooks \
+	    $(DESTDIR)$(SYSCONFDIR)/vmhooks $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks
+	install -m 0755 $(HOOK) $(DESTDIR)$(LIBEXECDIR)/vmhooks/qemu-hook
+	install -m 0644 etc/policy.rng $(DESTDIR)$(DATADIR)/vmhooks/policy.rng
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/vmhooks/policy.xml ]; then \
+	    echo "kept existing $(SYSCONFDIR)/vmhooks/policy.xml (shipped default: $(DATADIR)/vmhooks/policy.xml)"; \
+	else \
+	    install -m 0644 etc/policy.xml $(DESTDIR)$(SYSCONFDIR)/vmhooks/policy.xml; \
+	fi
+	install -m 0644 etc/policy.xml $(DESTDIR)$(DATADIR)/vmhooks/policy.xml
+	@DESTDIR="$(DESTDIR)" SYSCONFDIR="$(SYSCONFDIR)" HOOK="$(LIBEXECDIR)/vmhooks/qemu-hook" \
+	    bash tools/install-hook.sh
+
+uninstall:
+	@DESTDIR="$(DESTDIR)" SYSCONFDIR="$(SYSCONFDIR)" HOOK="$(LIBEXECDIR)/vmhooks/qemu-hook" \
+	    bash tools/install-hook.sh --remove
+	rm -f $(DESTDIR)$(LIBEXECDIR)/vmhooks/qemu-hook $(DESTDIR)$(DATADIR)/vmhooks/policy.rng \
+	    $(DESTDIR)$(DATADIR)/vmhooks/policy.xml
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/vmhooks $(DESTDIR)$(DATADIR)/vmhooks 2>/dev/null
+	@echo "left $(SYSCONFDIR)/vmhooks/policy.xml, /var/log/vmhooks and /run/vmhooks in place"
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

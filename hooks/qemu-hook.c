@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * qemu-hook — the libvirt QEMU hook of vmhooks.
+ *
+ * libvirt runs it as /etc/libvirt/hooks/qemu NAME OP SUBOP EXTRA, as root,
+ * with the domain XML on stdin, and waits for it.  It tunes host knobs for
+ * the VMs that run (prepare, reconnect) and restores them when the last VM
+ * that needed a setting stops (stopped, release).  See vmhooks-hook(8).
+ *
+ * Exit status: 0, or 1 when it deliberately refuses a start (one line on
+ * stderr, which libvirt shows); 2 for a wrong command line.  Its own
+ * errors never stop a VM unless the policy says <on-error action="refuse"/>.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+
+#include "demands.h"
+#include "domain.h"
+#include "error.h"
+#include "fileio.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "policy.h"
+#include "root.h"
+#include "util.h"
+#include "xml.h"
+
+typedef struct hook {
+        const char *name, *op, *subop;
+        char *xml;
+        size_t xml_len;
+        vh_domain *dom;
+        vh_policy policy;
+        vh_logger log;
+        bool refuse_on_error;   /* effective <on-error action="refuse"/> */
+        char *refusal;          /* the one line for stderr, when refusing */
+} hook;
+
+/* Remember the first reason to refuse (only honoured where libvirt lets us). */
+static void refuse(hook *h, const char *reason)
+{
+        if (h->refusal)
+                return;
+        if (asprintf(&h->refusal, "%s (refusing: <on-error action=\"refuse\"/>)", reason) < 0)
+                h->refusal = NULL;
+}
+
+/* An error of ours: always logged; refuses the start only under on-error refuse. */
+static void own_error(hook *h, const char *msg)
+{
+        (void)vh_log(&h->log, "error: %s", msg);
+        if (h->refuse_on_error)
+                refuse(h, msg);
+}
+
+/* Parse the XML and the effective policy. 0 when the caller can go on. */
+static int load_domain(hook *h)
+{
+        _cleanup_error_ vh_error *e = NULL;
+        int r = vh_domain_parse(h->xml, h->xml_len, "domain XML on stdin", &h->dom, &e);
+        if (r < 0) {
+                /* Without the XML there is no metadata: the host policy decides on-error. */
+                _cleanup_policy_ vh_policy host = { 0 };
+                _cleanup_error_ vh_error *he = NULL;
+                (void)vh_policy_load_host(&host, &he);
+                h->refuse_on_error = host.on_error == VH_ON_ERROR_REFUSE;
+                own_error(h, vh_error_msg(e));
+                return r;
+        }
+        _cleanup_error_ vh_error *host_err = NULL, *vm_err = NULL;
+        r = vh_policy_effective(h->dom, &h->policy, &host_err, &vm_err);
+        if (r < 0) {
+                own_error(h, "out of memory reading the policy");
+                return r;
+        }
+        h->refuse_on_error = h->policy.on_error == VH_ON_ERROR_REFUSE;
+        if (host_err)
+                own_error(h, vh_error_msg(host_err));
+        if (vm_err) {
+                own_error(h, vh_error_msg(vm_err));
+                (void)vh_log(&h->log, "using the host policy only for this VM");
+        }
+        return 0;
+}
+
+static const char *vm_uuid(const hook *h)
+{
+        return h->dom && h->dom->uuid && *h->dom->uuid ? h->dom->uuid : h->name;
+}
+
+static void log_txn(hook *h, const vh_txn_result *res)
+{
+        for (size_t i = 0; i < res->n_dropped; i++)
+                (void)vh_log(&h->log, "dropped the registration of VM %s: it no longer runs", res->dropped[i]);
+        (void)vh_log_report(&h->log, &res->report);
+        for (size_t i = 0; i < res->report.n; i++) {
+                const vh_change *c = &res->report.changes[i];
+                if (c->kind == VH_CHANGE_FAILED && h->refuse_on_error) {
+                        _cleanup_free_ char *m = NULL;
+                        if (asprintf(&m, "%s: %s", vh_knobs[c->knob].name, c->why) >= 0)
+                                refuse(h, m);
+                }
+        }
+}
+
+/* prepare begin, reconnect begin: register this VM's demands and reconcile. */
+static int op_register(hook *h, bool reconnect)
+{
+        if (load_domain(h) < 0)
+                return 0;
+        _cleanup_(vh_demands_done) vh_demands d = { 0 };
+        _cleanup_buf_ vh_buf notes = { 0 };
+        _cleanup_error_ vh_error *e = NULL;
+        if (vh_demands_from(h->dom, &h->policy, &d, &notes, &e) < 0) {
+                own_error(h, vh_error_msg(e));
+                return 0;
+        }
+        _cleanup_free_ char *pol = vh_policy_describe(&h->policy);
+        _cleanup_buf_ vh_buf dem = { 0 };
+        if (vh_demands_describe(&d, &dem) == 0)
+                (void)vh_log(&h->log, "policy: %s; host demands: %s", pol ? pol : "?", dem.data);
+        for (char *line = notes.data, *nl; line && (nl = strchr(line, '\n')); line = nl + 1) {
+                *nl = '\0';
+                (void)vh_log(&h->log, "%s", line);
+        }
+
+        _cleanup_txn_ vh_txn_result res = { 0 };
+        int r = vh_txn_register(vm_uuid(h), h->dom->name, &d, reconnect, &res, &e);
+        log_txn(h, &res);
+        if (r < 0)
+                own_error(h, vh_error_msg(e));
+        if (reconnect && res.was_registered)
+                (void)vh_log(&h->log, "libvirtd reconnected: registration renewed");
+
+        if (h->refusal) {
+                /* We will not start: take our demands back at once. */
+                _cleanup_txn_ vh_txn_result undo = { 0 };
+                _cleanup_error_ vh_error *ue = NULL;
+                if (vh_txn_unregister(vm_uuid(h), h->name, &undo, &ue) < 0)
+                        (void)vh_log(&h->log, "error: %s", vh_error_msg(ue));
+                log_txn(h, &undo);
+        }
+        return 0;
+}
+
+static int op_prepare(hook *h)
+{
+        return op_register(h, false);
+}
+
+static int op_reconnect(hook *h)
+{
+        return op_register(h, true);
+}
+
+/* started begin: QEMU runs; remember its PID so that a crash is noticed. */
+static int op_started(hook *h)
+{
+        if (load_domain(h) < 0)
+                return 0;
+        _cleanup_txn_ vh_txn_result res = { 0 };
+        _cleanup_error_ vh_error *e = NULL;
+        if (vh_txn_started(vm_uuid(h), &res, &e) < 0)
+                own_error(h, vh_error_msg(e));
+        log_txn(h, &res);
+        return 0;
+}
+
+/* stopped end, release end: forget this VM; restore what no VM demands. */
+static int op_unregister(hook *h)
+{
+        _cleanup_error_ vh_error *e = NULL;
+        /* Unregistering needs only the UUID: a broken XML must not keep knobs changed. */
+        if (vh_domain_parse(h->xml, h->xml_len, "domain XML on stdin", &h->dom, &e) < 0)
+                (void)vh_log(&h->log, "error: %s; unregistering by name", vh_error_msg(e));
+        _cleanup_txn_ vh_txn_result res = { 0 };
+        _cleanup_error_ vh_error *te = NULL;
+        const char *uuid = h->dom && h->dom->uuid && *h->dom->uuid ? h->dom->uuid : NULL;
+        if (vh_txn_unregister(uuid, h->name, &res, &te) < 0)
+                (void)vh_log(&h->log, "error: %s", vh_error_msg(te));
+        if (res.was_registered && res.report.n == 0)
+                (void)vh_log(&h->log, "unregistered; no knob changes");
+        log_txn(h, &res);
+        return 0;
+}
+
+/* Calls where libvirt would take new XML from stdout: print nothing (keep libvirt's). */
+static int op_nothing(hook *h)
+{
+        (void)h;
+        return 0;
+}
+
+static const struct {
+        const char *op, *subop;
+        int (*fn)(hook *);
+        bool can_refuse;        /* a non-zero exit here stops the start */
+} ops[] = {
+        { "prepare", "begin", op_prepare, true },
+        { "start", "begin", op_nothing, true },
+        { "started", "begin", op_started, true },
+        { "stopped", "end", op_unregister, false },
+        { "release", "end", op_unregister, false },
+        { "reconnect", "begin", op_reconnect, false },
+        { "migrate", "begin", op_nothing, false },
+        { "restore", "begin", op_nothing, false },
+};
+
+static void hook_done(hook *h)
+{
+        free(h->xml);
+        vh_domain_free(h->dom);
+        vh_policy_done(&h->policy);
+        vh_log_close(&h->log);
+        free(h->refusal);
+}
+
+int main(int argc, char **argv)
+{
+        if (argc < 4) {
+                fprintf(stderr, "usage: %s NAME OP SUBOP [EXTRA] < domain.xml\n"
+                                "vmhooks' libvirt QEMU hook; libvirt runs it (see vmhooks-hook(8)).\n",
+                        argv[0]);
+                return 2;
+        }
+        _cleanup_(hook_done) hook h = { .name = argv[1], .op = argv[2], .subop = argv[3] };
+
+        /* Always drain stdin: libvirt writes the whole XML to us. */
+        _cleanup_error_ vh_error *e = NULL;
+        if (!isatty(STDIN_FILENO) && vh_read_fd(STDIN_FILENO, VH_XML_MAX, &h.xml, &h.xml_len, &e) < 0) {
+                h.xml = NULL;
+                h.xml_len = 0;
+        }
+
+        for (size_t i = 0; i < ELEMENTSOF(ops); i++) {
+                if (!streq(ops[i].op, h.op) || !streq(ops[i].subop, h.subop))
+                        continue;
+                if (ops[i].fn == op_nothing)
+                        return 0;
+                _cleanup_free_ char *call = NULL;
+                if (asprintf(&call, "%s %s", h.op, h.subop) < 0)
+                        call = NULL;
+                vh_log_open(&h.log, h.name, call);
+                if (e)
+                        own_error(&h, vh_error_msg(e));
+                xmlInitParser();
+                int r = ops[i].fn(&h);
+                if (r == 0 && h.refusal && ops[i].can_refuse) {
+                        fprintf(stderr, "vmhooks: %s\n", h.refusal);
+                        (void)vh_log(&h.log, "refused the start: %s", h.refusal);
+                        return 1;
+                }
+                return 0;
+        }
+        return 0; /* calls vmhooks does not handle */
+}

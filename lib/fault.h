@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fault.h — a fault-injection seam for robustness tests.
+ *
+ * Code calls vh_fault_point("name") before each step that changes something
+ * (a sysfs write, a state write).  With VMHOOKS_FAULT unset (always, under
+ * libvirt, which clears the environment) it returns 0 at the cost of one
+ * cached getenv.  VMHOOKS_FAULT="NAME@N=ACTION" makes the Nth call of point
+ * NAME ("*" = any point) either die with SIGKILL (ACTION "kill") or fail
+ * with an errno (ACTION "EIO", "ENOSPC", "EROFS", "EACCES", "EINVAL").
+ */
+#ifndef VH_FAULT_H
+#define VH_FAULT_H
+
+/* 0, or a negative errno the caller must treat as the step's failure. */
+int vh_fault_point(const char *name);
+
+/* Forget the parsed VMHOOKS_FAULT (unit tests). */
+void vh_fault_reset(void);
+
+#endif

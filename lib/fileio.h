@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fileio.h — reading and writing whole files the way vmhooks needs:
+ * bounded reads, sysfs-style writes (like `echo v > file`), and atomic
+ * replacement (temp file + rename).  Every fd is O_CLOEXEC.
+ */
+#ifndef VH_FILEIO_H
+#define VH_FILEIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+/* Read at most `limit` bytes of `path`; more is an error (EFBIG). */
+int vh_read_file(const char *path, size_t limit, char **ret, size_t *ret_len, vh_error **err);
+
+/* Read an fd to EOF, at most `limit` bytes (EFBIG beyond). */
+int vh_read_fd(int fd, size_t limit, char **ret, size_t *ret_len, vh_error **err);
+
+/* Read a one-line file (sysfs knob) with trailing whitespace stripped. */
+int vh_read_line(const char *path, char **ret, vh_error **err);
+
+/*
+ * Write "value\n" with O_WRONLY|O_TRUNC, as `echo value > path` does, and
+ * report the kernel's answer (EINVAL, EACCES, EROFS, ...).
+ */
+int vh_write_sysfs(const char *path, const char *value, vh_error **err);
+
+/* Write data to path atomically: path.tmp.PID, fsync, rename. */
+int vh_write_atomic(const char *path, const char *data, size_t len, mode_t mode, vh_error **err);
+
+/* mkdir -p with the given mode for created components. */
+int vh_mkdir_p(const char *path, mode_t mode, vh_error **err);
+
+/* Write all of buf to fd, retrying on EINTR and short writes. */
+int vh_write_all(int fd, const char *buf, size_t len);
+
+#endif

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+#include "lifecycle.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "liveness.h"
+#include "util.h"
+
+void vh_txn_result_done(vh_txn_result *r)
+{
+        vh_report_done(&r->report);
+        for (size_t i = 0; i < r->n_dropped; i++)
+                free(r->dropped[i]);
+        free(r->dropped);
+        r->dropped = NULL;
+        r->n_dropped = 0;
+}
+
+int vh_state_sweep(vh_state *st, const char *keep_uuid, int64_t now, vh_txn_result *res)
+{
+        for (size_t i = 0; i < st->n_regs;) {
+                vh_reg *g = &st->regs[i];
+                if (streq(g->uuid, keep_uuid) || vh_reg_running(g, now)) {
+                        i++;
+                        continue;
+                }
+                if (res) {
+                        char **d = realloc(res->dropped, (res->n_dropped + 1) * sizeof(*d));
+                        if (!d)
+                                return -ENOMEM;
+                        res->dropped = d;
+                        if (!(d[res->n_dropped] = strdup(g->name)))
+                                return -ENOMEM;
+                        res->n_dropped++;
+                }
+                vh_state_remove(st, g);
+        }
+        return 0;
+}
+
+typedef int (*mutate_fn)(vh_state *st, void *data, vh_txn_result *res, vh_error **err);
+
+/* lock; load; sweep; mutate; reconcile; save; unlock */
+static int transaction(const char *uuid, bool reconcile, mutate_fn fn, void *data, vh_txn_result *res,
+                       vh_error **err)
+{
+        _cleanup_close_ int lock = -1;
+        int r = vh_state_lock(VH_LOCK_TIMEOUT_MS, &lock, err);
+        if (r < 0)
+                return r;
+        _cleanup_state_ vh_state st = { 0 };
+        _cleanup_error_ vh_error *load_err = NULL;
+        r = vh_state_load(&st, &load_err);
+        if (r < 0 && r != -EINVAL) {
+                *err = TAKE_PTR(load_err);
+                return r;
+        }
+        /* A corrupt table was moved aside: go on with an empty one, but say so. */
+        int64_t now = (int64_t)time(NULL);
+        if (vh_state_sweep(&st, uuid, now, res) < 0)
+                return vh_fail(err, ENOMEM, "state");
+        r = fn(&st, data, res, err);
+        if (r < 0)
+                return r;
+        if (reconcile || res->n_dropped) {
+                r = vh_reconcile(&st, &res->report, err);
+                if (r < 0)
+                        return r;
+        }
+        r = vh_state_save(&st, err);
+        if (r < 0)
+                return r;
+        if (load_err) {
+                *err = TAKE_PTR(load_err);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+typedef struct reg_args {
+        const char *uuid, *name;
+        const vh_demands *demands;
+        bool learn_pid;
+} reg_args;
+
+static int do_register(vh_state *st, void *data, vh_txn_result *res, vh_error **err)
+{
+        reg_args *a = data;
+        vh_reg *g = vh_state_find(st, a->uuid);
+        res->was_registered = g != NULL;
+        if (!g && !(g = vh_state_add(st)))
+                return vh_fail(err, ENOMEM, "register %s", a->name);
+        vh_reg fresh = { 0 };
+        fresh.uuid = strdup(a->uuid);
+        fresh.name = strdup(a->name);
+        fresh.since = (int64_t)time(NULL);
+        if (!fresh.uuid || !fresh.name || vh_cpuset_copy(&fresh.demands.isolate, &a->demands->isolate) < 0) {
+                vh_reg_done(&fresh);
+                vh_state_remove(st, g);
+                return vh_fail(err, ENOMEM, "register %s", a->name);
+        }
+        fresh.demands.thp = a->demands->thp;
+        fresh.demands.static_hugepages = a->demands->static_hugepages;
+        fresh.demands.has_halt_poll = a->demands->has_halt_poll;
+        fresh.demands.halt_poll_ns = a->demands->halt_poll_ns;
+        vh_reg_done(g);
+        *g = fresh;
+        /* At reconnect the VM runs: learn its PID.  Without one, the start grace period applies. */
+        if (a->learn_pid)
+                (void)vh_reg_learn_pid(g, NULL);
+        return 0;
+}
+
+int vh_txn_register(const char *uuid, const char *name, const vh_demands *d, bool learn_pid,
+                    vh_txn_result *res, vh_error **err)
+{
+        reg_args a = { uuid, name, d, learn_pid };
+        return transaction(uuid, true, do_register, &a, res, err);
+}
+
+typedef struct unreg_args {
+        const char *uuid, *name;
+} unreg_args;
+
+static int do_unregister(vh_state *st, void *data, vh_txn_result *res, vh_error **err)
+{
+        (void)err;
+        unreg_args *a = data;
+        vh_reg *g = a->uuid ? vh_state_find(st, a->uuid) : NULL;
+        for (size_t i = 0; !a->uuid && !g && i < st->n_regs; i++)
+                if (streq(st->regs[i].name, a->name))
+                        g = &st->regs[i];
+        res->was_registered = g != NULL;
+        if (g)
+                vh_state_remove(st, g);
+        return 0;
+}
+
+int vh_txn_unregister(const char *uuid, const char *name, vh_txn_result *res, vh_error **err)
+{
+        unreg_args a = { uuid, name };
+        return transaction(uuid, true, do_unregister, &a, res, err);
+}
+
+static int do_started(vh_state *st, void *data, vh_txn_result *res, vh_error **err)
+{
+        vh_reg *g = vh_state_find(st, data);
+        res->was_registered = g != NULL;
+        if (!g)
+                return 0;
+        return vh_reg_learn_pid(g, err);
+}
+
+int vh_txn_started(const char *uuid, vh_txn_result *res, vh_error **err)
+{
+        return transaction(uuid, false, do_started, (void *)uuid, res, err);
+}
+
+typedef struct note_args {
+        const char *uuid, *msg;
+} note_args;
+
+static int do_note(vh_state *st, void *data, vh_txn_result *res, vh_error **err)
+{
+        note_args *a = data;
+        vh_reg *g = vh_state_find(st, a->uuid);
+        res->was_registered = g != NULL;
+        if (!g)
+                return 0;
+        char *m = strdup(a->msg);
+        if (!m)
+                return vh_fail(err, ENOMEM, "note error");
+        free(g->last_error);
+        g->last_error = m;
+        return 0;
+}
+
+int vh_txn_note_error(const char *uuid, const char *msg, vh_error **err)
+{
+        _cleanup_txn_ vh_txn_result res = { 0 };
+        note_args a = { uuid, msg };
+        return transaction(uuid, false, do_note, &a, &res, err);
+}

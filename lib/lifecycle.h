@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lifecycle.h — the state transactions of the hook: each one takes the
+ * lock, loads the table, drops registrations of VMs that no longer run,
+ * makes its change, reconciles the knobs, saves, and unlocks.
+ */
+#ifndef VH_LIFECYCLE_H
+#define VH_LIFECYCLE_H
+
+#include <stdint.h>
+
+#include "error.h"
+#include "reconcile.h"
+#include "state.h"
+
+#define VH_LOCK_TIMEOUT_MS 30000
+
+typedef struct vh_txn_result {
+        vh_report report;       /* knob changes */
+        char **dropped;         /* names of stale registrations dropped */
+        size_t n_dropped;
+        bool was_registered;    /* the VM had a registration before */
+} vh_txn_result;
+
+void vh_txn_result_done(vh_txn_result *r);
+#define _cleanup_txn_ __attribute__((cleanup(vh_txn_result_done)))
+
+/*
+ * Register (or re-register) a VM with its demands and reconcile.
+ * `learn_pid`: record the PID from libvirt's pidfile (reconnect).
+ */
+int vh_txn_register(const char *uuid, const char *name, const vh_demands *d, bool learn_pid,
+                    vh_txn_result *res, vh_error **err);
+
+/*
+ * Drop the VM's registration (if any) and reconcile (restores the host).
+ * With uuid NULL (unreadable XML), the registration is found by name.
+ */
+int vh_txn_unregister(const char *uuid, const char *name, vh_txn_result *res, vh_error **err);
+
+/* Record the QEMU PID of a registered VM (started begin). */
+int vh_txn_started(const char *uuid, vh_txn_result *res, vh_error **err);
+
+/* Remember the last error of a VM for `vmhooks status`. */
+int vh_txn_note_error(const char *uuid, const char *msg, vh_error **err);
+
+/* Drop registrations whose VM no longer runs (except `keep_uuid`). */
+int vh_state_sweep(vh_state *st, const char *keep_uuid, int64_t now, vh_txn_result *res);
+
+#endif

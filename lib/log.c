@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fault.h"
+#include "fileio.h"
+#include "knobs.h"
+#include "root.h"
+#include "util.h"
+
+#define NAME_MAX_ESCAPED 200
+
+static bool plain_name_byte(unsigned char c)
+{
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+               c == '+' || c == '.' || c == '-';
+}
+
+char *vh_log_file_name(const char *vm)
+{
+        static const char hex[] = "0123456789ABCDEF";
+        _cleanup_buf_ vh_buf b = { 0 };
+        if (vh_buf_puts(&b, "") < 0)
+                return NULL;
+        for (const unsigned char *p = (const unsigned char *)vm; *p; p++) {
+                int r;
+                if (plain_name_byte(*p) && !(p == (const unsigned char *)vm && *p == '.')) {
+                        r = vh_buf_append(&b, (const char *)p, 1);
+                } else {
+                        char e[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+                        r = vh_buf_append(&b, e, 3);
+                }
+                if (r < 0)
+                        return NULL;
+        }
+        if (b.len == 0 && vh_buf_puts(&b, "%00") < 0)
+                return NULL;
+        if (b.len > NAME_MAX_ESCAPED) {
+                /* FNV-1a over the whole name keeps long names apart. */
+                uint64_t h = 1469598103934665603ull;
+                for (const unsigned char *p = (const unsigned char *)vm; *p; p++)
+                        h = (h ^ *p) * 1099511628211ull;
+                size_t keep = NAME_MAX_ESCAPED - 17;
+                while (keep > 0 && b.data[keep - 1] == '%')
+                        keep--; /* never cut inside an escape */
+                if (keep > 1 && b.data[keep - 2] == '%')
+                        keep -= 2;
+                b.len = keep;
+                b.data[b.len] = '\0';
+                if (vh_buf_printf(&b, "~%016llx", (unsigned long long)h) < 0)
+                        return NULL;
+        }
+        char *out = NULL;
+        if (asprintf(&out, "%s.log", b.data) < 0)
+                return NULL;
+        return out;
+}
+
+void vh_log_open(vh_logger *l, const char *vm, const char *call)
+{
+        l->fd = -1;
+        l->call = vh_strdup0(call);
+        l->vm = vh_strdup0(vm);
+        _cleanup_free_ char *dir = vh_path(VH_LOG_DIR);
+        _cleanup_free_ char *file = vh_log_file_name(vm);
+        if (!dir || !file || vh_mkdir_p(dir, 0750, NULL) < 0)
+                return;
+        _cleanup_free_ char *path = NULL;
+        if (asprintf(&path, "%s/%s", dir, file) < 0)
+                return;
+        l->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);
+}
+
+void vh_log_close(vh_logger *l)
+{
+        if (l->fd >= 0)
+                (void)close(l->fd);
+        l->fd = -1;
+        free(l->call);
+        free(l->vm);
+        l->call = l->vm = NULL;
+}
+
+static int emit(vh_logger *l, const char *msg)
+{
+        char ts[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        if (!gmtime_r(&now, &tm) || strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                snprintf(ts, sizeof(ts), "%lld", (long long)now);
+        _cleanup_buf_ vh_buf line = { 0 };
+        int r = vh_buf_printf(&line, "%s %s: ", ts, l->call ? l->call : "vmhooks");
+        if (r == 0)
+                r = vh_buf_escape(&line, msg, true);
+        if (r == 0)
+                r = vh_buf_puts(&line, "\n");
+        if (r < 0)
+                return r;
+        int wr = -EBADF;
+        if (l->fd >= 0) {
+                wr = vh_fault_point("log-write");
+                if (wr == 0)
+                        wr = vh_write_all(l->fd, line.data, line.len);
+        }
+        if (wr < 0 || l->to_stderr_too) {
+                _cleanup_buf_ vh_buf e = { 0 };
+                r = vh_buf_puts(&e, "vmhooks: ");
+                if (r == 0 && l->vm)
+                        r = vh_buf_escape(&e, l->vm, true);
+                if (r == 0)
+                        r = vh_buf_printf(&e, ": %s", line.data + strlen(ts) + 1);
+                if (r == 0)
+                        (void)vh_write_all(STDERR_FILENO, e.data, e.len);
+        }
+        return wr < 0 ? wr : 0;
+}
+
+int vh_log(vh_logger *l, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        _cleanup_free_ char *msg = NULL;
+        int n = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return -ENOMEM;
+        return emit(l, msg);
+}
+
+int vh_log_report(vh_logger *l, const vh_report *rep)
+{
+        int ret = 0;
+        for (size_t i = 0; i < rep->n; i++) {
+                const vh_change *c = &rep->changes[i];
+                const char *name = vh_knobs[c->knob].name;
+                int r;
+                switch (c->kind) {
+                case VH_CHANGE_SET:
+                case VH_CHANGE_RESTORE:
+                        r = vh_log(l, "%s: %s -> %s; %s", name, c->from, c->to, c->why);
+                        break;
+                case VH_CHANGE_DRIFT:
+                        r = vh_log(l, "%s: now %s; %s", name, c->to, c->why);
+                        break;
+                case VH_CHANGE_FAILED:
+                default:
+                        if (c->to)
+                                r = vh_log(l, "error: %s: %s -> %s failed: %s", name, c->from ? c->from : "?",
+                                           c->to, c->why);
+                        else
+                                r = vh_log(l, "error: %s: %s", name, c->why);
+                        break;
+                }
+                if (r < 0)
+                        ret = r;
+        }
+        return ret;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * log.h — the per-VM log, /var/log/vmhooks/NAME.log: one line per action,
+ *
+ *   2026-11-24T23:59:43Z prepare begin: halt_poll_ns: 200000 -> 400000; demanded by A (halt-poll 400000)
+ *
+ * UTC timestamp, the libvirt call, the message with control characters
+ * escaped.  Each line is one write(2) on an O_APPEND fd, so concurrent
+ * writers never interleave inside a line.  When the log cannot be opened
+ * or written, lines go to stderr instead.
+ */
+#ifndef VH_LOG_H
+#define VH_LOG_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "reconcile.h"
+
+typedef struct vh_logger {
+        int fd;                 /* -1: lines go to stderr */
+        char *call;             /* "prepare begin" */
+        char *vm;               /* VM name (for stderr lines) */
+        bool to_stderr_too;     /* also echo (tests, `vmhooks` commands) */
+} vh_logger;
+
+/*
+ * File name for a VM's log: bytes outside [A-Za-z0-9_+.-], a leading '.',
+ * and '%' are written %XX; names longer than 200 bytes after escaping are
+ * cut and end in "~" plus a hash, so no name leaves the log directory.
+ */
+char *vh_log_file_name(const char *vm);
+
+/* Open (create 0640, directory 0750) the VM's log. Never fails: falls back to stderr. */
+void vh_log_open(vh_logger *l, const char *vm, const char *call);
+void vh_log_close(vh_logger *l);
+#define _cleanup_log_ __attribute__((cleanup(vh_log_close)))
+
+/* One line.  Returns 0, or a negative errno when it went to stderr instead. */
+int vh_log(vh_logger *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One line per change in a reconcile report. */
+int vh_log_report(vh_logger *l, const vh_report *rep);
+
+#endif

@@ -1,0 +1,684 @@
+/* SPDX-License-Identifier: MIT */
+#include "policy.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/relaxng.h>
+#include <libxml/xmlversion.h>
+
+#include "domain.h"
+#include "root.h"
+#include "util.h"
+#include "xml.h"
+
+#include "policy_rng.h" /* generated from etc/policy.rng: policy_rng[] */
+
+typedef struct elem_def {
+        const char *name;
+        const char *const *attrs;       /* allowed besides "enabled" */
+        bool can_disable;
+        bool host_only;
+} elem_def;
+
+#define ATTRS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+static const elem_def elems[VH_P_COUNT] = {
+        [VH_P_THP] = { "thp", ATTRS("mode"), true, false },
+        [VH_P_HALT_POLL] = { "halt-poll", ATTRS("ns"), true, false },
+        [VH_P_KWORKERS] = { "kworkers", ATTRS("isolate", "cpus"), true, false },
+        [VH_P_SVIRT] = { "svirt", ATTRS("mode"), true, false },
+        [VH_P_MSIX] = { "msix-relocation", ATTRS("bar", "devices"), true, false },
+        [VH_P_IOTHREADS] = { "iothreads", ATTRS("count", "cpuset"), true, false },
+        [VH_P_HUGEPAGES] = { "hugepages", ATTRS("size"), true, false },
+        [VH_P_DEDICATED_HINT] = { "dedicated-hint", ATTRS(NULL), true, false },
+        [VH_P_PVSPINLOCK] = { "pvspinlock", ATTRS(NULL), true, false },
+        [VH_P_VTPM] = { "vtpm", ATTRS("version"), true, false },
+        [VH_P_DISK_IO] = { "disk-io", ATTRS("cache", "io"), true, false },
+        [VH_P_GUEST_AGENT] = { "guest-agent", ATTRS("block-rpcs"), true, false },
+        [VH_P_ON_ERROR] = { "on-error", ATTRS("action"), false, false },
+        [VH_P_WRAPPER] = { "wrapper", ATTRS("emulator"), false, true },
+};
+
+static const char *const thp_names[] = {
+        [VH_THP_NONE] = "none", [VH_THP_AUTO] = "auto", [VH_THP_MADVISE] = "madvise",
+        [VH_THP_ALWAYS] = "always", [VH_THP_NEVER] = "never",
+};
+
+const char *vh_policy_elem_name(vh_policy_elem e)
+{
+        return e < VH_P_COUNT ? elems[e].name : "?";
+}
+
+const char *vh_thp_mode_name(vh_thp_mode m)
+{
+        return m <= VH_THP_NEVER ? thp_names[m] : "?";
+}
+
+static void clear_elem(vh_policy *p, vh_policy_elem e)
+{
+        switch (e) {
+        case VH_P_THP: p->thp = VH_THP_NONE; break;
+        case VH_P_HALT_POLL: p->halt_poll_ns = 0; break;
+        case VH_P_KWORKERS:
+                p->kworkers_isolate = false;
+                p->has_kworkers_cpus = false;
+                vh_cpuset_done(&p->kworkers_cpus);
+                break;
+        case VH_P_SVIRT: p->svirt = VH_SVIRT_OFF; break;
+        case VH_P_MSIX:
+                free(p->msix_bar);
+                free(p->msix_devices);
+                p->msix_bar = p->msix_devices = NULL;
+                break;
+        case VH_P_IOTHREADS:
+                p->iothreads_auto = false;
+                p->iothreads_count = 0;
+                p->has_iothreads_cpuset = false;
+                vh_cpuset_done(&p->iothreads_cpuset);
+                break;
+        case VH_P_HUGEPAGES: p->hugepages_kib = 0; break;
+        case VH_P_DEDICATED_HINT: case VH_P_PVSPINLOCK: break;
+        case VH_P_VTPM: free(p->vtpm_version); p->vtpm_version = NULL; break;
+        case VH_P_DISK_IO:
+                free(p->disk_cache);
+                free(p->disk_io);
+                p->disk_cache = p->disk_io = NULL;
+                break;
+        case VH_P_GUEST_AGENT: free(p->guest_agent_block); p->guest_agent_block = NULL; break;
+        case VH_P_ON_ERROR: p->on_error = VH_ON_ERROR_CONTINUE; break;
+        case VH_P_WRAPPER: free(p->wrapper_emulator); p->wrapper_emulator = NULL; break;
+        case VH_P_COUNT: break;
+        }
+        p->present &= ~(1u << e);
+        p->enabled &= ~(1u << e);
+}
+
+void vh_policy_done(vh_policy *p)
+{
+        for (int e = 0; e < VH_P_COUNT; e++)
+                clear_elem(p, (vh_policy_elem)e);
+}
+
+#define MOVE(field) do { dst->field = src->field; } while (0)
+#define MOVE_PTR(field) do { dst->field = src->field; src->field = NULL; } while (0)
+
+/* Move element e from src to dst (dst's old value freed). */
+static void move_elem(vh_policy *dst, vh_policy *src, vh_policy_elem e)
+{
+        clear_elem(dst, e);
+        switch (e) {
+        case VH_P_THP: MOVE(thp); break;
+        case VH_P_HALT_POLL: MOVE(halt_poll_ns); break;
+        case VH_P_KWORKERS:
+                MOVE(kworkers_isolate);
+                MOVE(has_kworkers_cpus);
+                dst->kworkers_cpus = src->kworkers_cpus;
+                src->kworkers_cpus = (vh_cpuset){ 0 };
+                break;
+        case VH_P_SVIRT: MOVE(svirt); break;
+        case VH_P_MSIX: MOVE_PTR(msix_bar); MOVE_PTR(msix_devices); break;
+        case VH_P_IOTHREADS:
+                MOVE(iothreads_auto);
+                MOVE(iothreads_count);
+                MOVE(has_iothreads_cpuset);
+                dst->iothreads_cpuset = src->iothreads_cpuset;
+                src->iothreads_cpuset = (vh_cpuset){ 0 };
+                break;
+        case VH_P_HUGEPAGES: MOVE(hugepages_kib); break;
+        case VH_P_DEDICATED_HINT: case VH_P_PVSPINLOCK: break;
+        case VH_P_VTPM: MOVE_PTR(vtpm_version); break;
+        case VH_P_DISK_IO: MOVE_PTR(disk_cache); MOVE_PTR(disk_io); break;
+        case VH_P_GUEST_AGENT: MOVE_PTR(guest_agent_block); break;
+        case VH_P_ON_ERROR: MOVE(on_error); break;
+        case VH_P_WRAPPER: MOVE_PTR(wrapper_emulator); break;
+        case VH_P_COUNT: break;
+        }
+        dst->present |= src->present & (1u << e);
+        dst->enabled |= src->enabled & (1u << e);
+}
+
+/* Context for one element's errors: "WHERE: line N: <name attr=...>: " */
+typedef struct ectx {
+        const char *where;
+        const xmlNode *node;
+} ectx;
+
+static int bad(const ectx *c, vh_error **err, const char *attr, const char *value, const char *expected)
+{
+        if (attr)
+                return vh_fail_input(err, "%s: line %ld: <%s %s=\"%s\">: expected %s", c->where,
+                                     xmlGetLineNo(c->node), c->node->name, attr, value ? value : "",
+                                     expected);
+        return vh_fail_input(err, "%s: line %ld: <%s>: expected %s", c->where, xmlGetLineNo(c->node),
+                             c->node->name, expected);
+}
+
+/* Required attribute `name` must be one of the NULL-terminated `choices`. */
+static int parse_choice(const ectx *c, const char *name, const char *const *choices, bool required,
+                        int *ret, vh_error **err)
+{
+        _cleanup_free_ char *v = vh_xml_prop(c->node, name);
+        if (!v) {
+                if (!required)
+                        return 0;
+                char msg[256] = "";
+                size_t off = (size_t)snprintf(msg, sizeof(msg), "attribute %s=", name);
+                for (int i = 0; choices[i] && off < sizeof(msg); i++)
+                        off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%s\"%s\"", i ? "|" : "",
+                                                choices[i]);
+                return bad(c, err, NULL, NULL, msg);
+        }
+        for (int i = 0; choices[i]; i++) {
+                if (streq(v, choices[i])) {
+                        *ret = i;
+                        return 1;
+                }
+        }
+        char msg[256] = "";
+        size_t off = 0;
+        for (int i = 0; choices[i] && off < sizeof(msg); i++)
+                off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%s%s", i ? ", " : "one of ",
+                                        choices[i]);
+        return bad(c, err, name, v, msg);
+}
+
+static int parse_cpus(const ectx *c, const char *name, bool *has, vh_cpuset *set, vh_error **err)
+{
+        _cleanup_free_ char *v = vh_xml_prop(c->node, name);
+        if (!v)
+                return 0;
+        _cleanup_error_ vh_error *inner = NULL;
+        if (vh_cpuset_parse_list(v, set, &inner) < 0 || vh_cpuset_is_empty(set))
+                return bad(c, err, name, v, "a non-empty cpulist such as \"2-5,8\"");
+        *has = true;
+        return 0;
+}
+
+static int parse_thp(vh_policy *p, const ectx *c, vh_error **err)
+{
+        static const char *const modes[] = { "auto", "madvise", "always", "never", NULL };
+        static const vh_thp_mode vals[] = { VH_THP_AUTO, VH_THP_MADVISE, VH_THP_ALWAYS, VH_THP_NEVER };
+        int i = 0, r = parse_choice(c, "mode", modes, true, &i, err);
+        if (r < 0)
+                return r;
+        p->thp = vals[i];
+        return 0;
+}
+
+static int parse_halt_poll(vh_policy *p, const ectx *c, vh_error **err)
+{
+        _cleanup_free_ char *v = vh_xml_prop(c->node, "ns");
+        uint64_t ns;
+        if (!v || vh_parse_u64(v, UINT32_MAX, &ns) < 0)
+                return bad(c, err, "ns", v, "nanoseconds, an integer from 0 to 4294967295");
+        p->halt_poll_ns = (uint32_t)ns;
+        return 0;
+}
+
+static int parse_kworkers(vh_policy *p, const ectx *c, vh_error **err)
+{
+        static const char *const yn[] = { "no", "yes", NULL };
+        int i = 0, r = parse_choice(c, "isolate", yn, true, &i, err);
+        if (r < 0)
+                return r;
+        p->kworkers_isolate = i == 1;
+        return parse_cpus(c, "cpus", &p->has_kworkers_cpus, &p->kworkers_cpus, err);
+}
+
+static int parse_svirt(vh_policy *p, const ectx *c, vh_error **err)
+{
+        static const char *const modes[] = { "off", "warn", "enforce", NULL };
+        int i = 0, r = parse_choice(c, "mode", modes, true, &i, err);
+        if (r < 0)
+                return r;
+        p->svirt = (vh_svirt_mode)i;
+        return 0;
+}
+
+static bool valid_msix_token(const char *t, size_t n)
+{
+        char tok[32];
+        if (n == 0 || n >= sizeof(tok))
+                return false;
+        memcpy(tok, t, n);
+        tok[n] = '\0';
+        if (streq(tok, "nvme") || streq(tok, "quirks") || streq(tok, "all"))
+                return true;
+        unsigned a, b, d, f, v, dv;
+        char end;
+        if (sscanf(tok, "%4x:%2x:%2x.%1u%c", &a, &b, &d, &f, &end) == 4)
+                return d < 32 && f < 8 && strlen(tok) == 12;
+        if (sscanf(tok, "%2x:%2x.%1u%c", &b, &d, &f, &end) == 3)
+                return d < 32 && f < 8 && strlen(tok) == 7;
+        if (sscanf(tok, "%4x:%4x%c", &v, &dv, &end) == 2)
+                return strlen(tok) == 9;
+        return false;
+}
+
+static int parse_msix(vh_policy *p, const ectx *c, vh_error **err)
+{
+        static const char *const bars[] = { "auto", "bar0", "bar1", "bar2", "bar3", "bar4", "bar5", NULL };
+        int i = 3, r = parse_choice(c, "bar", bars, false, &i, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *devs = vh_xml_prop(c->node, "devices");
+        if (devs) {
+                const char *s = devs;
+                size_t ntok = 0;
+                while (*s) {
+                        s += strspn(s, " ,");
+                        size_t n = strcspn(s, " ,");
+                        if (n == 0)
+                                break;
+                        if (!valid_msix_token(s, n))
+                                return bad(c, err, "devices", devs,
+                                           "nvme, quirks, all, or a list of PCI addresses (0000:81:00.1) "
+                                           "and vendor:device ids (126f:2262)");
+                        ntok++;
+                        s += n;
+                }
+                if (ntok == 0)
+                        return bad(c, err, "devices", devs, "nvme, quirks, all, or a list of devices");
+        }
+        p->msix_bar = strdup(bars[i]);
+        p->msix_devices = devs ? TAKE_PTR(devs) : strdup("nvme");
+        if (!p->msix_bar || !p->msix_devices)
+                return vh_fail(err, ENOMEM, "%s", c->where);
+        return 0;
+}
+
+static int parse_iothreads(vh_policy *p, const ectx *c, vh_error **err)
+{
+        _cleanup_free_ char *v = vh_xml_prop(c->node, "count");
+        uint64_t n;
+        if (streq(v, "auto"))
+                p->iothreads_auto = true;
+        else if (v && vh_parse_u64(v, 64, &n) == 0 && n >= 1)
+                p->iothreads_count = (unsigned)n;
+        else
+                return bad(c, err, "count", v, "\"auto\" or a number from 1 to 64");
+        return parse_cpus(c, "cpuset", &p->has_iothreads_cpuset, &p->iothreads_cpuset, err);
+}
+
+static int parse_hugepages(vh_policy *p, const ectx *c, vh_error **err)
+{
+        static const char *const sizes[] = { "2M", "1G", NULL };
+        static const uint64_t kib[] = { 2048, 1048576 };
+        int i = 0, r = parse_choice(c, "size", sizes, true, &i, err);
+        if (r < 0)
+                return r;
+        p->hugepages_kib = kib[i];
+        return 0;
+}
+
+static int parse_flag(vh_policy *p, const ectx *c, vh_error **err)
+{
+        (void)p;
+        if (vh_xml_first_element(c->node))
+                return bad(c, err, NULL, NULL, "an empty element");
+        return 0;
+}
+
+static int parse_vtpm(vh_policy *p, const ectx *c, vh_error **err)
+{
+        static const char *const versions[] = { "2.0", NULL };
+        int i = 0, r = parse_choice(c, "version", versions, false, &i, err);
+        if (r < 0)
+                return r;
+        p->vtpm_version = strdup(versions[i]);
+        return p->vtpm_version ? 0 : vh_fail(err, ENOMEM, "%s", c->where);
+}
+
+static int parse_disk_io(vh_policy *p, const ectx *c, vh_error **err)
+{
+        static const char *const caches[] = { "none", "writethrough", "writeback", "directsync", "unsafe", NULL };
+        static const char *const ios[] = { "native", "threads", "io_uring", NULL };
+        int ci = -1, ii = -1;
+        int r = parse_choice(c, "cache", caches, false, &ci, err);
+        if (r < 0)
+                return r;
+        r = parse_choice(c, "io", ios, false, &ii, err);
+        if (r < 0)
+                return r;
+        if (ci < 0 && ii < 0)
+                return bad(c, err, NULL, NULL, "attribute cache= or io= (or both)");
+        if (ci >= 0 && !(p->disk_cache = strdup(caches[ci])))
+                return vh_fail(err, ENOMEM, "%s", c->where);
+        if (ii >= 0 && !(p->disk_io = strdup(ios[ii])))
+                return vh_fail(err, ENOMEM, "%s", c->where);
+        return 0;
+}
+
+static int parse_guest_agent(vh_policy *p, const ectx *c, vh_error **err)
+{
+        _cleanup_free_ char *v = vh_xml_prop(c->node, "block-rpcs");
+        bool ok = v && *v;
+        for (const char *s = v; ok && *s; s++)
+                ok = (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == ',' ||
+                     *s == ' ';
+        if (!ok)
+                return bad(c, err, "block-rpcs", v, "a list of qemu-ga commands such as \"guest-exec,guest-file-open\"");
+        p->guest_agent_block = TAKE_PTR(v);
+        return 0;
+}
+
+static int parse_on_error(vh_policy *p, const ectx *c, vh_error **err)
+{
+        static const char *const actions[] = { "continue", "refuse", NULL };
+        int i = 0, r = parse_choice(c, "action", actions, true, &i, err);
+        if (r < 0)
+                return r;
+        p->on_error = (vh_on_error)i;
+        return 0;
+}
+
+static int parse_wrapper(vh_policy *p, const ectx *c, vh_error **err)
+{
+        _cleanup_free_ char *v = vh_xml_prop(c->node, "emulator");
+        if (!v || v[0] != '/' || strpbrk(v, " \t\n"))
+                return bad(c, err, "emulator", v, "an absolute path such as /usr/libexec/qemu-kvm");
+        p->wrapper_emulator = TAKE_PTR(v);
+        return 0;
+}
+
+typedef int (*parse_fn)(vh_policy *, const ectx *, vh_error **);
+static const parse_fn parsers[VH_P_COUNT] = {
+        [VH_P_THP] = parse_thp,
+        [VH_P_HALT_POLL] = parse_halt_poll,
+        [VH_P_KWORKERS] = parse_kworkers,
+        [VH_P_SVIRT] = parse_svirt,
+        [VH_P_MSIX] = parse_msix,
+        [VH_P_IOTHREADS] = parse_iothreads,
+        [VH_P_HUGEPAGES] = parse_hugepages,
+        [VH_P_DEDICATED_HINT] = parse_flag,
+        [VH_P_PVSPINLOCK] = parse_flag,
+        [VH_P_VTPM] = parse_vtpm,
+        [VH_P_DISK_IO] = parse_disk_io,
+        [VH_P_GUEST_AGENT] = parse_guest_agent,
+        [VH_P_ON_ERROR] = parse_on_error,
+        [VH_P_WRAPPER] = parse_wrapper,
+};
+
+static bool in_our_ns(const xmlNode *n)
+{
+        return !n->ns || (n->ns->href && strcmp((const char *)n->ns->href, VH_POLICY_NS) == 0);
+}
+
+static const char *expected_elements(void)
+{
+        return "thp, halt-poll, kworkers, svirt, msix-relocation, iothreads, hugepages, dedicated-hint, "
+               "pvspinlock, vtpm, disk-io, guest-agent, on-error, wrapper";
+}
+
+static int check_attrs(const ectx *c, const elem_def *def, vh_error **err)
+{
+        for (const xmlAttr *a = c->node->properties; a; a = a->next) {
+                const char *an = (const char *)a->name;
+                bool ok = !a->ns && def->can_disable && streq(an, "enabled");
+                for (int i = 0; !ok && def->attrs[i]; i++)
+                        ok = !a->ns && streq(an, def->attrs[i]);
+                if (ok)
+                        continue;
+                char allowed[160] = "";
+                size_t off = 0;
+                for (int i = 0; def->attrs[i] && off < sizeof(allowed); i++)
+                        off += (size_t)snprintf(allowed + off, sizeof(allowed) - off, "%s%s", i ? ", " : "",
+                                                def->attrs[i]);
+                if (def->can_disable && off < sizeof(allowed))
+                        snprintf(allowed + off, sizeof(allowed) - off, "%senabled", off ? ", " : "");
+                return vh_fail_input(err, "%s: line %ld: <%s>: unknown attribute %s; expected %s", c->where,
+                                     xmlGetLineNo(c->node), c->node->name, an,
+                                     *allowed ? allowed : "no attributes");
+        }
+        return 0;
+}
+
+int vh_policy_apply(vh_policy *p, xmlNodePtr root, const char *where, bool host, vh_error **err)
+{
+        if (!in_our_ns(root) || strcmp((const char *)root->name, "policy") != 0)
+                return vh_fail_input(err, "%s: line %ld: root element <%s>: expected <policy xmlns=\"%s\">",
+                                     where, xmlGetLineNo(root), root->name, VH_POLICY_NS);
+        if (root->properties)
+                return vh_fail_input(err, "%s: line %ld: <policy>: unknown attribute %s; expected none", where,
+                                     xmlGetLineNo(root), root->properties->name);
+
+        _cleanup_policy_ vh_policy t = { 0 };
+        for (xmlNodePtr n = root->children; n; n = n->next) {
+                if (n->type == XML_TEXT_NODE) {
+                        if (!xmlIsBlankNode(n))
+                                return vh_fail_input(err, "%s: line %ld: <policy>: unexpected text; expected elements",
+                                                     where, xmlGetLineNo(n));
+                        continue;
+                }
+                if (n->type != XML_ELEMENT_NODE)
+                        continue; /* comments, PIs */
+                ectx c = { where, n };
+                int e = -1;
+                for (int i = 0; i < VH_P_COUNT && e < 0; i++)
+                        if (streq((const char *)n->name, elems[i].name))
+                                e = i;
+                if (e < 0 || !in_our_ns(n))
+                        return vh_fail_input(err, "%s: line %ld: unknown element <%s>; expected one of %s", where,
+                                             xmlGetLineNo(n), n->name, expected_elements());
+                if (elems[e].host_only && !host)
+                        return vh_fail_input(err, "%s: line %ld: <%s>: allowed only in %s", where,
+                                             xmlGetLineNo(n), n->name, VH_POLICY_FILE);
+                if ((t.present >> e) & 1)
+                        return vh_fail_input(err, "%s: line %ld: <%s> given twice; expected at most one", where,
+                                             xmlGetLineNo(n), n->name);
+                int r = check_attrs(&c, &elems[e], err);
+                if (r < 0)
+                        return r;
+                if (vh_xml_first_element(n))
+                        return bad(&c, err, NULL, NULL, "an empty element");
+                t.present |= 1u << e;
+                _cleanup_free_ char *en = vh_xml_prop(n, "enabled");
+                if (streq(en, "no")) {
+                        if (xmlHasProp(n, (const xmlChar *)"enabled") && n->properties->next)
+                                return bad(&c, err, "enabled", en, "no other attributes with enabled=\"no\"");
+                        continue;
+                }
+                if (en && !streq(en, "yes"))
+                        return bad(&c, err, "enabled", en, "yes or no");
+                r = parsers[e](&t, &c, err);
+                if (r < 0)
+                        return r;
+                t.enabled |= 1u << e;
+        }
+
+        int r = vh_policy_validate_schema(root, where, err);
+        if (r < 0)
+                return r;
+
+        for (int e = 0; e < VH_P_COUNT; e++)
+                if ((t.present >> e) & 1)
+                        move_elem(p, &t, (vh_policy_elem)e);
+        return 0;
+}
+
+int vh_policy_load_host(vh_policy *p, vh_error **err)
+{
+        _cleanup_free_ char *path = vh_path(VH_POLICY_FILE);
+        if (!path)
+                return vh_fail(err, ENOMEM, "policy");
+        if (access(path, F_OK) < 0 && errno == ENOENT)
+                return 0;
+        _cleanup_xmldoc_ xmlDocPtr doc = NULL;
+        int r = vh_xml_parse_file(path, &doc, err);
+        if (r < 0)
+                return r;
+        return vh_policy_apply(p, xmlDocGetRootElement(doc), path, true, err);
+}
+
+/* ---- schema ---- */
+
+VH_DEFINE_CLEANUP(xmlRelaxNGParserCtxtPtr, xmlRelaxNGFreeParserCtxt)
+VH_DEFINE_CLEANUP(xmlRelaxNGPtr, xmlRelaxNGFree)
+VH_DEFINE_CLEANUP(xmlRelaxNGValidCtxtPtr, xmlRelaxNGFreeValidCtxt)
+
+typedef struct schema_errors {
+        char *first;
+} schema_errors;
+
+/* libxml2 2.12 made the structured error const. */
+#if LIBXML_VERSION >= 21200
+#define VH_XML_ERROR const xmlError
+#else
+#define VH_XML_ERROR xmlError
+#endif
+
+static void collect_error(void *data, VH_XML_ERROR *e)
+{
+        schema_errors *se = data;
+        if (se->first || !e || !e->message)
+                return;
+        _cleanup_free_ char *m = strdup(e->message);
+        if (!m)
+                return;
+        vh_rstrip(m);
+        const xmlNode *n = e->node;
+        char *s = NULL;
+        if (n && n->type == XML_ELEMENT_NODE) {
+                if (asprintf(&s, "line %ld: <%s>: %s", xmlGetLineNo(n), n->name, m) < 0)
+                        s = NULL;
+        } else if (asprintf(&s, "line %d: %s", e->line, m) < 0) {
+                s = NULL;
+        }
+        se->first = s;
+}
+
+/* Put every element without a namespace into ours (virsh metadata --set leaves children bare). */
+static void adopt_ns(xmlNodePtr n, xmlNsPtr ns)
+{
+        for (; n; n = n->next) {
+                if (n->type != XML_ELEMENT_NODE)
+                        continue;
+                if (!n->ns)
+                        xmlSetNs(n, ns);
+                adopt_ns(n->children, ns);
+        }
+}
+
+int vh_policy_validate_schema(xmlNodePtr root, const char *where, vh_error **err)
+{
+        _cleanup_xmldoc_ xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
+        xmlNodePtr copy = doc ? xmlDocCopyNode(root, doc, 1) : NULL;
+        if (!copy)
+                return vh_fail(err, ENOMEM, "%s", where);
+        xmlDocSetRootElement(doc, copy);
+        xmlNsPtr ns = xmlSearchNsByHref(doc, copy, (const xmlChar *)VH_POLICY_NS);
+        if (!ns)
+                ns = xmlNewNs(copy, (const xmlChar *)VH_POLICY_NS, NULL);
+        if (!ns) /* a default namespace of another URI is declared */
+                ns = xmlNewNs(copy, (const xmlChar *)VH_POLICY_NS, (const xmlChar *)"vmhooks-policy");
+        if (!ns)
+                return vh_fail(err, ENOMEM, "%s", where);
+        xmlSetNs(copy, ns);
+        adopt_ns(copy->children, ns);
+
+        _cleanup_(xmlRelaxNGFreeParserCtxtp) xmlRelaxNGParserCtxtPtr pctxt =
+                xmlRelaxNGNewMemParserCtxt((const char *)policy_rng, (int)sizeof(policy_rng));
+        if (!pctxt)
+                return vh_fail(err, ENOMEM, "policy schema");
+        schema_errors se = { 0 };
+        xmlRelaxNGSetParserStructuredErrors(pctxt, collect_error, &se);
+        _cleanup_(xmlRelaxNGFreep) xmlRelaxNGPtr schema = xmlRelaxNGParse(pctxt);
+        if (!schema) {
+                _cleanup_free_ char *m = se.first;
+                return vh_fail_input(err, "built-in policy schema does not compile: %s", m ? m : "?");
+        }
+        _cleanup_(xmlRelaxNGFreeValidCtxtp) xmlRelaxNGValidCtxtPtr vctxt = xmlRelaxNGNewValidCtxt(schema);
+        if (!vctxt)
+                return vh_fail(err, ENOMEM, "policy schema");
+        xmlRelaxNGSetValidStructuredErrors(vctxt, collect_error, &se);
+        int r = xmlRelaxNGValidateDoc(vctxt, doc);
+        _cleanup_free_ char *m = se.first;
+        if (r != 0)
+                return vh_fail_input(err, "%s: %s (see vmhooks-policy(5))", where,
+                                     m ? m : "does not match the policy schema");
+        return 0;
+}
+
+int vh_policy_effective(const vh_domain *dom, vh_policy *ret, vh_error **host_err, vh_error **vm_err)
+{
+        _cleanup_policy_ vh_policy p = { 0 };
+        int r = vh_policy_load_host(&p, host_err);
+        if (r == -ENOMEM)
+                return r;
+        if (dom && dom->policy) {
+                _cleanup_free_ char *where = NULL;
+                if (asprintf(&where, "metadata of VM %s", dom->name) < 0)
+                        return -ENOMEM;
+                r = vh_policy_apply(&p, dom->policy, where, false, vm_err);
+                if (r == -ENOMEM)
+                        return r;
+        }
+        vh_policy_done(ret);
+        *ret = p;
+        memset(&p, 0, sizeof(p));
+        return 0;
+}
+
+char *vh_policy_describe(const vh_policy *p)
+{
+        _cleanup_buf_ vh_buf b = { 0 };
+        int r = vh_buf_puts(&b, "");
+        for (int e = 0; r == 0 && e < VH_P_COUNT; e++) {
+                if (!((p->present >> e) & 1))
+                        continue;
+                r = vh_buf_printf(&b, "%s%s", b.len ? ", " : "", elems[e].name);
+                if (r < 0)
+                        break;
+                if (!vh_policy_on(p, (vh_policy_elem)e)) {
+                        r = vh_buf_puts(&b, " off");
+                        continue;
+                }
+                switch ((vh_policy_elem)e) {
+                case VH_P_THP: r = vh_buf_printf(&b, " %s", vh_thp_mode_name(p->thp)); break;
+                case VH_P_HALT_POLL: r = vh_buf_printf(&b, " %u", p->halt_poll_ns); break;
+                case VH_P_KWORKERS: {
+                        r = vh_buf_printf(&b, " isolate=%s", p->kworkers_isolate ? "yes" : "no");
+                        if (r == 0 && p->has_kworkers_cpus) {
+                                _cleanup_free_ char *l = vh_cpuset_format_list(&p->kworkers_cpus);
+                                r = l ? vh_buf_printf(&b, " cpus=%s", l) : -ENOMEM;
+                        }
+                        break;
+                }
+                case VH_P_SVIRT: {
+                        static const char *const m[] = { "off", "warn", "enforce" };
+                        r = vh_buf_printf(&b, " %s", m[p->svirt]);
+                        break;
+                }
+                case VH_P_MSIX: r = vh_buf_printf(&b, " %s devices=%s", p->msix_bar, p->msix_devices); break;
+                case VH_P_IOTHREADS:
+                        if (p->iothreads_auto)
+                                r = vh_buf_puts(&b, " auto");
+                        else
+                                r = vh_buf_printf(&b, " %u", p->iothreads_count);
+                        break;
+                case VH_P_HUGEPAGES:
+                        r = vh_buf_puts(&b, p->hugepages_kib == 2048 ? " 2M" : " 1G");
+                        break;
+                case VH_P_VTPM: r = vh_buf_printf(&b, " %s", p->vtpm_version); break;
+                case VH_P_DISK_IO:
+                        r = vh_buf_printf(&b, "%s%s%s%s", p->disk_cache ? " cache=" : "",
+                                          p->disk_cache ? p->disk_cache : "", p->disk_io ? " io=" : "",
+                                          p->disk_io ? p->disk_io : "");
+                        break;
+                case VH_P_GUEST_AGENT: r = vh_buf_printf(&b, " block-rpcs=%s", p->guest_agent_block); break;
+                case VH_P_ON_ERROR:
+                        r = vh_buf_puts(&b, p->on_error == VH_ON_ERROR_REFUSE ? " refuse" : " continue");
+                        break;
+                case VH_P_WRAPPER: r = vh_buf_printf(&b, " %s", p->wrapper_emulator); break;
+                case VH_P_DEDICATED_HINT: case VH_P_PVSPINLOCK: case VH_P_COUNT: break;
+                }
+        }
+        if (r < 0)
+                return NULL;
+        if (b.len == 0 && vh_buf_puts(&b, "empty") < 0)
+                return NULL;
+        return TAKE_PTR(b.data);
+}

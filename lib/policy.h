@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * policy.h — the vmhooks policy vocabulary (see etc/policy.rng and
+ * vmhooks-policy(5)).  Host defaults come from /etc/vmhooks/policy.xml; a
+ * VM's <metadata> may hold the same elements, each overriding the host's
+ * element of the same name.  Any element may say enabled="no".
+ */
+#ifndef VH_POLICY_H
+#define VH_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libxml/tree.h>
+
+#include "cpuset.h"
+#include "domain.h"
+#include "error.h"
+
+typedef enum vh_policy_elem {
+        VH_P_THP,
+        VH_P_HALT_POLL,
+        VH_P_KWORKERS,
+        VH_P_SVIRT,
+        VH_P_MSIX,
+        VH_P_IOTHREADS,
+        VH_P_HUGEPAGES,
+        VH_P_DEDICATED_HINT,
+        VH_P_PVSPINLOCK,
+        VH_P_VTPM,
+        VH_P_DISK_IO,
+        VH_P_GUEST_AGENT,
+        VH_P_ON_ERROR,
+        VH_P_WRAPPER,
+        VH_P_COUNT
+} vh_policy_elem;
+
+typedef enum vh_thp_mode {
+        VH_THP_NONE = 0,        /* no demand */
+        VH_THP_AUTO,
+        VH_THP_MADVISE,
+        VH_THP_ALWAYS,
+        VH_THP_NEVER,           /* order matters: never > always > madvise */
+} vh_thp_mode;
+
+typedef enum vh_svirt_mode { VH_SVIRT_OFF = 0, VH_SVIRT_WARN, VH_SVIRT_ENFORCE } vh_svirt_mode;
+typedef enum vh_on_error { VH_ON_ERROR_CONTINUE = 0, VH_ON_ERROR_REFUSE } vh_on_error;
+
+typedef struct vh_policy {
+        unsigned present;       /* bit per vh_policy_elem: element given (on or off) */
+        unsigned enabled;       /* bit per vh_policy_elem: given and not enabled="no" */
+
+        vh_thp_mode thp;
+        uint32_t halt_poll_ns;
+        bool kworkers_isolate;
+        bool has_kworkers_cpus;
+        vh_cpuset kworkers_cpus;
+        vh_svirt_mode svirt;
+        char *msix_bar;         /* "bar2" */
+        char *msix_devices;     /* "nvme", "quirks", "all" or a list */
+        bool iothreads_auto;
+        unsigned iothreads_count;
+        bool has_iothreads_cpuset;
+        vh_cpuset iothreads_cpuset;
+        uint64_t hugepages_kib;
+        char *vtpm_version;
+        char *disk_cache, *disk_io;
+        char *guest_agent_block;
+        vh_on_error on_error;
+        char *wrapper_emulator;
+} vh_policy;
+
+static inline bool vh_policy_on(const vh_policy *p, vh_policy_elem e)
+{
+        return (p->enabled >> e) & 1;
+}
+
+const char *vh_policy_elem_name(vh_policy_elem e);
+const char *vh_thp_mode_name(vh_thp_mode m);
+
+void vh_policy_done(vh_policy *p);
+#define _cleanup_policy_ __attribute__((cleanup(vh_policy_done)))
+
+/*
+ * Apply the elements of <policy> in `root` on top of `p`: each element
+ * given replaces that element of `p`.  `where` names the source in errors
+ * ("/etc/vmhooks/policy.xml", "metadata of VM x").  `host` allows the
+ * host-only elements.  On error, `p` is left unchanged.
+ */
+int vh_policy_apply(vh_policy *p, xmlNodePtr root, const char *where, bool host, vh_error **err);
+
+/* Load the host policy file; a missing file is an empty policy. */
+int vh_policy_load_host(vh_policy *p, vh_error **err);
+
+/* Validate `root` against the built-in copy of etc/policy.rng. */
+int vh_policy_validate_schema(xmlNodePtr root, const char *where, vh_error **err);
+
+/*
+ * The effective policy of a VM: the host file, then the VM's metadata on
+ * top.  A bad host file or bad metadata is reported in *host_err / *vm_err
+ * and left out (the other source still applies); the function itself only
+ * fails on allocation failure.
+ */
+int vh_policy_effective(const vh_domain *dom, vh_policy *ret, vh_error **host_err, vh_error **vm_err);
+
+/* One line listing the enabled elements ("thp never, halt-poll 400000, ..."). */
+char *vh_policy_describe(const vh_policy *p);
+
+#endif
