@@ -58,6 +58,7 @@ TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:%.c=$(BUILD)/%.o)
 
 GEN_HDRS := $(BUILD)/gen/policy_rng.h
 
+.SECONDARY:
 .PHONY: all check integration demo install uninstall deps clean bench
 all: $(HOOK) $(LIB)
 

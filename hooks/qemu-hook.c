@@ -183,8 +183,8 @@ static int op_unregister(hook *h)
         const char *uuid = h->dom && h->dom->uuid && *h->dom->uuid ? h->dom->uuid : NULL;
         if (vh_txn_unregister(uuid, h->name, &res, &te) < 0)
                 (void)vh_log(&h->log, "error: %s", vh_error_msg(te));
-        if (res.was_registered && res.report.n == 0)
-                (void)vh_log(&h->log, "unregistered; no knob changes");
+        if (res.was_registered)
+                (void)vh_log(&h->log, "unregistered");
         log_txn(h, &res);
         return 0;
 }

@@ -41,15 +41,19 @@ unctl() { rm -f "$R/ctl/"*; }
 lastxml() { ls -1 $R/xml | grep -- "$1" | tail -1; }
 
 # 7. variables of the shell that starts libvirtd
-export VMHOOKS_ROOT=/from-the-shell FOO_FROM_SHELL=1
+export VMHOOKS_ROOT=/from-the-shell FOO_FROM_SHELL=1 LANG=C.UTF-8 USER=root LOGNAME=root \
+    TMPDIR=/tmp LD_LIBRARY_PATH=/nonexistent SHELL=/bin/bash
 sandbox_install_hook "$here/rec-hook.sh" qemu
 sandbox_start_daemons
-unset VMHOOKS_ROOT FOO_FROM_SHELL
+echo "environment of libvirtd: $(tr '\0' ' ' </proc/$(cat /run/libvirtd.pid)/environ | cut -c1-600)"
+unset VMHOOKS_ROOT FOO_FROM_SHELL LD_LIBRARY_PATH
 
 sandbox_guest_define g1
 
 section "1a. virsh start; virsh destroy (guest g1)"
 V start g1
+qp=$(sandbox_guest_pid g1)
+echo "QEMU $qp: $(grep -E '^(Uid|Gid|Groups)' /proc/$qp/status | tr -s '\t\n' '  ')"
 V destroy g1
 hooklog
 detail
@@ -219,6 +223,7 @@ sandbox_start_libvirtd
 V start g1
 V destroy g1
 hooklog
+lvlog 'virHookCheck.*qemu'
 
 section "6b. both hooks/qemu and hooks/qemu.d/rec, libvirtd restarted"
 sandbox_stop_libvirtd
@@ -228,9 +233,26 @@ V start g1
 V destroy g1
 hooklog
 
-section "6c. qemu.d/rec fails at prepare while hooks/qemu succeeds"
+section "6c. hooks/qemu fails at prepare, qemu.d/rec succeeds"
+ctl fail.prepare.begin.qemu 1
+ctl msg.prepare.begin.qemu "error from hooks/qemu"
+V start g1
+hooklog
+unctl
+
+section "6c2. hooks/qemu succeeds at prepare, qemu.d/rec fails"
+ctl fail.prepare.begin.rec 1
+ctl msg.prepare.begin.rec "error from qemu.d/rec"
+V start g1
+hooklog
+unctl
+
+section "6c3. both fail at prepare"
 ctl fail.prepare.begin 1
-ctl msg.prepare.begin "failing"
+ctl msg.prepare.begin.qemu "error from hooks/qemu"
+ctl msg.prepare.begin.rec "error from qemu.d/rec"
+ctl fail.prepare.begin.qemu 1
+ctl fail.prepare.begin.rec 1
 V start g1
 hooklog
 unctl
@@ -240,11 +262,13 @@ sandbox_install_hook "$here/rec-hook.sh" qemu.d/zz-added
 V start g1
 V destroy g1
 hooklog
+section "6d2. ... after SIGHUP"
 sandbox_reload_libvirtd
 sleep 1
 V start g1
 V destroy g1
 hooklog
+rm -f /etc/libvirt/hooks/qemu.d/zz-added
 
 section "6e. hooks/qemu removed and re-added while running; a daemon started with no hook at all gets one later"
 sandbox_stop_libvirtd
@@ -259,6 +283,53 @@ sleep 1
 V start g1
 V destroy g1
 echo "(after SIGHUP)"; hooklog
+lvlog 'virHookCheck.*qemu|SIGHUP|[Rr]eload'
 
-section "all libvirtd.log lines about hooks (first 30)"
-grep -iE 'hook' $LVLOG | head -30 | cut -c1-300
+section "6f. libvirtd started with an EMPTY hooks/qemu.d (no hooks/qemu), then qemu.d/rec added"
+sandbox_stop_libvirtd
+rm -rf /etc/libvirt/hooks/qemu /etc/libvirt/hooks/qemu.d
+mkdir /etc/libvirt/hooks/qemu.d
+sandbox_start_libvirtd
+sandbox_install_hook "$here/rec-hook.sh" qemu.d/rec
+V start g1
+V destroy g1
+hooklog
+lvlog 'virHookCheck.*qemu'
+section "6g. ... then hooks/qemu added too (no SIGHUP)"
+sandbox_install_hook "$here/rec-hook.sh" qemu
+V start g1
+V destroy g1
+hooklog
+
+section "6h. ... then SIGHUP (daemon has hooks/qemu and qemu.d/rec now)"
+sandbox_reload_libvirtd
+sleep 1
+V start g1
+V destroy g1
+hooklog
+lvlog 'virHookCheck.*qemu'
+
+section "1i. libvirtd SIGKILLed, QEMU dies while libvirtd is down, libvirtd started"
+sandbox_stop_libvirtd
+rm -rf /etc/libvirt/hooks/qemu.d
+sandbox_start_libvirtd
+V start g1
+qpid=$(sandbox_guest_pid g1)
+sandbox_kill9_libvirtd
+kill -9 "$qpid"
+sleep 1
+sandbox_start_libvirtd
+V domstate --reason g1
+hooklog
+
+section "1j. XML differences: prepare begin on plain start vs after restore"
+a=$(ls -1 $R/xml | grep -- '-prepare-begin' | head -1)
+b=$(ls -1 $R/xml | grep -B1 -- '-prepare-begin' | grep -A1 -- '-restore-begin' | tail -1)
+echo "diff $a $b"
+diff "$R/xml/$a" "$R/xml/$b"
+a=$(ls -1 $R/xml | grep -- '-start-begin' | head -1)
+echo "--- full start begin XML ($a):"
+cat "$R/xml/$a"
+
+section "all libvirtd.log lines about hooks (first 16)"
+grep -iE 'hook' $LVLOG | head -16 | cut -c1-300

@@ -3,13 +3,18 @@
 # real host).  Appends what it sees to $R/log; behaviour switches are files:
 #   $R/ctl/fail.OP.SUBOP   exit with the number in the file after writing
 #                          the lines of $R/ctl/msg.OP.SUBOP to stderr
+#                          (fail.OP.SUBOP.HOOK: only the hook named HOOK,
+#                          e.g. "qemu" or "rec" for qemu.d/rec)
 #   $R/ctl/noread          do not read stdin
 #   $R/ctl/bg.stderr       leave a `sleep 5` child holding stderr
 #   $R/ctl/bg.stdout       leave a `sleep 5` child holding stdout
 #   $R/ctl/slow            sleep that many seconds before reading stdin
 R=/run/hookrec
+# the shell's fds before it opens anything else (no command substitution yet);
+# fd 10 is dash's own descriptor on this script
+ls -l /proc/$$/fd >"$R/fds.$$" 2>&1
 me=$(basename "$0")
-fds=$(ls -l /proc/$$/fd 2>&1 | sed 1d | awk '{print $(NF-2), $(NF-1), $NF}' | tr '\n' ';')
+fds=$(sed 1d "$R/fds.$$" | awk '{print $(NF-2), $(NF-1), $NF}' | tr '\n' ';'); rm -f "$R/fds.$$"
 stdin=$(readlink /proc/$$/fd/0)
 n=$(ls "$R/xml" 2>/dev/null | wc -l); n=$(printf '%02d' $((n + 1)))
 key="$2.$3"
@@ -36,13 +41,15 @@ fi
 } >>"$R/log"
 {
     echo "CALL #$n [$me] '$1' '$2' '$3' '$4'"
-    echo "   uid/gid: $(id)  cwd=$(pwd)  umask=$(umask)  ppid=$PPID ($(cat /proc/$PPID/comm))"
+    echo "   uid/gid: $(id)  $(grep -E '^(Uid|Gid|Groups|CapEff|NoNewPrivs)' /proc/$$/status | tr -s '\t\n' '  ')"
+    echo "     cwd=$(pwd)  umask=$(umask)  ppid=$PPID ($(cat /proc/$PPID/comm))"
     echo "   env: $(tr '\0' ' ' </proc/$$/environ)"
     echo "   fds: $fds"
     echo "   sid/pgid: $(ps -o sid=,pgid= -p $$)  tty=$(ps -o tty= -p $$)"
 } >>"$R/detail"
 if [ -e "$R/ctl/bg.stderr" ]; then sleep 5 >/dev/null </dev/null & fi
 if [ -e "$R/ctl/bg.stdout" ]; then sleep 5 2>/dev/null </dev/null & fi
+[ -e "$R/ctl/fail.$key.$me" ] && key=$key.$me
 if [ -e "$R/ctl/fail.$key" ]; then
     [ -e "$R/ctl/msg.$key" ] && cat "$R/ctl/msg.$key" >&2
     echo "   -> exiting $(cat "$R/ctl/fail.$key")" >>"$R/log"

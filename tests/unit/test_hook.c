@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * build/qemu-hook end to end on a fake host (VMHOOKS_ROOT), called the way
+ * libvirt calls it: NAME OP SUBOP -, domain XML on stdin, empty environment.
+ */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define THP "/sys/kernel/mm/transparent_hugepage/enabled"
+#define HALT "/sys/module/kvm/parameters/halt_poll_ns"
+#define WQ "/sys/devices/virtual/workqueue/cpumask"
+#define WB "/sys/bus/workqueue/devices/writeback/cpumask"
+
+static const char *const pins_a[] = { "2", "3", NULL };
+static const char *const pins_b[] = { "1", NULL };
+
+static char *xml_a(void)
+{
+        return tu_domain_xml("A", "11111111-1111-1111-1111-111111111111", pins_a, false,
+                             "<kworkers isolate=\"yes\"/><thp mode=\"never\"/><halt-poll ns=\"400000\"/>");
+}
+
+static char *xml_b(void)
+{
+        return tu_domain_xml("B", "22222222-2222-2222-2222-222222222222", pins_b, true,
+                             "<thp mode=\"auto\"/><halt-poll ns=\"300000\"/><kworkers isolate=\"yes\"/>");
+}
+
+static void expect(const char *root, const char *rel, const char *want)
+{
+        char *v = tu_read(root, rel);
+        if (strcmp(v, want) != 0)
+                fail_msg("%s reads \"%s\", expected \"%s\"", rel, v, want);
+        free(v);
+}
+
+static void run_ok(const char *root, const char *xml, const char *name, const char *op, const char *subop)
+{
+        char *err = NULL;
+        int rc = tu_run_hook(root, xml, &err, NULL, name, op, subop);
+        if (rc != 0)
+                fail_msg("%s %s %s exited %d: %s", name, op, subop, rc, err);
+        assert_string_equal(err, ""); /* nothing on stderr when all is well */
+        free(err);
+}
+
+/* The "Done means" of issue 3. */
+static void test_two_vms_story(void **state)
+{
+        char *root = *state;
+        char *a = xml_a(), *b = xml_b();
+
+        run_ok(root, a, "A", "prepare", "begin");
+        expect(root, WQ, "3");
+        expect(root, WB, "3");
+        expect(root, THP, "never");
+        expect(root, HALT, "400000");
+        run_ok(root, a, "A", "start", "begin");
+        run_ok(root, a, "A", "started", "begin");
+
+        run_ok(root, b, "B", "prepare", "begin");
+        expect(root, WQ, "1");
+        expect(root, WB, "1");
+        expect(root, THP, "never");
+        expect(root, HALT, "400000");
+
+        run_ok(root, a, "A", "stopped", "end");
+        run_ok(root, a, "A", "release", "end");
+        expect(root, WQ, "d");
+        expect(root, WB, "d");
+        expect(root, THP, "never");
+        expect(root, HALT, "300000");
+
+        run_ok(root, b, "B", "stopped", "end");
+        run_ok(root, b, "B", "release", "end");
+        expect(root, WQ, "f");
+        expect(root, WB, "f");
+        expect(root, THP, "madvise");
+        expect(root, HALT, "200000");
+        expect(root, "/run/vmhooks/state", "vmhooks-state 1");
+
+        char *log = tu_read(root, "/var/log/vmhooks/A.log");
+        tu_assert_contains(log, "Z prepare begin: policy: thp never, halt-poll 400000, kworkers isolate=yes");
+        tu_assert_contains(log, "prepare begin: thp: madvise -> never; demanded by A (thp never)");
+        tu_assert_contains(log, "prepare begin: halt_poll_ns: 200000 -> 400000; demanded by A (halt-poll 400000)");
+        tu_assert_contains(log, "prepare begin: workqueue_cpumask: f -> 3; demanded by A (isolate CPUs 2-3)");
+        tu_assert_contains(log, "prepare begin: writeback_cpumask: f -> 3; demanded by A (isolate CPUs 2-3)");
+        tu_assert_contains(log, "stopped end: halt_poll_ns: 400000 -> 300000; demanded by B (halt-poll 300000)");
+        tu_assert_contains(log, "stopped end: workqueue_cpumask: 1 -> d; demanded by B (isolate CPUs 1)");
+        free(log);
+        log = tu_read(root, "/var/log/vmhooks/B.log");
+        tu_assert_contains(log, "prepare begin: policy: thp auto, halt-poll 300000, kworkers isolate=yes; host demands: "
+                                "thp auto (static hugepages: never); halt_poll_ns 300000; kworkers off CPUs 1");
+        tu_assert_contains(log, "prepare begin: workqueue_cpumask: 3 -> 1; demanded by A (isolate CPUs 2-3), B (isolate CPUs 1)");
+        tu_assert_contains(log, "stopped end: thp: never -> madvise; restored the original: no running VM demands it");
+        tu_assert_contains(log, "stopped end: halt_poll_ns: 300000 -> 200000; restored the original");
+        tu_assert_contains(log, "stopped end: workqueue_cpumask: d -> f; restored the original");
+        tu_assert_contains(log, "stopped end: unregistered\n");
+        free(log);
+        free(a);
+        free(b);
+}
+
+static void test_bad_metadata_continue(void **state)
+{
+        char *root = *state;
+        char *x = tu_domain_xml("bad", "33333333-3333-3333-3333-333333333333", pins_a, false,
+                                "<thp mode=\"sometimes\"/><halt-poll ns=\"400000\"/>");
+        tu_write(root, "/etc/vmhooks/policy.xml",
+                 "<policy xmlns=\"urn:vmhooks:policy:1\"><halt-poll ns=\"250000\"/></policy>");
+        run_ok(root, x, "bad", "prepare", "begin");
+        expect(root, HALT, "250000"); /* the host policy still applies */
+        expect(root, THP, "always [madvise] never");
+        char *log = tu_read(root, "/var/log/vmhooks/bad.log");
+        tu_assert_contains(log, "prepare begin: error: metadata of VM bad: line 11: <thp mode=\"sometimes\">: expected one of "
+                                "auto, madvise, always, never");
+        tu_assert_contains(log, "using the host policy only for this VM");
+        free(log);
+        run_ok(root, x, "bad", "release", "end");
+        expect(root, HALT, "200000");
+        free(x);
+}
+
+static void test_bad_metadata_refuse(void **state)
+{
+        char *root = *state;
+        char *x = tu_domain_xml("strict", "44444444-4444-4444-4444-444444444444", pins_a, false,
+                                "<halt-poll ns=\"-5\"/>");
+        tu_write(root, "/etc/vmhooks/policy.xml",
+                 "<policy xmlns=\"urn:vmhooks:policy:1\"><on-error action=\"refuse\"/><thp mode=\"never\"/></policy>");
+        char *err = NULL;
+        assert_int_equal(tu_run_hook(root, x, &err, NULL, "strict", "prepare", "begin"), 1);
+        /* one line: what, where, what is expected, and why we refuse */
+        tu_assert_contains(err, "vmhooks: metadata of VM strict: line 11: <halt-poll ns=\"-5\">: expected nanoseconds");
+        tu_assert_contains(err, "(refusing: <on-error action=\"refuse\"/>)\n");
+        assert_ptr_equal(strchr(err, '\n'), err + strlen(err) - 1);
+        free(err);
+        /* nothing stays changed, nothing stays registered */
+        expect(root, THP, "madvise");
+        expect(root, "/run/vmhooks/state", "vmhooks-state 1");
+        char *log = tu_read(root, "/var/log/vmhooks/strict.log");
+        tu_assert_contains(log, "refused the start: metadata of VM strict");
+        free(log);
+        free(x);
+}
+
+static void test_write_failure_refuse_restores(void **state)
+{
+        char *root = *state;
+        char *a = xml_a();
+        tu_write(root, "/etc/vmhooks/policy.xml",
+                 "<policy xmlns=\"urn:vmhooks:policy:1\"><on-error action=\"refuse\"/></policy>");
+        char *err = NULL;
+        /* the second sysfs write (halt_poll_ns) fails with EINVAL */
+        assert_int_equal(tu_run_hook(root, a, &err, "VMHOOKS_FAULT=sysfs-write@2=EINVAL", "A", "prepare", "begin"), 1);
+        tu_assert_contains(err, "vmhooks: halt_poll_ns: cannot write \"400000\" to ");
+        tu_assert_contains(err, "Invalid argument (refusing");
+        free(err);
+        expect(root, THP, "madvise"); /* the write that worked was undone */
+        expect(root, WQ, "f");
+        expect(root, HALT, "200000");
+        expect(root, "/run/vmhooks/state", "vmhooks-state 1");
+        /* without refuse: logged, the start goes on */
+        tu_write(root, "/etc/vmhooks/policy.xml", "<policy xmlns=\"urn:vmhooks:policy:1\"/>");
+        assert_int_equal(tu_run_hook(root, a, &err, "VMHOOKS_FAULT=sysfs-write@2=EINVAL", "A", "prepare", "begin"), 0);
+        assert_string_equal(err, "");
+        free(err);
+        char *log = tu_read(root, "/var/log/vmhooks/A.log");
+        tu_assert_contains(log, "prepare begin: error: halt_poll_ns: 200000 -> 400000 failed: cannot write");
+        free(log);
+        expect(root, THP, "never");
+        run_ok(root, a, "A", "release", "end");
+        expect(root, THP, "madvise");
+        free(a);
+}
+
+static void test_unparsable_xml(void **state)
+{
+        char *root = *state;
+        char *a = xml_a();
+        run_ok(root, a, "A", "prepare", "begin");
+        expect(root, HALT, "400000");
+        /* release with garbage on stdin still unregisters, by name */
+        run_ok(root, "<domain", "A", "release", "end");
+        expect(root, HALT, "200000");
+        expect(root, "/run/vmhooks/state", "vmhooks-state 1");
+        /* prepare with garbage: logged, the start goes on */
+        run_ok(root, "not xml at all", "A", "prepare", "begin");
+        char *log = tu_read(root, "/var/log/vmhooks/A.log");
+        tu_assert_contains(log, "prepare begin: error: domain XML on stdin: line 1:");
+        free(log);
+        free(a);
+}
+
+/* Calls that only libvirt's XML rewriting uses print nothing; unknown calls are ignored. */
+static void test_silent_calls(void **state)
+{
+        char *root = *state;
+        char *a = xml_a();
+        static const char *const calls[][2] = {
+                { "migrate", "begin" }, { "restore", "begin" }, { "attach", "begin" }, { "prepare", "end" },
+        };
+        for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+                char *out = NULL, *err = NULL;
+                assert_int_equal(tu_run_hook_out(root, a, &out, &err, NULL, "A", calls[i][0], calls[i][1]), 0);
+                assert_string_equal(out, "");
+                assert_string_equal(err, "");
+                free(out);
+                free(err);
+        }
+        assert_false(tu_exists(root, "/var/log/vmhooks/A.log"));
+        expect(root, HALT, "200000");
+        free(a);
+}
+
+/* Names with every kind of byte: the log stays inside /var/log/vmhooks, the state survives. */
+static void test_hostile_names(void **state)
+{
+        char *root = *state;
+        char longname[400];
+        memset(longname, 'x', sizeof(longname) - 1);
+        longname[sizeof(longname) - 1] = '\0';
+        const char *names[] = { "../../etc/passwd", "..", ".hidden", "new\nline", "tab\there", "sp ace=eq%25",
+                                "\x01\x7f\xff\xfe", "é漢字", longname };
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+                char uuid[64];
+                snprintf(uuid, sizeof(uuid), "55555555-0000-0000-0000-%012zu", i);
+                /* XML cannot carry every byte: libvirt would escape them; use the name in argv */
+                char *x = tu_domain_xml("placeholder", uuid, pins_a, false, "<halt-poll ns=\"300000\"/>");
+                run_ok(root, x, names[i], "prepare", "begin");
+                expect(root, HALT, "300000");
+                run_ok(root, x, names[i], "release", "end");
+                expect(root, HALT, "200000");
+                free(x);
+        }
+        /* every log file is a plain file directly in the log directory */
+        char *dir = NULL;
+        assert_true(asprintf(&dir, "%s/var/log/vmhooks", root) > 0);
+        DIR *d = opendir(dir);
+        assert_non_null(d);
+        size_t n = 0;
+        for (struct dirent *de; (de = readdir(d));) {
+                if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+                        continue;
+                n++;
+                assert_true(strlen(de->d_name) <= 204);
+                for (const char *p = de->d_name; *p; p++)
+                        assert_true(strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+.-%~", *p));
+                assert_int_not_equal(de->d_name[0], '.');
+        }
+        closedir(d);
+        free(dir);
+        assert_int_equal(n, sizeof(names) / sizeof(names[0]));
+        assert_false(tu_exists(root, "/etc/passwd.log"));
+        assert_false(tu_exists(root, "/var/log/passwd.log"));
+        char *log = tu_read(root, "/var/log/vmhooks/%2E.%2F..%2Fetc%2Fpasswd.log");
+        tu_assert_contains(log, "prepare begin: policy: halt-poll 300000");
+        free(log);
+        log = tu_read(root, "/var/log/vmhooks/%2E..log"); /* ".." */
+        tu_assert_contains(log, "release end:");
+        free(log);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_two_vms_story, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_bad_metadata_continue, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_bad_metadata_refuse, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_write_failure_refuse_restores, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_unparsable_xml, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_silent_calls, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_hostile_names, tu_setup_root, tu_teardown_root),
+        };
+        return cmocka_run_group_tests_name("hook", tests, NULL, NULL);
+}

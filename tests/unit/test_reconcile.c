@@ -1,0 +1,439 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reconcile: every start/stop order of 1, 2 and 3 VMs against an oracle,
+ * knobs changed by someone else, knobs that cannot be written, masks that
+ * would lose every online CPU.
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fault.h"
+#include "lifecycle.h"
+#include "state.h"
+
+#define THP "/sys/kernel/mm/transparent_hugepage/enabled"
+#define HALT "/sys/module/kvm/parameters/halt_poll_ns"
+#define WQ "/sys/devices/virtual/workqueue/cpumask"
+#define WB "/sys/bus/workqueue/devices/writeback/cpumask"
+
+typedef struct vm {
+        const char *uuid, *name;
+        vh_thp_mode thp;
+        bool hugepages;
+        long halt;              /* -1: none */
+        const char *isolate;    /* cpulist or NULL */
+} vm;
+
+static const vm vms[] = {
+        { "uuid-a", "A", VH_THP_NEVER, false, 400000, "2-3" },
+        { "uuid-b", "B", VH_THP_AUTO, true, 300000, "1" },
+        { "uuid-c", "C", VH_THP_ALWAYS, false, -1, "0" },
+};
+
+static void demands_of(const vm *v, vh_demands *d)
+{
+        memset(d, 0, sizeof(*d));
+        d->thp = v->thp;
+        d->static_hugepages = v->hugepages;
+        d->has_halt_poll = v->halt >= 0;
+        d->halt_poll_ns = v->halt >= 0 ? (uint32_t)v->halt : 0;
+        if (v->isolate)
+                assert_int_equal(vh_cpuset_parse_list(v->isolate, &d->isolate, NULL), 0);
+}
+
+static vh_report do_register(const vm *v)
+{
+        vh_demands d;
+        demands_of(v, &d);
+        vh_txn_result res = { 0 };
+        vh_error *e = NULL;
+        if (vh_txn_register(v->uuid, v->name, &d, false, &res, &e) < 0)
+                fail_msg("register %s: %s", v->name, vh_error_msg(e));
+        vh_demands_done(&d);
+        vh_report rep = res.report;
+        res.report = (vh_report){ 0 };
+        vh_txn_result_done(&res);
+        return rep;
+}
+
+static vh_report do_unregister(const vm *v)
+{
+        vh_txn_result res = { 0 };
+        vh_error *e = NULL;
+        if (vh_txn_unregister(v->uuid, v->name, &res, &e) < 0)
+                fail_msg("unregister %s: %s", v->name, vh_error_msg(e));
+        vh_report rep = res.report;
+        res.report = (vh_report){ 0 };
+        vh_txn_result_done(&res);
+        return rep;
+}
+
+/* What the knobs must read with the VMs in `running` (bit i = vms[i]); independent of lib/reconcile.c. */
+static void oracle(unsigned running, char thp[16], char halt[24], unsigned *mask)
+{
+        int best = -1; /* 0 madvise 1 always 2 never */
+        long h = -1;
+        unsigned iso = 0;
+        for (unsigned i = 0; i < 3; i++) {
+                if (!(running >> i & 1))
+                        continue;
+                const vm *v = &vms[i];
+                int t = v->thp == VH_THP_NEVER ? 2 : v->thp == VH_THP_ALWAYS ? 1 : v->thp == VH_THP_MADVISE ? 0
+                      : v->thp == VH_THP_AUTO && v->hugepages ? 2 : -1;
+                if (t > best)
+                        best = t;
+                if (v->halt > h)
+                        h = v->halt;
+                if (v->isolate) {
+                        vh_cpuset s = { 0 };
+                        assert_int_equal(vh_cpuset_parse_list(v->isolate, &s, NULL), 0);
+                        for (unsigned c = 0; c < 4; c++)
+                                if (vh_cpuset_test(&s, c))
+                                        iso |= 1u << c;
+                        vh_cpuset_done(&s);
+                }
+        }
+        strcpy(thp, best == 2 ? "never" : best == 1 ? "always" : "madvise");
+        snprintf(halt, 24, "%ld", h >= 0 ? h : 200000);
+        *mask = (0xfu & ~iso) ? (0xfu & ~iso) : 0xfu;
+}
+
+static void check_knobs(const char *root, unsigned running, const char *when)
+{
+        char thp[16], halt[24];
+        unsigned mask;
+        oracle(running, thp, halt, &mask);
+        char *t = tu_read(root, THP), *h = tu_read(root, HALT), *wq = tu_read(root, WQ), *wb = tu_read(root, WB);
+        const char *expect_thp = running || strcmp(thp, "madvise") ? thp : "always [madvise] never";
+        /* untouched knobs keep the kernel's spelling; written ones read as written */
+        bool thp_ok = strcmp(t, thp) == 0 || strcmp(t, expect_thp) == 0;
+        unsigned long m1 = strtoul(wq, NULL, 16), m2 = strtoul(wb, NULL, 16);
+        if (!thp_ok || strcmp(h, halt) != 0 || m1 != mask || m2 != mask)
+                fail_msg("%s (running %#x): thp %s want %s, halt %s want %s, masks %s/%s want %x", when, running, t,
+                         thp, h, halt, wq, wb, mask);
+        free(t);
+        free(h);
+        free(wq);
+        free(wb);
+}
+
+static void check_no_registration(const char *root)
+{
+        char *s = tu_read(root, "/run/vmhooks/state");
+        assert_string_equal(s, "vmhooks-state 1");
+        free(s);
+}
+
+/* Run one sequence of events: event e = VM (e >> 1) starts (e & 1 == 0) or stops. */
+static void run_sequence(const int *events, size_t n)
+{
+        char *root = tu_mkroot();
+        unsigned running = 0;
+        char when[64];
+        for (size_t i = 0; i < n; i++) {
+                unsigned v = (unsigned)events[i] >> 1;
+                vh_report rep;
+                if (events[i] & 1) {
+                        rep = do_unregister(&vms[v]);
+                        running &= ~(1u << v);
+                } else {
+                        rep = do_register(&vms[v]);
+                        running |= 1u << v;
+                }
+                /* all three isolate every CPU: that is the only failure allowed */
+                if (rep.failed)
+                        assert_int_equal(running, 7);
+                vh_report_done(&rep);
+                snprintf(when, sizeof(when), "after event %zu", i);
+                check_knobs(root, running, when);
+        }
+        check_no_registration(root);
+        char *t = tu_read(root, THP);
+        assert_string_equal(t, "madvise"); /* restored by us: plain value */
+        free(t);
+        tu_rmroot(root);
+}
+
+/* All orders of `k` VMs' starts and stops in which each VM starts before it stops. */
+static size_t permute(int *ev, size_t n, size_t pos, unsigned used, unsigned started, size_t k)
+{
+        if (pos == n) {
+                run_sequence(ev, n);
+                return 1;
+        }
+        size_t count = 0;
+        for (unsigned v = 0; v < k; v++) {
+                if (!(used >> (2 * v) & 1)) {
+                        ev[pos] = (int)(v << 1);
+                        count += permute(ev, n, pos + 1, used | 1u << (2 * v), started | 1u << v, k);
+                } else if (!(used >> (2 * v + 1) & 1)) {
+                        ev[pos] = (int)(v << 1 | 1);
+                        count += permute(ev, n, pos + 1, used | 1u << (2 * v + 1), started, k);
+                }
+        }
+        return count;
+}
+
+static void test_every_order_1_2_3_vms(void **state)
+{
+        (void)state;
+        int ev[6];
+        assert_int_equal(permute(ev, 2, 0, 0, 0, 1), 1);
+        assert_int_equal(permute(ev, 4, 0, 0, 0, 2), 6);
+        assert_int_equal(permute(ev, 6, 0, 0, 0, 3), 90);
+}
+
+/* The scenario of issue 3, step by step. */
+static void test_issue_scenario(void **state)
+{
+        char *root = *state;
+        vh_report r = do_register(&vms[0]);
+        assert_false(r.failed);
+        assert_int_equal(r.n, 4);
+        vh_report_done(&r);
+        char *v = tu_read(root, WQ);
+        assert_string_equal(v, "3");
+        free(v);
+        r = do_register(&vms[1]);
+        vh_report_done(&r);
+        v = tu_read(root, WB);
+        assert_string_equal(v, "1");
+        free(v);
+        r = do_unregister(&vms[0]);
+        vh_report_done(&r);
+        v = tu_read(root, WQ);
+        assert_string_equal(v, "d");
+        free(v);
+        v = tu_read(root, THP);
+        assert_string_equal(v, "never");
+        free(v);
+        v = tu_read(root, HALT);
+        assert_string_equal(v, "300000");
+        free(v);
+        r = do_unregister(&vms[1]);
+        assert_int_equal(r.n, 4);
+        for (size_t i = 0; i < r.n; i++)
+                assert_int_equal(r.changes[i].kind, VH_CHANGE_RESTORE);
+        vh_report_done(&r);
+        check_knobs(root, 0, "end");
+        check_no_registration(root);
+}
+
+/* Someone else changes a knob while VMs run: left alone, not restored. */
+static void test_drift_left_alone(void **state)
+{
+        char *root = *state;
+        vh_report r = do_register(&vms[0]); /* halt 400000 */
+        vh_report_done(&r);
+        tu_write(root, HALT, "123\n");
+        r = do_register(&vms[1]); /* halt 300000: must not overwrite 123 */
+        bool drift = false;
+        for (size_t i = 0; i < r.n; i++)
+                if (r.changes[i].knob == VH_KNOB_HALT_POLL) {
+                        assert_int_equal(r.changes[i].kind, VH_CHANGE_DRIFT);
+                        assert_string_equal(r.changes[i].from, "400000");
+                        assert_string_equal(r.changes[i].to, "123");
+                        drift = true;
+                }
+        assert_true(drift);
+        vh_report_done(&r);
+        char *v = tu_read(root, HALT);
+        assert_string_equal(v, "123");
+        free(v);
+        r = do_unregister(&vms[0]);
+        vh_report_done(&r);
+        r = do_unregister(&vms[1]);
+        vh_report_done(&r);
+        v = tu_read(root, HALT);
+        assert_string_equal(v, "123"); /* not "restored" to 200000 */
+        free(v);
+        /* every other knob is back */
+        v = tu_read(root, THP);
+        assert_string_equal(v, "madvise");
+        free(v);
+        v = tu_read(root, WQ);
+        assert_string_equal(v, "f");
+        free(v);
+        check_no_registration(root);
+        /* a later demand starts from the new value */
+        r = do_register(&vms[0]);
+        vh_report_done(&r);
+        r = do_unregister(&vms[0]);
+        vh_report_done(&r);
+        v = tu_read(root, HALT);
+        assert_string_equal(v, "123");
+        free(v);
+}
+
+/* Drift on restore: a knob changed after the last write is not touched. */
+static void test_drift_at_restore(void **state)
+{
+        char *root = *state;
+        vh_report r = do_register(&vms[0]);
+        vh_report_done(&r);
+        tu_write(root, WQ, "00000007\n");
+        r = do_unregister(&vms[0]);
+        bool drift = false;
+        for (size_t i = 0; i < r.n; i++)
+                if (r.changes[i].knob == VH_KNOB_WQ_MASK)
+                        drift = r.changes[i].kind == VH_CHANGE_DRIFT;
+        assert_true(drift);
+        vh_report_done(&r);
+        char *v = tu_read(root, WQ);
+        assert_string_equal(v, "00000007");
+        free(v);
+        v = tu_read(root, WB);
+        assert_string_equal(v, "f");
+        free(v);
+}
+
+/* A zero-padded mask equal in value is not drift. */
+static void test_padding_is_not_drift(void **state)
+{
+        char *root = *state;
+        vh_report r = do_register(&vms[0]);
+        vh_report_done(&r);
+        tu_write(root, WQ, "00000003\n"); /* the kernel reads back zero-padded */
+        r = do_unregister(&vms[0]);
+        for (size_t i = 0; i < r.n; i++)
+                assert_int_not_equal(r.changes[i].kind, VH_CHANGE_DRIFT);
+        vh_report_done(&r);
+        char *v = tu_read(root, WQ);
+        assert_string_equal(v, "f");
+        free(v);
+}
+
+static void test_unwritable_knob(void **state)
+{
+        char *root = *state;
+        /* the kernel says EINVAL to the first write */
+        setenv("VMHOOKS_FAULT", "sysfs-write@1=EINVAL", 1);
+        vh_fault_reset();
+        vh_report r = do_register(&vms[0]);
+        unsetenv("VMHOOKS_FAULT");
+        vh_fault_reset();
+        assert_true(r.failed);
+        assert_int_equal(r.changes[0].kind, VH_CHANGE_FAILED);
+        tu_assert_contains(r.changes[0].why, "cannot write \"never\" to ");
+        tu_assert_contains(r.changes[0].why, "Invalid argument");
+        vh_report_done(&r);
+        char *v = tu_read(root, THP);
+        assert_string_equal(v, "always [madvise] never");
+        free(v);
+        v = tu_read(root, HALT);
+        assert_string_equal(v, "400000"); /* the others went on */
+        free(v);
+        r = do_unregister(&vms[0]);
+        assert_false(r.failed);
+        vh_report_done(&r);
+        check_knobs(root, 0, "after release");
+        /* a missing knob file */
+        char *path = NULL;
+        assert_true(asprintf(&path, "%s%s", root, HALT) > 0);
+        assert_int_equal(unlink(path), 0);
+        r = do_register(&vms[0]);
+        assert_true(r.failed);
+        bool seen = false;
+        for (size_t i = 0; i < r.n; i++)
+                if (r.changes[i].knob == VH_KNOB_HALT_POLL) {
+                        tu_assert_contains(r.changes[i].why, "No such file or directory");
+                        seen = true;
+                }
+        assert_true(seen);
+        vh_report_done(&r);
+        r = do_unregister(&vms[0]);
+        vh_report_done(&r);
+        check_no_registration(root);
+        free(path);
+}
+
+static void test_mask_keeps_an_online_cpu(void **state)
+{
+        char *root = *state;
+        tu_write(root, "/sys/devices/system/cpu/online", "2-3\n"); /* CPUs 0-1 offline */
+        vh_report r = do_register(&vms[0]);                        /* isolates 2-3 */
+        bool failed = false;
+        for (size_t i = 0; i < r.n; i++)
+                if (r.changes[i].knob == VH_KNOB_WQ_MASK && r.changes[i].kind == VH_CHANGE_FAILED) {
+                        tu_assert_contains(r.changes[i].why, "would leave no online CPU");
+                        failed = true;
+                }
+        assert_true(failed);
+        vh_report_done(&r);
+        char *v = tu_read(root, WQ);
+        assert_string_equal(v, "f");
+        free(v);
+        r = do_unregister(&vms[0]);
+        vh_report_done(&r);
+}
+
+/* Registrations of VMs that no longer run are dropped. */
+static void test_stale_registration_dropped(void **state)
+{
+        char *root = *state;
+        vh_report r = do_register(&vms[0]);
+        vh_report_done(&r);
+        /* A ran as PID 4242, which has exited: fake its state line */
+        char *s = tu_read(root, "/run/vmhooks/state");
+        char *fixed = NULL;
+        char *p = strstr(s, "since=");
+        assert_non_null(p);
+        assert_true(asprintf(&fixed, "%.*ssince=1 pid=4242 pidstart=99%s\n", (int)(p - s), s, strchr(p, ' ')) > 0);
+        tu_write(root, "/run/vmhooks/state", fixed);
+        free(s);
+        free(fixed);
+        /* B registers: A is swept, its demands go */
+        vh_txn_result res = { 0 };
+        vh_demands d;
+        demands_of(&vms[2], &d);
+        assert_int_equal(vh_txn_register(vms[2].uuid, vms[2].name, &d, false, &res, NULL), 0);
+        vh_demands_done(&d);
+        assert_int_equal(res.n_dropped, 1);
+        assert_string_equal(res.dropped[0], "A");
+        vh_txn_result_done(&res);
+        char *v = tu_read(root, HALT);
+        assert_string_equal(v, "200000");
+        free(v);
+        v = tu_read(root, THP);
+        assert_string_equal(v, "always");
+        free(v);
+        /* a live PID with the right start time is kept */
+        tu_write(root, "/proc/4343/stat", "4343 (qemu-system-x86) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 777 20\n");
+        tu_write(root, "/run/libvirt/qemu/A.pid", "4343\n");
+        res = (vh_txn_result){ 0 };
+        demands_of(&vms[0], &d);
+        assert_int_equal(vh_txn_register(vms[0].uuid, vms[0].name, &d, true, &res, NULL), 0);
+        vh_demands_done(&d);
+        vh_txn_result_done(&res);
+        s = tu_read(root, "/run/vmhooks/state");
+        tu_assert_contains(s, "pid=4343 pidstart=777");
+        free(s);
+        r = do_unregister(&vms[2]);
+        /* C's isolation of CPU 0 goes; its THP "always" loses to A's never anyway */
+        assert_int_equal(r.n, 2);
+        assert_int_equal(r.changes[0].knob, VH_KNOB_WQ_MASK);
+        assert_int_equal(r.changes[1].knob, VH_KNOB_WB_MASK);
+        vh_report_done(&r);
+        r = do_unregister(&vms[0]);
+        vh_report_done(&r);
+        check_knobs(root, 0, "end");
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_every_order_1_2_3_vms),
+                cmocka_unit_test_setup_teardown(test_issue_scenario, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_drift_left_alone, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_drift_at_restore, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_padding_is_not_drift, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_unwritable_knob, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_mask_keeps_an_online_cpu, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_stale_registration_dropped, tu_setup_root, tu_teardown_root),
+        };
+        return cmocka_run_group_tests_name("reconcile", tests, NULL, NULL);
+}
