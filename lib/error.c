@@ -9,7 +9,7 @@
 /* Used only when the message itself cannot be allocated. */
 static vh_error oom_error = { ENOMEM, (char *)"out of memory" };
 
-static char *vformat(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static char *vformat(const char *fmt, va_list ap)
 {
         char *s = NULL;
         if (vasprintf(&s, fmt, ap) < 0)

@@ -342,12 +342,14 @@ int vh_state_load(vh_state *st, vh_error **err)
                 *err = TAKE_PTR(rerr);
                 return r;
         }
-        r = vh_state_parse(text, st, err);
+        _cleanup_error_ vh_error *perr = NULL;
+        r = vh_state_parse(text, st, &perr);
         if (r < 0) {
                 _cleanup_free_ char *aside = vh_path(VH_STATE_DIR "/state.corrupt");
                 if (aside && rename(path, aside) == 0)
-                        return vh_error_wrap(err, "%s (moved to %s; knob originals in it are lost)", path, aside);
-                return vh_error_wrap(err, "%s", path);
+                        return vh_fail_input(err, "%s: %s; moved it to %s (the knob originals it held are lost)",
+                                             path, vh_error_msg(perr), aside);
+                return vh_fail_input(err, "%s: %s", path, vh_error_msg(perr));
         }
         return 0;
 }

@@ -7,6 +7,7 @@ passed=0 failed=0 broken=()
 for t in "$@"; do
     out=$(mktemp)
     if [ "${VALGRIND:-}" = 1 ]; then
+        VH_HOOK_PREFIX="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
         valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
             --trace-children=no "$t" 2>&1 | tee "$out"
         rc=${PIPESTATUS[0]}

@@ -111,8 +111,14 @@ _sandbox_host_snapshot() {
     done
     printf 'cgroups: %s\n' "$(find /sys/fs/cgroup -maxdepth 3 -type d \( -name machine -o -name 'machine.slice' -o -name '*libvirt*' \) 2>/dev/null | sort | tr '\n' ' ')"
     printf 'mounts: %s\n' "$(findmnt -rn -o TARGET | sort | tr '\n' ' ')"
-    # processes of the stack that the host runs itself are allowed; new ones are not
-    printf 'procs: %s\n' "$(ps -e -o pid=,comm= | awk '$2 ~ /^(libvirtd|virtlogd|qemu-system-)/ {printf "%s ", $1}')"
+    # libvirt/QEMU processes in the host's PID namespace (a parallel sandbox's
+    # processes live in other PID namespaces and are ignored)
+    local p myns procs=""
+    myns=$(readlink /proc/self/ns/pid)
+    for p in $(ps -e -o pid=,comm= | awk '$2 ~ /^(libvirtd|virtlogd|qemu-system-)/ {print $1}'); do
+        [[ $(readlink "/proc/$p/ns/pid" 2>/dev/null) == "$myns" ]] && procs+="$p "
+    done
+    printf 'procs: %s\n' "$procs"
 }
 
 # sandbox_reexec "$@": call first thing in a test script.  Outside the
@@ -148,6 +154,8 @@ sandbox_reexec() {
         echo "sandbox: HOST CHANGED during the run:" >&2
         diff <(echo "$before") <(echo "$after") >&2
         ((rc)) || rc=3
+    else
+        sandbox_log "host knobs, vmhooks dirs, hooks, mounts, cgroups, processes: unchanged"
     fi
     exit "$rc"
 }

@@ -157,9 +157,26 @@ int tu_run_hook_out(const char *root, const char *stdin_data, char **ret_stdout,
                 char *env_root = NULL;
                 if (asprintf(&env_root, "VMHOOKS_ROOT=%s", root) < 0)
                         _exit(127);
-                char *envp[] = { env_root, (char *)extra_env, NULL };
-                const char *argv[] = { hook_path(), name, op, subop, "-", NULL };
-                execve(argv[0], (char *const *)argv, envp);
+                char *envp[] = { env_root, (char *)extra_env, NULL, NULL };
+                /* VH_HOOK_PREFIX="valgrind --error-exitcode=99 ..." runs the hook under a checker */
+                const char *argv[32];
+                size_t n = 0;
+                char *prefix = getenv("VH_HOOK_PREFIX") ? strdup(getenv("VH_HOOK_PREFIX")) : NULL;
+                for (char *w = prefix ? strtok(prefix, " ") : NULL; w && n < 24; w = strtok(NULL, " "))
+                        argv[n++] = w;
+                const char *tail[] = { hook_path(), name, op, subop, "-", NULL };
+                for (size_t i = 0; i < 6; i++)
+                        argv[n++] = tail[i];
+                if (prefix) {
+                        char *path = NULL;
+                        if (asprintf(&path, "PATH=%s", getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin") < 0)
+                                _exit(127);
+                        envp[extra_env ? 2 : 1] = path;
+                        char *envp2[] = { envp[0], envp[1], envp[2], NULL };
+                        execvpe(argv[0], (char *const *)argv, envp2);
+                } else {
+                        execve(argv[0], (char *const *)argv, envp);
+                }
                 _exit(127);
         }
         close(in[0]);

@@ -45,7 +45,7 @@ export VMHOOKS_ROOT=/from-the-shell FOO_FROM_SHELL=1 LANG=C.UTF-8 USER=root LOGN
     TMPDIR=/tmp LD_LIBRARY_PATH=/nonexistent SHELL=/bin/bash
 sandbox_install_hook "$here/rec-hook.sh" qemu
 sandbox_start_daemons
-echo "environment of libvirtd: $(tr '\0' ' ' </proc/$(cat /run/libvirtd.pid)/environ | cut -c1-600)"
+echo "libvirtd environment has: $(tr '\0' '\n' </proc/$(cat /run/libvirtd.pid)/environ | grep -E '^(VMHOOKS_ROOT|FOO_FROM_SHELL|LANG|USER|LOGNAME|TMPDIR|LD_LIBRARY_PATH|SHELL)=' | tr '\n' ' ')"
 unset VMHOOKS_ROOT FOO_FROM_SHELL LD_LIBRARY_PATH
 
 sandbox_guest_define g1
