@@ -2,6 +2,7 @@
 #
 #   make                 build/qemu-hook, build/libvmhooks.a
 #   make check           unit tests (cmocka), no root, no daemon
+#   make test            deps, then every suite CI runs (root)
 #   make check SANITIZE=1   the same under ASan+UBSan
 #   make integration     real libvirtd + QEMU in a private namespace (root)
 #   make demo            the same sandbox, one guest, narrated (root)
@@ -59,7 +60,7 @@ TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:%.c=$(BUILD)/%.o)
 GEN_HDRS := $(BUILD)/gen/policy_rng.h
 
 .SECONDARY:
-.PHONY: all check integration demo install uninstall deps clean bench
+.PHONY: all check test integration demo install uninstall deps clean bench
 all: $(HOOK) $(LIB)
 
 $(BUILD)/gen/policy_rng.h: etc/policy.rng
@@ -85,12 +86,23 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_HELPER_OBJS) $(LIB)
 	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $< $(TEST_HELPER_OBJS) $(LIB) $(XML_LIBS) $(CMOCKA_LIBS)
 
 check: $(HOOK) $(TEST_BINS)
-	@BUILD=$(BUILD) VALGRIND="$(VALGRIND)" bash tests/run-unit.sh $(TEST_BINS)
+	@VH_HOOK=$(HOOK) VALGRIND="$(VALGRIND)" bash tests/run-unit.sh $(TEST_BINS)
+
+# Everything CI runs: the README's test command.
+test:
+	@bash .ci/deps.sh
+	$(MAKE) --no-print-directory check
+	$(MAKE) --no-print-directory check VALGRIND=1
+	$(MAKE) --no-print-directory check BUILD=$(BUILD)/asan SANITIZE=1
+	$(MAKE) --no-print-directory check BUILD=$(BUILD)/clang CC=clang
+	$(MAKE) --no-print-directory integration
 
 integration: all
 	@bash tests/integration/run.sh
 
-demo: all
+demo:
+	@bash .ci/deps.sh
+	$(MAKE) --no-print-directory all
 	@bash tests/integration/demo.sh
 
 deps:

@@ -1,38 +1,71 @@
 # shellcheck shell=bash
 # tests/integration/sandbox.sh — run a real libvirtd + QEMU without touching
-# the host.  Source it from a bash test script:
+# the host.  Source it from a bash test script (see smoke.sh):
 #
-#   . "$(dirname "$0")/sandbox.sh"
+#   . "$(dirname "$(readlink -f "$0")")/sandbox.sh"
 #   sandbox_reexec "$@"          # re-runs this script inside the namespaces
+#   sandbox_knob_seed /sys/kernel/mm/transparent_hugepage/enabled "always [madvise] never"
 #   sandbox_setup                # private /run, /etc/libvirt, knobs, ...
+#   sandbox_install_hook build/qemu-hook qemu      # before libvirtd starts
 #   sandbox_start_daemons        # virtlogd -d; libvirtd -d; wait for virsh
 #   sandbox_guest_define g1; sandbox_guest_start g1
-#   ...
+#   ...                          # cleanup (destroy guests, stop daemons) is
+#                                # an EXIT trap; the PID namespace does the rest
+#
+# Functions
+#   outside:  sandbox_reexec "$@"      re-exec in namespaces, check host after;
+#                                      exits 77 (skip) if not root / no libvirt
+#             sandbox_preflight        the root/libvirtd/qemu checks alone
+#   setup:    sandbox_knob_seed PATH CONTENT   (before sandbox_setup)
+#             sandbox_setup            mounts; sets SANDBOX_DOMTYPE (kvm|qemu),
+#                                      SANDBOX_QEMU_USER/GROUP, SANDBOX_T_SETUP
+#             sandbox_knob_write PATH CONTENT / sandbox_knob_read PATH
+#             sandbox_install_hook SRC [qemu|qemu.d/NAME]
+#   daemons:  sandbox_start_daemons | sandbox_start_virtlogd | sandbox_start_libvirtd
+#             (sets SANDBOX_T_LIBVIRTD), sandbox_stop_daemons,
+#             sandbox_stop_libvirtd, sandbox_restart_libvirtd,
+#             sandbox_reload_libvirtd (SIGHUP), sandbox_kill9_libvirtd,
+#             sandbox_libvirtd_log_tail [N], sandbox_virsh ARGS...
+#   guests:   sandbox_guest_xml NAME [TOP_XML] [DEVICES_XML] (prints XML),
+#             sandbox_guest_define NAME [XMLFILE], sandbox_guest_start NAME,
+#             sandbox_guest_destroy NAME, sandbox_guest_undefine NAME,
+#             sandbox_guest_state NAME, sandbox_guest_pid NAME
+#   misc:     sandbox_at_exit CMD, sandbox_cleanup (the EXIT trap),
+#             sandbox_now, sandbox_elapsed T0, sandbox_log, sandbox_die
 #
 # What is private (inside the namespace only):
-#   - every process: unshare --pid --fork --mount-proc; when the script
-#     (PID 1 of the namespace) exits, the kernel kills libvirtd, virtlogd,
-#     QEMU and hooks left behind;
+#   - every process: unshare --pid --fork --mount-proc; the test script is
+#     PID 1 of the namespace and when it exits the kernel kills libvirtd,
+#     virtlogd, QEMU and any hook left behind (checked: also on SIGKILL of
+#     the script; libvirtd reconnects to QEMU fine inside the namespace);
 #   - the network: --net (no bridge/firewall change can reach the host);
 #     SANDBOX_NET=host to keep the host network namespace;
 #   - tmpfs over /run, /var/lib/libvirt, /var/log/libvirt (directory tree,
-#     owners and modes recreated from the host), and over /etc/vmhooks,
-#     /var/log/vmhooks, /usr/libexec/vmhooks, /run/vmhooks;
+#     owners and modes recreated from the host, files not copied), and empty
+#     tmpfs over /etc/vmhooks, /var/log/vmhooks, /usr/libexec/vmhooks;
+#     /run/vmhooks is a plain dir on the private /run;
 #   - overlays (tmpfs upper) over SANDBOX_OVERLAYS (default "/etc /usr
 #     /var/log"): anything a test installs into /etc, /usr or /var/log, such
 #     as `make install` with real paths, lands only in the namespace, and the
 #     missing mount points above are created without touching the host;
 #   - a cleaned copy of /etc/libvirt bind-mounted over /etc/libvirt (no host
-#     hooks, no host domains, nothing autostarted; logging to files);
+#     hooks, no host domains, nothing autostarted; libvirtd logs hook calls
+#     to /var/log/libvirt/libvirtd.log);
 #   - plain files bind-mounted over the host knobs in SANDBOX_KNOB_PATHS,
 #     seeded from SANDBOX_KNOBS[path] or, if unset, from the host's value.
-# Shared on purpose: /var/cache/libvirt (QEMU capabilities cache; without it
-# every daemon start re-probes QEMU for ~30 s), /dev, /sys (except the
-# knobs), /tmp.  With SANDBOX_CGROUPS=0 (default) the sandbox's qemu.conf has
-# cgroup_controllers = [ ], so libvirt creates no cgroup on the host either.
+#     They are regular files: `echo never > enabled` (O_TRUNC) works, but
+#     they read back what was written ("never", not "always madvise [never]").
+# Shared on purpose: /var/cache/libvirt (QEMU capabilities cache), /dev, /sys
+# (except the knobs), /tmp.  With SANDBOX_CGROUPS=0 (default) the sandbox's
+# qemu.conf has cgroup_controllers = [ ], so libvirt creates no cgroup on the
+# host (it then logs a harmless "At least one cgroup controller is required"
+# error at each guest start).
+# sandbox_reexec compares, from outside, the host's knob values, the vmhooks
+# dirs, /etc/libvirt/hooks, the mount table, libvirt cgroups and libvirt/QEMU
+# processes before and after the run, and exits 3 if anything changed.
 #
-# Knobs, environment variables a test may set before sandbox_setup:
-#   SANDBOX_KNOBS[path]=content  seed of a knob (declare -A is done here)
+# Environment variables a test may set before sandbox_setup:
+#   SANDBOX_KNOBS[path]=content  seed of a knob (or sandbox_knob_seed)
 #   SANDBOX_OVERLAYS             dirs to overlay (default "/etc /usr /var/log")
 #   SANDBOX_KVM=auto|0|1         1: <domain type='kvm'>; if the QEMU user cannot
 #                                open /dev/kvm (root-only node), bind a
@@ -40,12 +73,20 @@
 #                                udev does on a normal host (host node untouched).
 #                                0: TCG, <domain type='qemu'>.  auto (default):
 #                                1 if root can open /dev/kvm, else 0.
-#                                Note: with TCG and a root-only /dev/kvm libvirt
-#                                finds its capabilities cache stale on every
-#                                lookup and re-probes QEMU (~7 s per test run).
-#   SANDBOX_CGROUPS=0|1          let libvirt use host cgroups (default 0)
+#                                Note: with TCG and a root-only /dev/kvm, libvirt
+#                                9.0 finds its capabilities cache stale on every
+#                                lookup ("KVM was enabled when probing ..., but it
+#                                is not available now") and re-probes QEMU: a
+#                                smoke run takes ~10 s instead of ~1.2 s.
+#   SANDBOX_CGROUPS=0|1          let libvirt use host cgroups (default 0); the
+#                                empty "machine" cgroups libvirt leaves behind
+#                                are removed by sandbox_reexec
 #   SANDBOX_NET=private|host
-#   SANDBOX_ARTIFACTS=DIR        copy logs there on exit (host path)
+#   SANDBOX_SERIAL=file|pty      guest serial console (default file)
+#   SANDBOX_EMULATOR=PATH        <emulator> of generated guests
+#   SANDBOX_ARTIFACTS=DIR        copy /var/log/libvirt and /var/log/vmhooks
+#                                there on exit (a shared path such as /tmp/x,
+#                                not under /etc, /usr, /var/log or /run)
 #   SANDBOX_LIBVIRTD_TIMEOUT     seconds to wait for libvirtd (default 120)
 #   SANDBOX_VERBOSE=1            log each step to stderr
 
@@ -409,8 +450,9 @@ sandbox_stop_daemons() {
 }
 
 # sandbox_install_hook SRC [NAME]: install SRC as /etc/libvirt/hooks/NAME
-# (default "qemu"; e.g. "qemu.d/vmhooks").  libvirt reads hooks when it
-# starts: call before sandbox_start_libvirtd or restart it afterwards.
+# (default "qemu"; e.g. "qemu.d/vmhooks").  libvirtd decides at start (and
+# on SIGHUP) whether the qemu driver has hooks at all: call this before
+# sandbox_start_libvirtd, or sandbox_reload_libvirtd afterwards (FACTS.md).
 sandbox_install_hook() {
     local dst=/etc/libvirt/hooks/${2:-qemu}
     mkdir -p "$(dirname "$dst")"

@@ -36,7 +36,9 @@ if ! sandbox_start_daemons; then nok "daemons start"; finish; fi
 ok "libvirtd answers (${SANDBOX_T_LIBVIRTD}s after libvirtd -d)"
 T_UP=$(sandbox_elapsed "$VMHOOKS_SANDBOX_T0")
 
+t=$(sandbox_now)
 check "define guest" sandbox_guest_define smoke1
+T_DEFINE=$(sandbox_elapsed "$t")
 t=$(sandbox_now)
 check "start guest" sandbox_guest_start smoke1
 T_START=$(sandbox_elapsed "$t")
@@ -50,6 +52,6 @@ T_DESTROY=$(sandbox_elapsed "$t")
 check "domstate is shut off" test "$(sandbox_guest_state smoke1)" = "shut off"
 
 echo "timing: namespace->setup done ${T_NS}s, ->libvirtd answers ${T_UP}s" \
-    "(libvirtd -d->answer ${SANDBOX_T_LIBVIRTD}s), start ${T_START}s, destroy ${T_DESTROY}s" \
+    "(libvirtd -d->answer ${SANDBOX_T_LIBVIRTD}s), define ${T_DEFINE}s, start ${T_START}s, destroy ${T_DESTROY}s" \
     "[domain type=${SANDBOX_DOMTYPE}]"
 finish
