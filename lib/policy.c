@@ -489,10 +489,6 @@ int vh_policy_apply(vh_policy *p, xmlNodePtr root, const char *where, bool host,
                 t.enabled |= 1u << e;
         }
 
-        int r = vh_policy_validate_schema(root, where, err);
-        if (r < 0)
-                return r;
-
         for (int e = 0; e < VH_P_COUNT; e++)
                 if ((t.present >> e) & 1)
                         move_elem(p, &t, (vh_policy_elem)e);

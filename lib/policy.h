@@ -83,7 +83,10 @@ void vh_policy_done(vh_policy *p);
 
 /*
  * Apply the elements of <policy> in `root` on top of `p`: each element
- * given replaces that element of `p`.  `where` names the source in errors
+ * given replaces that element of `p`.  The typed parser is strict (unknown
+ * elements and attributes are errors) and is held equal to etc/policy.rng
+ * by the unit tests; the RelaxNG check itself (vh_policy_validate_schema)
+ * costs 3.3M instructions, half a hook call, so the hook does not run it.  `where` names the source in errors
  * ("/etc/vmhooks/policy.xml", "metadata of VM x").  `host` allows the
  * host-only elements.  On error, `p` is left unchanged.
  */
