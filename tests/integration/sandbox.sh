@@ -192,7 +192,7 @@ sandbox_reexec() {
         after=$(_sandbox_host_snapshot)
     fi
     if [[ $before != "$after" ]]; then
-        echo "sandbox: HOST CHANGED during the run:" >&2
+        echo "sandbox: HOST CHANGED during the run (by this test, or by something running concurrently outside the sandbox):" >&2
         diff <(echo "$before") <(echo "$after") >&2
         ((rc)) || rc=3
     else
@@ -395,15 +395,15 @@ sandbox_start_libvirtd() {
     local t0 deadline
     t0=$(sandbox_now)
     _SANDBOX_DAEMONS=1
-    libvirtd -d || { sandbox_libvirtd_log_tail; sandbox_die "libvirtd -d failed"; }
+    libvirtd -d || { sandbox_libvirtd_log_tail 30; sandbox_die "libvirtd -d failed"; }
     deadline=$((SECONDS + SANDBOX_LIBVIRTD_TIMEOUT))
     until virsh -c "$SANDBOX_URI" version >/dev/null 2>&1; do
         if ((SECONDS > deadline)); then
-            sandbox_libvirtd_log_tail
+            sandbox_libvirtd_log_tail 30
             sandbox_die "libvirtd did not answer 'virsh -c $SANDBOX_URI version' within ${SANDBOX_LIBVIRTD_TIMEOUT}s"
         fi
         if [[ -e /run/libvirtd.pid ]] && ! _sandbox_pid_alive /run/libvirtd.pid; then
-            sandbox_libvirtd_log_tail
+            sandbox_libvirtd_log_tail 30
             sandbox_die "libvirtd exited during startup"
         fi
         sleep 0.1
