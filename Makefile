@@ -41,8 +41,15 @@ XML_CFLAGS    := $(call pc_cflags,libxml-2.0)
 XML_LIBS      := $(call pc_libs,libxml-2.0)
 CMOCKA_CFLAGS := $(call pc_cflags,cmocka)
 CMOCKA_LIBS   := $(call pc_libs,cmocka)
+JSON_CFLAGS   := $(call pc_cflags,json-c)
+JSON_LIBS     := $(call pc_libs,json-c)
+VIRT_CFLAGS   := $(call pc_cflags,libvirt)
+VIRT_LIBS     := $(call pc_libs,libvirt)
 
-ALL_CFLAGS = $(BASE_CFLAGS) $(XML_CFLAGS) $(CFLAGS)
+# The real emulator the wrapper execs when the policy names none.
+EMULATOR ?= $(firstword $(wildcard /usr/libexec/qemu-kvm) /usr/bin/qemu-system-$(shell uname -m))
+
+ALL_CFLAGS = $(BASE_CFLAGS) $(XML_CFLAGS) $(JSON_CFLAGS) $(CFLAGS)
 
 LIB_SRCS := $(sort $(wildcard lib/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -51,6 +58,14 @@ LIB      := $(BUILD)/libvmhooks.a
 HOOK_SRCS := $(sort $(wildcard hooks/*.c))
 HOOK_OBJS := $(HOOK_SRCS:%.c=$(BUILD)/%.o)
 HOOK      := $(BUILD)/qemu-hook
+
+WRAPPER_SRCS := $(sort $(wildcard wrapper/*.c))
+WRAPPER_OBJS := $(WRAPPER_SRCS:%.c=$(BUILD)/%.o)
+WRAPPER      := $(if $(WRAPPER_SRCS),$(BUILD)/qemu-kvm)
+
+TOOL_SRCS := $(sort $(wildcard tools/*.c))
+TOOL_OBJS := $(TOOL_SRCS:%.c=$(BUILD)/%.o)
+TOOL      := $(if $(TOOL_SRCS),$(BUILD)/vmhooks)
 
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -61,7 +76,7 @@ GEN_HDRS := $(BUILD)/gen/policy_rng.h
 
 .SECONDARY:
 .PHONY: all check test integration demo install uninstall deps clean bench
-all: $(HOOK) $(LIB)
+all: $(HOOK) $(WRAPPER) $(TOOL) $(LIB)
 
 $(BUILD)/gen/policy_rng.h: etc/policy.rng
 	@mkdir -p $(dir $@)
@@ -81,12 +96,20 @@ $(LIB): $(LIB_OBJS)
 $(HOOK): $(HOOK_OBJS) $(LIB)
 	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $(HOOK_OBJS) $(LIB) $(XML_LIBS)
 
+$(BUILD)/wrapper/%.o: CFLAGS += -DVH_DEFAULT_EMULATOR='"$(EMULATOR)"'
+$(BUILD)/qemu-kvm: $(WRAPPER_OBJS) $(LIB)
+	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $(WRAPPER_OBJS) $(LIB) $(JSON_LIBS) $(XML_LIBS)
+
+$(BUILD)/tools/%.o: CFLAGS += $(VIRT_CFLAGS)
+$(BUILD)/vmhooks: $(TOOL_OBJS) $(LIB)
+	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(LIB) $(VIRT_LIBS) $(JSON_LIBS) $(XML_LIBS)
+
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_HELPER_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $< $(TEST_HELPER_OBJS) $(LIB) $(XML_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $< $(TEST_HELPER_OBJS) $(LIB) $(JSON_LIBS) $(XML_LIBS) $(CMOCKA_LIBS)
 
-check: $(HOOK) $(TEST_BINS)
-	@VH_HOOK=$(HOOK) VALGRIND="$(VALGRIND)" bash tests/run-unit.sh $(TEST_BINS)
+check: all $(TEST_BINS)
+	@VH_HOOK=$(HOOK) VH_WRAPPER=$(BUILD)/qemu-kvm VH_TOOL=$(BUILD)/vmhooks VALGRIND="$(VALGRIND)" bash tests/run-unit.sh $(TEST_BINS)
 
 # Everything CI runs: the README's test command.
 test:

@@ -58,8 +58,12 @@ static void own_error(hook *h, const char *msg)
                 refuse(h, msg);
 }
 
-/* Parse the XML and the effective policy. 0 when the caller can go on. */
-static int load_domain(hook *h)
+/*
+ * Parse the XML and the effective policy.  0 when the caller can go on.
+ * Policy errors are reported by the calls that register (prepare,
+ * reconnect); later calls of the same start stay quiet about them.
+ */
+static int load_domain(hook *h, bool report_policy)
 {
         _cleanup_error_ vh_error *e = NULL;
         int r = vh_domain_parse(h->xml, h->xml_len, "domain XML on stdin", &h->dom, &e);
@@ -79,6 +83,8 @@ static int load_domain(hook *h)
                 return r;
         }
         h->refuse_on_error = h->policy.on_error == VH_ON_ERROR_REFUSE;
+        if (!report_policy)
+                return 0;
         if (host_err)
                 own_error(h, vh_error_msg(host_err));
         if (vm_err) {
@@ -111,7 +117,7 @@ static void log_txn(hook *h, const vh_txn_result *res)
 /* prepare begin, reconnect begin: register this VM's demands and reconcile. */
 static int op_register(hook *h, bool reconnect)
 {
-        if (load_domain(h) < 0)
+        if (load_domain(h, true) < 0)
                 return 0;
         _cleanup_(vh_demands_done) vh_demands d = { 0 };
         _cleanup_buf_ vh_buf notes = { 0 };
@@ -161,7 +167,7 @@ static int op_reconnect(hook *h)
 /* started begin: QEMU runs; remember its PID so that a crash is noticed. */
 static int op_started(hook *h)
 {
-        if (load_domain(h) < 0)
+        if (load_domain(h, false) < 0)
                 return 0;
         _cleanup_txn_ vh_txn_result res = { 0 };
         _cleanup_error_ vh_error *e = NULL;
