@@ -1,0 +1,74 @@
+#!/bin/bash
+# make install / uninstall at real paths (inside the sandbox): a foreign
+# qemu hook is never overwritten (vmhooks goes to qemu.d/ and libvirt runs
+# both), an edited policy is kept, PREFIX and DESTDIR are honoured, and
+# uninstall takes away only what is vmhooks'.
+. "$(dirname "$(readlink -f "$0")")/lib.sh"
+vh_seed_knobs
+sandbox_setup
+
+mk() { make -C "$repo" --no-print-directory "$@" 2>&1; }
+hooks=/etc/libvirt/hooks
+
+# DESTDIR staging: links point at the final path, not into the stage
+out=$(mk install DESTDIR=/run/vmhooks-sandbox/stage)
+check "staged hook" test -x /run/vmhooks-sandbox/stage/usr/libexec/vmhooks/qemu-hook
+is "staged link target" "$(readlink /run/vmhooks-sandbox/stage$hooks/qemu)" /usr/libexec/vmhooks/qemu-hook
+check "staged schema" test -f /run/vmhooks-sandbox/stage/usr/share/vmhooks/policy.rng
+check "nothing outside the stage" test ! -e /usr/libexec/vmhooks/qemu-hook
+
+# PREFIX
+out=$(mk install PREFIX=/usr/local DESTDIR=/run/vmhooks-sandbox/local)
+is "PREFIX=/usr/local link target" "$(readlink /run/vmhooks-sandbox/local$hooks/qemu)" /usr/local/libexec/vmhooks/qemu-hook
+
+# A foreign hook that records its calls
+mkdir -p $hooks
+cat >$hooks/qemu <<'SH'
+#!/bin/sh
+echo "$1 $2 $3" >>/run/foreign-hook.calls
+cat >/dev/null
+SH
+chmod 0755 $hooks/qemu
+sum=$(sha256sum <$hooks/qemu)
+out=$(mk install)
+contains "install output" "$out" "a foreign qemu hook exists at /etc/libvirt/hooks/qemu; leaving it untouched"
+contains "install output" "$out" "installed hook: /etc/libvirt/hooks/qemu.d/vmhooks -> /usr/libexec/vmhooks/qemu-hook"
+contains "install output" "$out" "restart libvirtd (or virtqemud), or send it SIGHUP"
+is "foreign hook untouched" "$(sha256sum <$hooks/qemu)" "$sum"
+is "qemu.d link" "$(readlink $hooks/qemu.d/vmhooks)" /usr/libexec/vmhooks/qemu-hook
+out=$(mk install)
+contains "second install" "$out" "hook already installed: /etc/libvirt/hooks/qemu.d/vmhooks"
+
+# libvirt runs both
+sandbox_start_daemons || sandbox_die "libvirtd did not start"
+vh_guest both 1 '<vmhooks:halt-poll ns="400000"/>'
+check "start guest" sandbox_guest_start both
+is "halt_poll_ns set by vmhooks in qemu.d" "$(knob $HALT)" 400000
+contains "foreign hook ran too" "$(cat /run/foreign-hook.calls)" "both prepare begin"
+check "destroy guest" sandbox_guest_destroy both
+is "halt_poll_ns restored" "$(knob $HALT)" 200000
+
+# An edited policy survives reinstall
+echo '<policy xmlns="urn:vmhooks:policy:1"><halt-poll ns="1"/></policy>' >/etc/vmhooks/policy.xml
+out=$(mk install)
+contains "reinstall" "$out" "kept existing /etc/vmhooks/policy.xml"
+contains "edited policy kept" "$(cat /etc/vmhooks/policy.xml)" 'ns="1"'
+
+# uninstall: ours only
+out=$(mk uninstall)
+check "qemu.d link removed" test ! -e $hooks/qemu.d/vmhooks
+is "foreign hook kept" "$(sha256sum <$hooks/qemu)" "$sum"
+check "hook binary removed" test ! -e /usr/libexec/vmhooks/qemu-hook
+check "policy kept" test -f /etc/vmhooks/policy.xml
+
+# without a foreign hook: /etc/libvirt/hooks/qemu
+rm -f $hooks/qemu
+out=$(mk install)
+is "main link" "$(readlink $hooks/qemu)" /usr/libexec/vmhooks/qemu-hook
+# a dangling foreign symlink is still foreign
+out=$(mk uninstall)
+ln -s /nonexistent/hook $hooks/qemu
+out=$(mk install)
+is "dangling foreign link kept" "$(readlink $hooks/qemu)" /nonexistent/hook
+is "vmhooks in qemu.d" "$(readlink $hooks/qemu.d/vmhooks)" /usr/libexec/vmhooks/qemu-hook
+finish
