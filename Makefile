@@ -51,7 +51,7 @@ EMULATOR ?= $(firstword $(wildcard /usr/libexec/qemu-kvm) /usr/bin/qemu-system-$
 
 ALL_CFLAGS = $(BASE_CFLAGS) $(XML_CFLAGS) $(JSON_CFLAGS) $(CFLAGS)
 
-LIB_SRCS := $(sort $(wildcard lib/*.c))
+LIB_SRCS := $(sort $(wildcard lib/*.c lib/*/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libvmhooks.a
 
@@ -100,7 +100,7 @@ $(BUILD)/wrapper/%.o: CFLAGS += -DVH_DEFAULT_EMULATOR='"$(EMULATOR)"'
 $(BUILD)/qemu-kvm: $(WRAPPER_OBJS) $(LIB)
 	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $(WRAPPER_OBJS) $(LIB) $(JSON_LIBS) $(XML_LIBS)
 
-$(BUILD)/tools/%.o: CFLAGS += $(VIRT_CFLAGS)
+$(BUILD)/tools/%.o: CFLAGS += $(VIRT_CFLAGS) -Itools
 $(BUILD)/vmhooks: $(TOOL_OBJS) $(LIB)
 	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(LIB) $(VIRT_LIBS) $(JSON_LIBS) $(XML_LIBS)
 

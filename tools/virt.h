@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virt.h — the `vmhooks` command's libvirt connection.  libvirt's own
+ * messages are kept as libvirt gives them (the error rule's context is
+ * prepended), and libvirt never prints on its own.
+ */
+#ifndef VH_VIRT_H
+#define VH_VIRT_H
+
+#include <stdbool.h>
+
+#include <libvirt/libvirt.h>
+
+#include "cleanup.h"
+#include "error.h"
+
+VH_DEFINE_CLEANUP(virConnectPtr, virConnectClose)
+VH_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
+#define _cleanup_conn_ _cleanup_(virConnectClosep)
+#define _cleanup_virdomain_ _cleanup_(virDomainFreep)
+
+/* Open `uri` (NULL: libvirt's default). */
+int vh_virt_open(const char *uri, bool readonly, virConnectPtr *ret, vh_error **err);
+
+/* A domain by name, UUID or ID. */
+int vh_virt_domain(virConnectPtr conn, const char *ref, virDomainPtr *ret, vh_error **err);
+
+/* A domain's XML (flags: VIR_DOMAIN_XML_INACTIVE, ...), malloc'd. */
+int vh_virt_domain_xml(virDomainPtr dom, unsigned flags, char **ret, vh_error **err);
+
+/* Fail with libvirt's last error message, prefixed with "what". */
+int vh_virt_fail(vh_error **err, const char *what);
+
+#endif

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmhooks — the administrator's command: patch domain XML, audit the host,
+ * check a VM before it starts, show what vmhooks is doing.  See vmhooks(8).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "util.h"
+#include "version.h"
+
+
+static const vh_command commands[] = {
+        VH_COMMAND_TABLE
+};
+
+static const vh_command *current;
+
+int vh_cli_usage(const vh_cli *cli)
+{
+        fprintf(stderr, "usage: %s %s\n", cli->prog, current ? current->usage : "COMMAND [ARGS]");
+        return 2;
+}
+
+bool vh_cli_wants_help(int argc, char **argv)
+{
+        for (int i = 1; i < argc; i++) {
+                if (streq(argv[i], "--"))
+                        return false;
+                if (streq(argv[i], "-h") || streq(argv[i], "--help"))
+                        return true;
+        }
+        return false;
+}
+
+static void help(FILE *f)
+{
+        fprintf(f, "usage: vmhooks [-c URI] COMMAND [ARGS]\n\n"
+                   "vmhooks applies the openEuler virtualization best practices to a libvirt/KVM host.\n\n"
+                   "commands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                fprintf(f, "  %-34s %s\n", commands[i].usage, commands[i].summary);
+        fprintf(f, "\noptions:\n"
+                   "  -c, --connect URI   libvirt connection (default: qemu:///system as root)\n"
+                   "  -h, --help          this help; COMMAND --help for a command\n"
+                   "  -V, --version       print the version\n\n"
+                   "See vmhooks(8), vmhooks-policy(5), /var/log/vmhooks/NAME.log.\n");
+}
+
+int main(int argc, char **argv)
+{
+        vh_cli cli = { .prog = "vmhooks" };
+        static const struct option opts[] = {
+                { "connect", required_argument, NULL, 'c' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                { 0 },
+        };
+        int c;
+        /* "+": stop at the first non-option, the command name */
+        while ((c = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
+                switch (c) {
+                case 'c': cli.uri = optarg; break;
+                case 'h': help(stdout); return 0;
+                case 'V': printf("vmhooks %s\n", VH_VERSION); return 0;
+                default: help(stderr); return 2;
+                }
+        }
+        if (optind >= argc) {
+                help(stderr);
+                return 2;
+        }
+        const char *name = argv[optind];
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
+                if (!streq(commands[i].name, name))
+                        continue;
+                current = &commands[i];
+                cli.command = name;
+                int sub_argc = argc - optind;
+                char **sub_argv = argv + optind;
+                if (vh_cli_wants_help(sub_argc, sub_argv)) {
+                        printf("usage: vmhooks %s\n%s\n", current->usage, current->summary);
+                        return 0;
+                }
+                optind = 1; /* each command parses its own options */
+                vh_error *err = NULL;
+                int r = current->run(&cli, sub_argc, sub_argv, &err);
+                if (r < 0) {
+                        fprintf(stderr, "vmhooks %s: %s\n", name, vh_error_msg(err));
+                        vh_error_free(err);
+                        return 1;
+                }
+                vh_error_free(err);
+                return r;
+        }
+        fprintf(stderr, "vmhooks: unknown command \"%s\"; see vmhooks --help\n", name);
+        return 2;
+}
