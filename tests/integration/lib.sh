@@ -52,7 +52,7 @@ vh_seed_knobs() {
 vh_install() {
     local stage=/run/vmhooks-sandbox/stage out
     rm -rf "$stage"
-    if ! out=$(make -C "$repo" --no-print-directory install DESTDIR="$stage" 2>&1); then
+    if ! out=$(make -C "$repo" --no-print-directory install BUILD="${BUILD:-build}" DESTDIR="$stage" 2>&1); then
         printf '%s\n' "$out" >&2
         sandbox_die "make install failed"
     fi

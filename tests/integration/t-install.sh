@@ -7,7 +7,7 @@
 vh_seed_knobs
 sandbox_setup
 
-mk() { make -C "$repo" --no-print-directory "$@" 2>&1; }
+mk() { make -C "$repo" --no-print-directory BUILD="${BUILD:-build}" "$@" 2>&1; }
 hooks=/etc/libvirt/hooks
 
 # DESTDIR staging: links point at the final path, not into the stage
