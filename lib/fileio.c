@@ -113,11 +113,14 @@ int vh_write_atomic(const char *path, const char *data, size_t len, mode_t mode,
         _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
         if (fd < 0)
                 return vh_fail(err, errno, "cannot create %s", tmp);
+        /*
+         * No fsync: the state lives on tmpfs (/run), which a power loss
+         * wipes along with the VMs it describes; write + rename is what
+         * keeps it whole when a process dies halfway.
+         */
         int r = vh_fault_point("state-write");
         if (r == 0)
                 r = vh_write_all(fd, data, len);
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
         if (r == 0) {
                 int fd2 = TAKE_FD(fd);
                 if (close(fd2) < 0 && errno != EINTR)
@@ -134,6 +137,13 @@ int vh_write_atomic(const char *path, const char *data, size_t len, mode_t mode,
 
 int vh_mkdir_p(const char *path, mode_t mode, vh_error **err)
 {
+        /* The common case, on every hook call: it exists. */
+        struct stat st;
+        if (stat(path, &st) == 0) {
+                if (!S_ISDIR(st.st_mode))
+                        return vh_fail(err, ENOTDIR, "%s", path);
+                return 0;
+        }
         _cleanup_free_ char *p = strdup(path);
         if (!p)
                 return vh_fail(err, ENOMEM, "mkdir %s", path);
@@ -147,7 +157,6 @@ int vh_mkdir_p(const char *path, mode_t mode, vh_error **err)
         }
         if (mkdir(p, mode) < 0 && errno != EEXIST)
                 return vh_fail(err, errno, "cannot create directory %s", p);
-        struct stat st;
         if (stat(p, &st) < 0)
                 return vh_fail(err, errno, "cannot stat %s", p);
         if (!S_ISDIR(st.st_mode))

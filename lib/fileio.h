@@ -27,7 +27,7 @@ int vh_read_line(const char *path, char **ret, vh_error **err);
  */
 int vh_write_sysfs(const char *path, const char *value, vh_error **err);
 
-/* Write data to path atomically: path.tmp.PID, fsync, rename. */
+/* Write data to path atomically: path.tmp.PID, then rename (no fsync: for tmpfs). */
 int vh_write_atomic(const char *path, const char *data, size_t len, mode_t mode, vh_error **err);
 
 /* mkdir -p with the given mode for created components. */

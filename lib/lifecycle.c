@@ -20,11 +20,33 @@ void vh_txn_result_done(vh_txn_result *r)
         r->n_dropped = 0;
 }
 
+/*
+ * Which registrations are stale, cheaply enough for 1000 VMs on every call:
+ * a PID that no longer exists (one pass over /proc) is gone at once; that a
+ * live PID still is the same process (start time) is checked for a slice
+ * of VH_SWEEP_SLICE registrations per call, round robin.  libvirt itself
+ * reports every stop (stopped/release, also at its next start for a VM that
+ * died meanwhile); this sweep is the safety net for what it could not.
+ */
 int vh_state_sweep(vh_state *st, const char *keep_uuid, int64_t now, vh_txn_result *res)
 {
-        for (size_t i = 0; i < st->n_regs;) {
+        _cleanup_(vh_pidset_done) vh_pidset live = { 0 };
+        bool have_live = vh_pidset_load(&live, NULL) == 0;
+        size_t n = st->n_regs, start = n ? st->sweep_cursor % n : 0;
+        for (size_t k = 0, i = 0; k < n; k++) {
                 vh_reg *g = &st->regs[i];
-                if (streq(g->uuid, keep_uuid) || vh_reg_running(g, now)) {
+                bool running;
+                /* position of this registration in the rotation */
+                size_t pos = (k + n - start) % n;
+                if (streq(g->uuid, keep_uuid))
+                        running = true;
+                else if (g->pid > 0 && have_live && !vh_pidset_has(&live, g->pid))
+                        running = false;
+                else if (g->pid > 0 && have_live && pos >= VH_SWEEP_SLICE)
+                        running = true;
+                else
+                        running = vh_reg_running(g, now);
+                if (running) {
                         i++;
                         continue;
                 }
@@ -39,6 +61,7 @@ int vh_state_sweep(vh_state *st, const char *keep_uuid, int64_t now, vh_txn_resu
                 }
                 vh_state_remove(st, g);
         }
+        st->sweep_cursor = (uint32_t)((start + VH_SWEEP_SLICE) % (n ? n : 1));
         return 0;
 }
 

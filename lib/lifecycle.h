@@ -14,6 +14,7 @@
 #include "state.h"
 
 #define VH_LOCK_TIMEOUT_MS 30000
+#define VH_SWEEP_SLICE 32       /* registrations whose PID reuse is checked per call */
 
 typedef struct vh_txn_result {
         vh_report report;       /* knob changes */

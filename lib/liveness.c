@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "liveness.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +84,68 @@ bool vh_reg_running(vh_reg *reg, int64_t now)
                 uint64_t start;
                 return vh_proc_starttime(reg->pid, &start) == 0 && start == reg->pidstart;
         }
-        if (vh_reg_learn_pid(reg, NULL) == 0)
+        /* Starting (prepare .. started): cheap first, the pidfile only after the grace period. */
+        if (now - reg->since < VH_START_GRACE_S)
                 return true;
-        return now - reg->since < VH_START_GRACE_S;
+        return vh_reg_learn_pid(reg, NULL) == 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+        int x = *(const int *)a, y = *(const int *)b;
+        return (x > y) - (x < y);
+}
+
+void vh_pidset_done(vh_pidset *s)
+{
+        free(s->pids);
+        s->pids = NULL;
+        s->n = 0;
+}
+
+int vh_pidset_load(vh_pidset *ret, vh_error **err)
+{
+        _cleanup_free_ char *path = vh_path("/proc");
+        if (!path)
+                return vh_fail(err, ENOMEM, "/proc");
+        DIR *d = opendir(path);
+        if (!d)
+                return vh_fail(err, errno, "cannot list %s", path);
+        vh_pidset s = { 0 };
+        size_t cap = 0;
+        int r = 0;
+        for (struct dirent *de; (de = readdir(d));) {
+                uint64_t pid;
+                if (de->d_name[0] < '1' || de->d_name[0] > '9' || vh_parse_u64(de->d_name, INT32_MAX, &pid) < 0)
+                        continue;
+                if (s.n == cap) {
+                        cap = cap ? cap * 2 : 1024;
+                        int *p = realloc(s.pids, cap * sizeof(*p));
+                        if (!p) {
+                                r = vh_fail(err, ENOMEM, "/proc");
+                                break;
+                        }
+                        s.pids = p;
+                }
+                s.pids[s.n++] = (int)pid;
+        }
+        closedir(d);
+        if (r < 0) {
+                vh_pidset_done(&s);
+                return r;
+        }
+        /* procfs lists PIDs in ascending order; sort only when it did not */
+        bool sorted = true;
+        for (size_t i = 1; i < s.n && sorted; i++)
+                sorted = s.pids[i - 1] < s.pids[i];
+        if (!sorted)
+                qsort(s.pids, s.n, sizeof(*s.pids), cmp_int);
+        vh_pidset_done(ret);
+        *ret = s;
+        return 0;
+}
+
+bool vh_pidset_has(const vh_pidset *s, int pid)
+{
+        return s->n && bsearch(&pid, s->pids, s->n, sizeof(*s->pids), cmp_int);
 }

@@ -27,6 +27,16 @@ int vh_read_qemu_pid(const char *name, int *ret_pid, vh_error **err);
  */
 int vh_reg_learn_pid(vh_reg *reg, vh_error **err);
 
+/* The PIDs that exist: one pass over /proc (a few getdents calls for thousands of processes). */
+typedef struct vh_pidset {
+        int *pids;              /* sorted */
+        size_t n;
+} vh_pidset;
+
+int vh_pidset_load(vh_pidset *ret, vh_error **err);
+bool vh_pidset_has(const vh_pidset *s, int pid);
+void vh_pidset_done(vh_pidset *s);
+
 /*
  * Is the VM behind `reg` running?  With a PID: that process, started at
  * pidstart, exists.  Without one (between prepare and started): its

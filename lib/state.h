@@ -9,6 +9,7 @@
  * escapes, so an administrator can read it:
  *
  *   vmhooks-state 1
+ *   sweep cursor=64
  *   knob thp original=madvise expected=never
  *   vm uuid=... name=A since=1764028800 pid=4242 pidstart=123456 thp=never halt_poll_ns=400000 isolate=2-3
  */
@@ -57,7 +58,8 @@ typedef struct vh_reg {
 typedef struct vh_state {
         vh_knob_state knobs[VH_KNOB_COUNT];
         vh_reg *regs;
-        size_t n_regs;
+        size_t n_regs, regs_cap;
+        uint32_t sweep_cursor;  /* where the next PID-reuse check starts */
 } vh_state;
 
 void vh_demands_done(vh_demands *d);

@@ -13,10 +13,10 @@ int vh_parse_u64(const char *s, uint64_t max, uint64_t *ret)
                 return -EINVAL;
         while (*s == ' ' || *s == '\t')
                 s++;
-        if (!isdigit((unsigned char)*s))
+        if (*s < '0' || *s > '9')
                 return -EINVAL;
         uint64_t v = 0;
-        for (; isdigit((unsigned char)*s); s++) {
+        for (; *s >= '0' && *s <= '9'; s++) {
                 unsigned d = (unsigned)(*s - '0');
                 if (v > (UINT64_MAX - d) / 10)
                         return -ERANGE;
@@ -32,7 +32,7 @@ int vh_parse_u64(const char *s, uint64_t max, uint64_t *ret)
         return 0;
 }
 
-static int buf_reserve(vh_buf *b, size_t extra)
+int vh_buf_reserve(vh_buf *b, size_t extra)
 {
         if (extra > SIZE_MAX / 2 - b->len)
                 return -ENOMEM;
@@ -52,7 +52,7 @@ static int buf_reserve(vh_buf *b, size_t extra)
 
 int vh_buf_append(vh_buf *b, const char *s, size_t n)
 {
-        int r = buf_reserve(b, n);
+        int r = vh_buf_reserve(b, n);
         if (r < 0)
                 return r;
         memcpy(b->data + b->len, s, n);
@@ -74,7 +74,7 @@ int vh_buf_printf(vh_buf *b, const char *fmt, ...)
         va_end(ap);
         if (n < 0)
                 return -EINVAL;
-        int r = buf_reserve(b, (size_t)n);
+        int r = vh_buf_reserve(b, (size_t)n);
         if (r < 0)
                 return r;
         va_start(ap, fmt);
@@ -86,25 +86,42 @@ int vh_buf_printf(vh_buf *b, const char *fmt, ...)
         return 0;
 }
 
+static inline bool plain_byte(unsigned char c, bool keep_space)
+{
+        if (c > 0x20 && c < 0x7f && c != '%' && c != '\\' && c != '=')
+                return true;
+        return keep_space && (c == ' ' || c == '=');
+}
+
 int vh_buf_escape(vh_buf *b, const char *s, bool keep_space)
 {
         static const char hex[] = "0123456789ABCDEF";
-        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-                bool plain = *p > 0x20 && *p < 0x7f && *p != '%' && *p != '\\' &&
-                             (keep_space || *p != '=');
-                if (*p == ' ' && keep_space)
-                        plain = true;
-                int r;
-                if (plain) {
-                        r = vh_buf_append(b, (const char *)p, 1);
-                } else {
+        const unsigned char *p = (const unsigned char *)s;
+        while (*p) {
+                const unsigned char *run = p;
+                while (*p && plain_byte(*p, keep_space))
+                        p++;
+                int r = p > run ? vh_buf_append(b, (const char *)run, (size_t)(p - run)) : 0;
+                if (r == 0 && *p) {
                         char e[3] = { '%', hex[*p >> 4], hex[*p & 15] };
                         r = vh_buf_append(b, e, 3);
+                        p++;
                 }
                 if (r < 0)
                         return r;
         }
         return 0;
+}
+
+int vh_buf_put_u64(vh_buf *b, uint64_t v)
+{
+        char tmp[20];
+        char *w = tmp + sizeof(tmp);
+        do {
+                *--w = (char)('0' + v % 10);
+                v /= 10;
+        } while (v);
+        return vh_buf_append(b, w, (size_t)(tmp + sizeof(tmp) - w));
 }
 
 static int hexval(char c)
@@ -120,6 +137,9 @@ static int hexval(char c)
 
 int vh_unescape(char *s)
 {
+        s = strchr(s, '%');
+        if (!s)
+                return 0; /* nothing escaped: the common case */
         char *w = s;
         for (char *r = s; *r; r++) {
                 if (*r != '%') {

@@ -43,6 +43,8 @@ typedef struct vh_buf {
         size_t cap;
 } vh_buf;
 
+/* Make room for `extra` more bytes (avoids repeated growth). */
+int vh_buf_reserve(vh_buf *b, size_t extra);
 int vh_buf_append(vh_buf *b, const char *s, size_t n);
 int vh_buf_puts(vh_buf *b, const char *s);
 int vh_buf_printf(vh_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -60,6 +62,9 @@ static inline void vh_buf_free(vh_buf *b)
  * become %XX.
  */
 int vh_buf_escape(vh_buf *b, const char *s, bool keep_space);
+
+/* Append a decimal number (no printf: the state file has thousands). */
+int vh_buf_put_u64(vh_buf *b, uint64_t v);
 
 /* Decode %XX escapes in place; returns -EINVAL on a malformed escape. */
 int vh_unescape(char *s);

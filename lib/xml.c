@@ -55,7 +55,7 @@ int vh_xml_parse(const char *buf, size_t len, const char *what, xmlDocPtr *ret, 
         if (!ctxt)
                 return vh_fail(err, ENOMEM, "%s", what);
         /* No XML_PARSE_NOENT (would expand entities), no DTDLOAD/DTDATTR. */
-        int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
+        int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA | XML_PARSE_COMPACT;
         xmlDocPtr doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL, opts);
         if (!doc || !ctxt->wellFormed) {
                 const xmlError *e = xmlCtxtGetLastError(ctxt);

@@ -14,6 +14,7 @@
 #include "fault.h"
 #include "lifecycle.h"
 #include "state.h"
+#include "util.h"
 
 #define THP "/sys/kernel/mm/transparent_hugepage/enabled"
 #define HALT "/sys/module/kvm/parameters/halt_poll_ns"
@@ -423,6 +424,59 @@ static void test_stale_registration_dropped(void **state)
         check_knobs(root, 0, "end");
 }
 
+/* 100 running VMs: a dead PID is dropped at once wherever it is; a reused PID within n/32 calls. */
+static void test_sweep_is_bounded_but_complete(void **state)
+{
+        char *root = *state;
+        vh_buf b = { 0 };
+        assert_int_equal(vh_buf_puts(&b, "vmhooks-state 1\n"), 0);
+        for (int i = 0; i < 100; i++) {
+                int pid = 5000 + i;
+                assert_int_equal(vh_buf_printf(&b, "vm uuid=u%d name=vm%d since=1 pid=%d pidstart=7 halt_poll_ns=%d\n", i, i,
+                                               pid, 300000 + i), 0);
+                char rel[64], line[128];
+                snprintf(rel, sizeof(rel), "/proc/%d/stat", pid);
+                snprintf(line, sizeof(line), "%d (qemu) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 7 20\n", pid);
+                tu_write(root, rel, line);
+        }
+        tu_write(root, "/run/vmhooks/state", b.data);
+        free(b.data);
+        /* vm90 died (no /proc entry); vm77's PID now belongs to another process */
+        char *path = NULL;
+        assert_true(asprintf(&path, "%s/proc/5090/stat", root) > 0);
+        assert_int_equal(unlink(path), 0);
+        *strrchr(path, '/') = '\0';
+        assert_int_equal(rmdir(path), 0); /* a dead process has no /proc/PID */
+        free(path);
+        tu_write(root, "/proc/5077/stat", "5077 (bash) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 999 20\n");
+
+        vh_txn_result res = { 0 };
+        assert_int_equal(vh_txn_unregister("nobody", "nobody", &res, NULL), 0);
+        assert_int_equal(res.n_dropped, 1);
+        assert_string_equal(res.dropped[0], "vm90");
+        vh_txn_result_done(&res);
+        bool reuse_found = false;
+        for (int call = 0; call < 4 && !reuse_found; call++) {
+                res = (vh_txn_result){ 0 };
+                assert_int_equal(vh_txn_unregister("nobody", "nobody", &res, NULL), 0);
+                for (size_t i = 0; i < res.n_dropped; i++) {
+                        assert_string_equal(res.dropped[i], "vm77");
+                        reuse_found = true;
+                }
+                vh_txn_result_done(&res);
+        }
+        assert_true(reuse_found);
+        char *v = tu_read(root, HALT);
+        assert_string_equal(v, "300099"); /* vm99 demands the most; the sweep restored nothing it should not */
+        free(v);
+        char *st = tu_read(root, "/run/vmhooks/state");
+        tu_assert_contains(st, "sweep cursor=");
+        assert_null(strstr(st, "name=vm77 "));
+        assert_null(strstr(st, "name=vm90 "));
+        tu_assert_contains(st, "name=vm76 ");
+        free(st);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -434,6 +488,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_unwritable_knob, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_mask_keeps_an_online_cpu, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_stale_registration_dropped, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_sweep_is_bounded_but_complete, tu_setup_root, tu_teardown_root),
         };
         return cmocka_run_group_tests_name("reconcile", tests, NULL, NULL);
 }
