@@ -98,7 +98,7 @@ $(HOOK): $(HOOK_OBJS) $(LIB)
 
 $(BUILD)/wrapper/%.o: CFLAGS += -DVH_DEFAULT_EMULATOR='"$(EMULATOR)"'
 $(BUILD)/qemu-kvm: $(WRAPPER_OBJS) $(LIB)
-	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $(WRAPPER_OBJS) $(LIB) $(JSON_LIBS) $(XML_LIBS)
+	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $(WRAPPER_OBJS) $(LIB) $(JSON_LIBS)
 
 $(BUILD)/tools/%.o: CFLAGS += $(VIRT_CFLAGS) -Itools
 $(BUILD)/vmhooks: $(TOOL_OBJS) $(LIB)
@@ -128,6 +128,9 @@ demo:
 	$(MAKE) --no-print-directory all
 	@bash tests/integration/demo.sh
 
+bench: all
+	@BUILD=$(abspath $(BUILD)) bash tests/bench/run.sh
+
 deps:
 	@bash .ci/deps.sh
 
@@ -135,6 +138,9 @@ install: all
 	install -d $(DESTDIR)$(LIBEXECDIR)/vmhooks $(DESTDIR)$(DATADIR)/vmhooks \
 	    $(DESTDIR)$(SYSCONFDIR)/vmhooks $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks
 	install -m 0755 $(HOOK) $(DESTDIR)$(LIBEXECDIR)/vmhooks/qemu-hook
+	install -m 0755 $(BUILD)/qemu-kvm $(DESTDIR)$(LIBEXECDIR)/vmhooks/qemu-kvm
+	@# libvirt caches QEMU capabilities by the emulator's ctime: a new wrapper must look new
+	touch $(DESTDIR)$(LIBEXECDIR)/vmhooks/qemu-kvm
 	install -m 0644 etc/policy.rng $(DESTDIR)$(DATADIR)/vmhooks/policy.rng
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/vmhooks/policy.xml ]; then \
 	    echo "kept existing $(SYSCONFDIR)/vmhooks/policy.xml (shipped default: $(DATADIR)/vmhooks/policy.xml)"; \
@@ -142,14 +148,18 @@ install: all
 	    install -m 0644 etc/policy.xml $(DESTDIR)$(SYSCONFDIR)/vmhooks/policy.xml; \
 	fi
 	install -m 0644 etc/policy.xml $(DESTDIR)$(DATADIR)/vmhooks/policy.xml
+	install -d -m 0755 $(DESTDIR)/var/lib/vmhooks
+	VMHOOKS_ROOT=$(DESTDIR) $(HOOK) --wrapper-config
 	@DESTDIR="$(DESTDIR)" SYSCONFDIR="$(SYSCONFDIR)" HOOK="$(LIBEXECDIR)/vmhooks/qemu-hook" \
 	    bash tools/install-hook.sh
 
 uninstall:
 	@DESTDIR="$(DESTDIR)" SYSCONFDIR="$(SYSCONFDIR)" HOOK="$(LIBEXECDIR)/vmhooks/qemu-hook" \
 	    bash tools/install-hook.sh --remove
-	rm -f $(DESTDIR)$(LIBEXECDIR)/vmhooks/qemu-hook $(DESTDIR)$(DATADIR)/vmhooks/policy.rng \
-	    $(DESTDIR)$(DATADIR)/vmhooks/policy.xml
+	rm -f $(DESTDIR)$(LIBEXECDIR)/vmhooks/qemu-hook $(DESTDIR)$(LIBEXECDIR)/vmhooks/qemu-kvm \
+	    $(DESTDIR)$(DATADIR)/vmhooks/policy.rng $(DESTDIR)$(DATADIR)/vmhooks/policy.xml \
+	    $(DESTDIR)/var/lib/vmhooks/wrapper.conf
+	-rmdir $(DESTDIR)/var/lib/vmhooks 2>/dev/null
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/vmhooks $(DESTDIR)$(DATADIR)/vmhooks 2>/dev/null
 	@echo "left $(SYSCONFDIR)/vmhooks/policy.xml, /var/log/vmhooks and /run/vmhooks in place"
 

@@ -25,9 +25,11 @@
 #include "fileio.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "msix.h"
 #include "policy.h"
 #include "root.h"
 #include "util.h"
+#include "wrapper_conf.h"
 #include "xml.h"
 
 typedef struct hook {
@@ -114,9 +116,21 @@ static void log_txn(hook *h, const vh_txn_result *res)
         }
 }
 
+/* Keep /var/lib/vmhooks/wrapper.conf in step with policy.xml (a stat when it is). */
+static void refresh_wrapper_conf(hook *h)
+{
+        _cleanup_error_ vh_error *e = NULL;
+        int r = vh_wrapper_conf_refresh(false, &e);
+        if (r < 0)
+                (void)vh_log(&h->log, "error: %s", vh_error_msg(e));
+        else if (r > 0)
+                (void)vh_log(&h->log, "policy changed: rewrote %s for the QEMU wrapper", VH_WRAPPER_CONF);
+}
+
 /* prepare begin, reconnect begin: register this VM's demands and reconcile. */
 static int op_register(hook *h, bool reconnect)
 {
+        refresh_wrapper_conf(h);
         if (load_domain(h, true) < 0)
                 return 0;
         _cleanup_(vh_demands_done) vh_demands d = { 0 };
@@ -164,6 +178,34 @@ static int op_reconnect(hook *h)
         return op_register(h, true);
 }
 
+/*
+ * start begin: aliases are assigned now.  A VM with PCI hostdevs gets the
+ * wrapper's plan: which of them get x-msix-relocation (lib/msix.h).
+ */
+static int op_start(hook *h)
+{
+        if (load_domain(h, false) < 0)
+                return 0;
+        bool pci = false;
+        for (size_t i = 0; i < h->dom->n_hostdevs && !pci; i++)
+                pci = h->dom->hostdevs[i].has_pci_address;
+        if (!pci)
+                return 0;
+        _cleanup_buf_ vh_buf lines = { 0 };
+        _cleanup_error_ vh_error *e = NULL;
+        if (vh_msix_plan_write(h->dom, &h->policy, &lines, &e) < 0) {
+                own_error(h, vh_error_msg(e));
+                _cleanup_error_ vh_error *re = NULL;
+                if (vh_msix_plan_remove(h->name, &re) < 0)
+                        (void)vh_log(&h->log, "error: %s", vh_error_msg(re));
+        }
+        for (char *line = lines.data, *nl; line && (nl = strchr(line, '\n')); line = nl + 1) {
+                *nl = '\0';
+                (void)vh_log(&h->log, "msix: %s", line);
+        }
+        return 0;
+}
+
 /* started begin: QEMU runs; remember its PID so that a crash is noticed. */
 static int op_started(hook *h)
 {
@@ -192,6 +234,9 @@ static int op_unregister(hook *h)
         if (res.was_registered)
                 (void)vh_log(&h->log, "unregistered");
         log_txn(h, &res);
+        _cleanup_error_ vh_error *pe = NULL;
+        if (vh_msix_plan_remove(h->name, &pe) < 0)
+                (void)vh_log(&h->log, "error: %s", vh_error_msg(pe));
         return 0;
 }
 
@@ -208,7 +253,7 @@ static const struct {
         bool can_refuse;        /* a non-zero exit here stops the start */
 } ops[] = {
         { "prepare", "begin", op_prepare, true },
-        { "start", "begin", op_nothing, true },
+        { "start", "begin", op_start, true },
         { "started", "begin", op_started, true },
         { "stopped", "end", op_unregister, false },
         { "release", "end", op_unregister, false },
@@ -228,10 +273,21 @@ static void hook_done(hook *h)
 
 int main(int argc, char **argv)
 {
+        if (argc == 2 && streq(argv[1], "--wrapper-config")) {
+                /* make install / package scripts: write wrapper.conf from policy.xml now */
+                _cleanup_error_ vh_error *e = NULL;
+                if (vh_wrapper_conf_refresh(true, &e) < 0) {
+                        fprintf(stderr, "vmhooks: %s\n", vh_error_msg(e));
+                        return 1;
+                }
+                printf("wrote %s%s from %s%s\n", vh_root(), VH_WRAPPER_CONF, vh_root(), VH_POLICY_FILE);
+                return 0;
+        }
         if (argc < 4) {
                 fprintf(stderr, "usage: %s NAME OP SUBOP [EXTRA] < domain.xml\n"
+                                "       %s --wrapper-config\n"
                                 "vmhooks' libvirt QEMU hook; libvirt runs it (see vmhooks-hook(8)).\n",
-                        argv[0]);
+                        argv[0], argv[0]);
                 return 2;
         }
         _cleanup_(hook_done) hook h = { .name = argv[1], .op = argv[2], .subop = argv[3] };

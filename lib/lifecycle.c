@@ -65,9 +65,30 @@ int vh_state_sweep(vh_state *st, const char *keep_uuid, int64_t now, vh_txn_resu
         return 0;
 }
 
+/* A mutation returns > 0 when it changed the registrations, 0 when not. */
 typedef int (*mutate_fn)(vh_state *st, void *data, vh_txn_result *res, vh_error **err);
 
-/* lock; load; sweep; mutate; reconcile; save; unlock */
+/* The knob records as text, to tell whether reconcile changed any. */
+static char *knob_fingerprint(const vh_state *st)
+{
+        _cleanup_buf_ vh_buf b = { 0 };
+        if (vh_buf_puts(&b, "") < 0)
+                return NULL;
+        for (int i = 0; i < VH_KNOB_COUNT; i++) {
+                const vh_knob_state *k = &st->knobs[i];
+                if (vh_buf_printf(&b, "%d %s %s %s %d\n", k->saved, k->original ? k->original : "-",
+                                  k->expected ? k->expected : "-", k->last_written ? k->last_written : "-",
+                                  k->drifted) < 0)
+                        return NULL;
+        }
+        return TAKE_PTR(b.data);
+}
+
+/*
+ * lock; load; sweep; mutate; reconcile; save; unlock.  A call that changes
+ * nothing (release after stopped, a second unregister) neither reconciles
+ * nor rewrites the table.
+ */
 static int transaction(const char *uuid, bool reconcile, mutate_fn fn, void *data, vh_txn_result *res,
                        vh_error **err)
 {
@@ -89,14 +110,20 @@ static int transaction(const char *uuid, bool reconcile, mutate_fn fn, void *dat
         r = fn(&st, data, res, err);
         if (r < 0)
                 return r;
-        if (reconcile || res->n_dropped) {
+        bool changed = r > 0 || res->n_dropped > 0 || load_err;
+        if ((reconcile && r > 0) || res->n_dropped) {
+                _cleanup_free_ char *before = knob_fingerprint(&st);
                 r = vh_reconcile(&st, &res->report, err);
                 if (r < 0)
                         return r;
+                _cleanup_free_ char *after = knob_fingerprint(&st);
+                changed = changed || !before || !after || strcmp(before, after) != 0;
         }
-        r = vh_state_save(&st, err);
-        if (r < 0)
-                return r;
+        if (changed) {
+                r = vh_state_save(&st, err);
+                if (r < 0)
+                        return r;
+        }
         if (load_err) {
                 *err = TAKE_PTR(load_err);
                 return -EINVAL;
@@ -135,7 +162,7 @@ static int do_register(vh_state *st, void *data, vh_txn_result *res, vh_error **
         /* At reconnect the VM runs: learn its PID.  Without one, the start grace period applies. */
         if (a->learn_pid)
                 (void)vh_reg_learn_pid(g, NULL);
-        return 0;
+        return 1;
 }
 
 int vh_txn_register(const char *uuid, const char *name, const vh_demands *d, bool learn_pid,
@@ -158,9 +185,10 @@ static int do_unregister(vh_state *st, void *data, vh_txn_result *res, vh_error 
                 if (streq(st->regs[i].name, a->name))
                         g = &st->regs[i];
         res->was_registered = g != NULL;
-        if (g)
-                vh_state_remove(st, g);
-        return 0;
+        if (!g)
+                return 0;
+        vh_state_remove(st, g);
+        return 1;
 }
 
 int vh_txn_unregister(const char *uuid, const char *name, vh_txn_result *res, vh_error **err)
@@ -175,7 +203,8 @@ static int do_started(vh_state *st, void *data, vh_txn_result *res, vh_error **e
         res->was_registered = g != NULL;
         if (!g)
                 return 0;
-        return vh_reg_learn_pid(g, err);
+        int r = vh_reg_learn_pid(g, err);
+        return r < 0 ? r : 1;
 }
 
 int vh_txn_started(const char *uuid, vh_txn_result *res, vh_error **err)
@@ -199,7 +228,7 @@ static int do_note(vh_state *st, void *data, vh_txn_result *res, vh_error **err)
                 return vh_fail(err, ENOMEM, "note error");
         free(g->last_error);
         g->last_error = m;
-        return 0;
+        return 1;
 }
 
 int vh_txn_note_error(const char *uuid, const char *msg, vh_error **err)

@@ -8,7 +8,7 @@
 #   check "what" cmd args...  # ok/FAIL line, counted
 #   finish                    # "N passed, N failed"; exit status
 set -u
-here=$(dirname "$(readlink -f "$0")")
+here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 repo=$(cd "$here/../.." && pwd)
 . "$here/sandbox.sh"
 sandbox_reexec "$@"            # from here on: inside the namespaces

@@ -44,7 +44,7 @@
 #     owners and modes recreated from the host, files not copied), and empty
 #     tmpfs over /etc/vmhooks, /var/log/vmhooks, /usr/libexec/vmhooks;
 #     /run/vmhooks is a plain dir on the private /run;
-#   - overlays (tmpfs upper) over SANDBOX_OVERLAYS (default "/etc /usr
+#   - overlays (tmpfs upper) over SANDBOX_OVERLAYS (default "/etc /usr /var/lib
 #     /var/log"): anything a test installs into /etc, /usr or /var/log, such
 #     as `make install` with real paths, lands only in the namespace, and the
 #     missing mount points above are created without touching the host;
@@ -66,7 +66,7 @@
 #
 # Environment variables a test may set before sandbox_setup:
 #   SANDBOX_KNOBS[path]=content  seed of a knob (or sandbox_knob_seed)
-#   SANDBOX_OVERLAYS             dirs to overlay (default "/etc /usr /var/log")
+#   SANDBOX_OVERLAYS             dirs to overlay (default "/etc /usr /var/log /var/lib")
 #   SANDBOX_KVM=auto|0|1         1: <domain type='kvm'>; if the QEMU user cannot
 #                                open /dev/kvm (root-only node), bind a
 #                                namespace-only node root:kvm 0660 over it, as
@@ -92,7 +92,7 @@
 
 [[ -n ${BASH_VERSION:-} ]] || { echo "sandbox.sh: needs bash" >&2; return 2 2>/dev/null || exit 2; }
 
-: "${SANDBOX_OVERLAYS=/etc /usr /var/log}"
+: "${SANDBOX_OVERLAYS=/etc /usr /var/log /var/lib}"
 : "${SANDBOX_KVM:=auto}"
 : "${SANDBOX_CGROUPS:=0}"
 : "${SANDBOX_NET:=private}"
@@ -106,7 +106,7 @@ SANDBOX_KNOB_PATHS=(
     /sys/bus/workqueue/devices/writeback/cpumask
     /sys/devices/system/cpu/online
 )
-SANDBOX_PRIVATE_DIRS=(/etc/vmhooks /var/log/vmhooks /usr/libexec/vmhooks /run/vmhooks)
+SANDBOX_PRIVATE_DIRS=(/etc/vmhooks /var/log/vmhooks /usr/libexec/vmhooks /run/vmhooks /var/lib/vmhooks)
 declare -gA SANDBOX_KNOBS 2>/dev/null || true
 SANDBOX_DIR=/run/vmhooks-sandbox          # workspace, on the private /run
 SANDBOX_AT_EXIT=()                        # commands run by sandbox_cleanup first
