@@ -150,12 +150,16 @@ install: all
 	install -m 0644 etc/policy.xml $(DESTDIR)$(DATADIR)/vmhooks/policy.xml
 	install -d -m 0755 $(DESTDIR)/var/lib/vmhooks
 	VMHOOKS_ROOT=$(DESTDIR) $(HOOK) --wrapper-config
+	@DESTDIR="$(DESTDIR)" SYSCONFDIR="$(SYSCONFDIR)" SRC=etc WRAPPER="$(LIBEXECDIR)/vmhooks/qemu-kvm" \
+	    bash tools/install-confinement.sh
 	@DESTDIR="$(DESTDIR)" SYSCONFDIR="$(SYSCONFDIR)" HOOK="$(LIBEXECDIR)/vmhooks/qemu-hook" \
 	    bash tools/install-hook.sh
 
 uninstall:
 	@DESTDIR="$(DESTDIR)" SYSCONFDIR="$(SYSCONFDIR)" HOOK="$(LIBEXECDIR)/vmhooks/qemu-hook" \
 	    bash tools/install-hook.sh --remove
+	@DESTDIR="$(DESTDIR)" SYSCONFDIR="$(SYSCONFDIR)" SRC=etc WRAPPER="$(LIBEXECDIR)/vmhooks/qemu-kvm" \
+	    bash tools/install-confinement.sh --remove
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vmhooks/qemu-hook $(DESTDIR)$(LIBEXECDIR)/vmhooks/qemu-kvm \
 	    $(DESTDIR)$(DATADIR)/vmhooks/policy.rng $(DESTDIR)$(DATADIR)/vmhooks/policy.xml \
 	    $(DESTDIR)/var/lib/vmhooks/wrapper.conf

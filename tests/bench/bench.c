@@ -62,7 +62,7 @@ static double run(const variant *v)
         }
         if (pid == 0) {
                 int null = open("/dev/null", O_WRONLY);
-                if (dup2(in, 0) < 0 || null < 0 || dup2(null, 1) < 0)
+                if (dup2(in, 0) < 0 || null < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
                         _exit(126);
                 execvp(v->argv[0], v->argv);
                 _exit(127);

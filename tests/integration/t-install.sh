@@ -48,6 +48,20 @@ contains "foreign hook ran too" "$(cat /run/foreign-hook.calls)" "both prepare b
 check "destroy guest" sandbox_guest_destroy both
 is "halt_poll_ns restored" "$(knob $HALT)" 200000
 
+# AppArmor: the rules parse inside Debian's real libvirtd profile and guest abstraction
+if command -v apparmor_parser >/dev/null && [ -f /etc/apparmor.d/usr.sbin.libvirtd ]; then
+    contains "install output" "$out" "AppArmor: rules in /etc/apparmor.d/vmhooks/"
+    contains "local/usr.sbin.libvirtd" "$(cat /etc/apparmor.d/local/usr.sbin.libvirtd)" "include <vmhooks/libvirtd>"
+    is "include added once" "$(grep -c 'include <vmhooks/qemu>' /etc/apparmor.d/local/abstractions/libvirt-qemu)" 1
+    check "libvirtd's profile parses with vmhooks' rules" \
+        bash -c 'apparmor_parser -Q -K /etc/apparmor.d/usr.sbin.libvirtd 2>&1 | grep -v "^Cache read/write disabled"; exit ${PIPESTATUS[0]}'
+    printf '#include <tunables/global>\nprofile libvirt-vmhooks-test {\n  #include <abstractions/libvirt-qemu>\n}\n' >/run/aa-test
+    check "the guests' abstraction parses with vmhooks' rules" \
+        bash -c 'apparmor_parser -Q -K /run/aa-test 2>&1 | grep -v "^Cache read/write disabled"; exit ${PIPESTATUS[0]}'
+else
+    nok "apparmor_parser and Debian's libvirtd profile are needed for this check (make deps installs apparmor)"
+fi
+
 # An edited policy survives reinstall
 echo '<policy xmlns="urn:vmhooks:policy:1"><halt-poll ns="1"/></policy>' >/etc/vmhooks/policy.xml
 out=$(mk install)
@@ -60,6 +74,9 @@ check "qemu.d link removed" test ! -e $hooks/qemu.d/vmhooks
 is "foreign hook kept" "$(sha256sum <$hooks/qemu)" "$sum"
 check "hook binary removed" test ! -e /usr/libexec/vmhooks/qemu-hook
 check "policy kept" test -f /etc/vmhooks/policy.xml
+if [ -f /etc/apparmor.d/local/usr.sbin.libvirtd ]; then
+    check "AppArmor include removed" bash -c '! grep -q vmhooks /etc/apparmor.d/local/usr.sbin.libvirtd /etc/apparmor.d/local/abstractions/libvirt-qemu'
+fi
 
 # without a foreign hook: /etc/libvirt/hooks/qemu
 rm -f $hooks/qemu
