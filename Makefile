@@ -5,6 +5,8 @@
 #   make test            deps, then every suite CI runs (root)
 #   make check SANITIZE=1   the same under ASan+UBSan
 #   make integration     real libvirtd + QEMU in a private namespace (root)
+#   make robust          concurrency, crashes, hostile input (root for read-only /run)
+#   make bench           measured speed (BENCHMARKS.md)
 #   make demo            the same sandbox, one guest, narrated (root)
 #   make install         PREFIX=/usr DESTDIR=
 #   make deps            apt-get the build and test dependencies (Debian/Ubuntu)
@@ -75,7 +77,7 @@ TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:%.c=$(BUILD)/%.o)
 GEN_HDRS := $(BUILD)/gen/policy_rng.h
 
 .SECONDARY:
-.PHONY: all check test integration demo install uninstall deps clean bench
+.PHONY: all check test integration robust demo install uninstall deps clean bench
 all: $(HOOK) $(WRAPPER) $(TOOL) $(LIB)
 
 $(BUILD)/gen/policy_rng.h: etc/policy.rng
@@ -118,10 +120,14 @@ test:
 	$(MAKE) --no-print-directory check VALGRIND=1
 	$(MAKE) --no-print-directory check BUILD=$(BUILD)/asan SANITIZE=1
 	$(MAKE) --no-print-directory check BUILD=$(BUILD)/clang CC=clang
+	$(MAKE) --no-print-directory robust
 	$(MAKE) --no-print-directory integration
 
 integration: all
 	@bash tests/integration/run.sh
+
+robust: all
+	@VH_HOOK=$(abspath $(HOOK)) bash tests/robust/run.sh
 
 demo:
 	@bash .ci/deps.sh

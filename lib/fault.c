@@ -12,7 +12,7 @@
 
 static struct {
         int parsed;
-        char name[64];
+        char name[96];
         unsigned long nth;
         int action; /* 0 = kill, >0 = errno */
         unsigned long seen;

@@ -2,8 +2,9 @@
 /*
  * fault.h — a fault-injection seam for robustness tests.
  *
- * Code calls vh_fault_point("name") before each step that changes something
- * (a sysfs write, a state write).  With VMHOOKS_FAULT unset (always, under
+ * Code calls vh_fault_point("name") before each step that changes something:
+ * "sysfs-write", "write:BASENAME" for atomic file writes ("write:state"),
+ * "log-write".  With VMHOOKS_FAULT unset (always, under
  * libvirt, which clears the environment) it returns 0 at the cost of one
  * cached getenv.  VMHOOKS_FAULT="NAME@N=ACTION" makes the Nth call of point
  * NAME ("*" = any point) either die with SIGKILL (ACTION "kill") or fail

@@ -60,7 +60,8 @@ int vh_read_fd(int fd, size_t limit, char **ret, size_t *ret_len, vh_error **err
 
 int vh_read_file(const char *path, size_t limit, char **ret, size_t *ret_len, vh_error **err)
 {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* O_NONBLOCK: a FIFO in place of a config file must not hang libvirt. */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return vh_fail(err, errno, "cannot open %s", path);
         struct stat st;
@@ -68,6 +69,8 @@ int vh_read_file(const char *path, size_t limit, char **ret, size_t *ret_len, vh
                 return vh_fail(err, errno, "cannot stat %s", path);
         if (S_ISDIR(st.st_mode))
                 return vh_fail(err, EISDIR, "cannot read %s", path);
+        if (!S_ISREG(st.st_mode))
+                return vh_fail_input(err, "cannot read %s: not a regular file", path);
         int r = vh_read_fd(fd, limit, ret, ret_len, err);
         if (r < 0)
                 return vh_error_wrap(err, "%s", path);
@@ -118,7 +121,11 @@ int vh_write_atomic(const char *path, const char *data, size_t len, mode_t mode,
          * wipes along with the VMs it describes; write + rename is what
          * keeps it whole when a process dies halfway.
          */
-        int r = vh_fault_point("state-write");
+        /* fault point "write:BASENAME": write:state, write:wrapper.conf, ... */
+        char point[64];
+        const char *base = strrchr(path, '/');
+        snprintf(point, sizeof(point), "write:%s", base ? base + 1 : path);
+        int r = vh_fault_point(point);
         if (r == 0)
                 r = vh_write_all(fd, data, len);
         if (r == 0) {

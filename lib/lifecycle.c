@@ -85,6 +85,26 @@ static char *knob_fingerprint(const vh_state *st)
 }
 
 /*
+ * A call that died midway leaves knobs to settle: a write-ahead value, or
+ * a saved original that no registration demands any more.
+ */
+static bool unsettled(const vh_state *st)
+{
+        for (int id = 0; id < VH_KNOB_COUNT; id++) {
+                const vh_knob_state *k = &st->knobs[id];
+                if (k->pending || (k->saved && !vh_reconcile_demanded(st, (vh_knob_id)id)))
+                        return true;
+        }
+        return false;
+}
+
+static int persist(const vh_state *st, void *userdata, vh_error **err)
+{
+        (void)userdata;
+        return vh_state_save(st, err);
+}
+
+/*
  * lock; load; sweep; mutate; reconcile; save; unlock.  A call that changes
  * nothing (release after stopped, a second unregister) neither reconciles
  * nor rewrites the table.
@@ -111,9 +131,9 @@ static int transaction(const char *uuid, bool reconcile, mutate_fn fn, void *dat
         if (r < 0)
                 return r;
         bool changed = r > 0 || res->n_dropped > 0 || load_err;
-        if ((reconcile && r > 0) || res->n_dropped) {
+        if ((reconcile && r > 0) || res->n_dropped || unsettled(&st)) {
                 _cleanup_free_ char *before = knob_fingerprint(&st);
-                r = vh_reconcile(&st, &res->report, err);
+                r = vh_reconcile(&st, persist, NULL, &res->report, err);
                 if (r < 0)
                         return r;
                 _cleanup_free_ char *after = knob_fingerprint(&st);

@@ -258,7 +258,27 @@ static int read_online(vh_cpuset *online, vh_error **err)
         return 0;
 }
 
-static int reconcile_knob(vh_state *st, vh_knob_id id, const vh_cpuset *online, vh_report *rep)
+/* What one knob needs, decided before anything is written. */
+typedef enum step_kind { STEP_NONE, STEP_SET, STEP_RESTORE, STEP_FORGET } step_kind;
+
+typedef struct step {
+        step_kind kind;
+        char *current, *value, *why;
+} step;
+
+static void step_done(step *s)
+{
+        free(s->current);
+        free(s->value);
+        free(s->why);
+        memset(s, 0, sizeof(*s));
+}
+
+/*
+ * Read the knob, settle what a crashed call left (pending), detect drift,
+ * save the original on first demand, and decide the step.  Writes nothing.
+ */
+static int plan_knob(vh_state *st, vh_knob_id id, const vh_cpuset *online, vh_report *rep, step *s)
 {
         vh_knob_state *k = &st->knobs[id];
         bool demanded = vh_reconcile_demanded(st, id);
@@ -269,6 +289,14 @@ static int reconcile_knob(vh_state *st, vh_knob_id id, const vh_cpuset *online, 
         _cleanup_error_ vh_error *e = NULL;
         if (vh_knob_read(id, &current, &e) < 0)
                 return report_add(rep, id, VH_CHANGE_FAILED, NULL, NULL, vh_error_msg(e));
+
+        /* A call died between its write and its final save: the write is ours. */
+        if (k->saved && k->pending && vh_knob_equal(id, current, k->pending)) {
+                if (set_str(&k->expected, k->pending) < 0 || set_str(&k->last_written, k->pending) < 0)
+                        return -ENOMEM;
+        }
+        free(k->pending);
+        k->pending = NULL;
 
         if (k->saved && !k->drifted && !vh_knob_equal(id, current, k->expected)) {
                 k->drifted = true;
@@ -282,15 +310,13 @@ static int reconcile_knob(vh_state *st, vh_knob_id id, const vh_cpuset *online, 
         }
 
         if (!demanded) {
+                s->kind = STEP_FORGET;
                 if (!k->drifted && !vh_knob_equal(id, current, k->original)) {
-                        if (vh_knob_write(id, k->original, &e) < 0)
-                                return report_add(rep, id, VH_CHANGE_FAILED, current, k->original, vh_error_msg(e));
-                        int r = report_add(rep, id, VH_CHANGE_RESTORE, current, k->original,
-                                           "restored the original: no running VM demands it");
-                        if (r < 0)
-                                return r;
+                        s->kind = STEP_RESTORE;
+                        s->current = TAKE_PTR(current);
+                        if (!(s->value = strdup(k->original)))
+                                return -ENOMEM;
                 }
-                vh_knob_state_forget(k);
                 return 0;
         }
 
@@ -309,44 +335,102 @@ static int reconcile_knob(vh_state *st, vh_knob_id id, const vh_cpuset *online, 
         if (d.error)
                 r = report_add(rep, id, VH_CHANGE_FAILED, current, d.value, d.error);
         if (r == 0 && !vh_knob_equal(id, current, d.value)) {
-                if (vh_knob_write(id, d.value, &e) < 0) {
-                        r = report_add(rep, id, VH_CHANGE_FAILED, current, d.value, vh_error_msg(e));
-                } else {
-                        r = set_str(&k->expected, d.value);
-                        if (r == 0)
-                                r = set_str(&k->last_written, d.value);
-                        if (r == 0) {
-                                _cleanup_free_ char *why = NULL;
-                                if (asprintf(&why, "demanded by %s", d.why) < 0)
-                                        r = -ENOMEM;
-                                else
-                                        r = report_add(rep, id, VH_CHANGE_SET, current, d.value, why);
-                        }
+                s->kind = STEP_SET;
+                s->current = TAKE_PTR(current);
+                s->value = TAKE_PTR(d.value);
+                if (asprintf(&s->why, "demanded by %s", d.why) < 0) {
+                        s->why = NULL;
+                        r = -ENOMEM;
                 }
         }
         vh_desired_done(&d);
         return r;
 }
 
-int vh_reconcile(vh_state *st, vh_report *rep, vh_error **err)
+static int apply_step(vh_state *st, vh_knob_id id, step *s, vh_report *rep)
+{
+        vh_knob_state *k = &st->knobs[id];
+        free(k->pending);
+        k->pending = NULL;
+        _cleanup_error_ vh_error *e = NULL;
+        switch (s->kind) {
+        case STEP_NONE:
+                return 0;
+        case STEP_FORGET:
+                vh_knob_state_forget(k);
+                return 0;
+        case STEP_RESTORE:
+                if (vh_knob_write(id, s->value, &e) < 0)
+                        return report_add(rep, id, VH_CHANGE_FAILED, s->current, s->value, vh_error_msg(e));
+                vh_knob_state_forget(k);
+                return report_add(rep, id, VH_CHANGE_RESTORE, s->current, s->value,
+                                  "restored the original: no running VM demands it");
+        case STEP_SET:
+                if (vh_knob_write(id, s->value, &e) < 0)
+                        return report_add(rep, id, VH_CHANGE_FAILED, s->current, s->value, vh_error_msg(e));
+                if (set_str(&k->expected, s->value) < 0 || set_str(&k->last_written, s->value) < 0)
+                        return -ENOMEM;
+                return report_add(rep, id, VH_CHANGE_SET, s->current, s->value, s->why);
+        }
+        return 0;
+}
+
+int vh_reconcile(vh_state *st, vh_persist_fn persist, void *userdata, vh_report *rep, vh_error **err)
 {
         _cleanup_cpuset_ vh_cpuset online = { 0 };
         bool have_online = false;
-        for (int id = 0; id < VH_KNOB_COUNT; id++) {
+        step steps[VH_KNOB_COUNT] = { 0 };
+        int r = 0;
+        bool writes = false;
+        for (int id = 0; id < VH_KNOB_COUNT && r >= 0; id++) {
                 if (vh_knobs[id].kind == VH_KIND_MASK && !have_online && vh_reconcile_demanded(st, (vh_knob_id)id)) {
                         _cleanup_error_ vh_error *e = NULL;
                         if (read_online(&online, &e) < 0) {
                                 /* Without it, a mask is checked only for emptiness. */
-                                int r = report_add(rep, (vh_knob_id)id, VH_CHANGE_FAILED, NULL, NULL, vh_error_msg(e));
+                                r = report_add(rep, (vh_knob_id)id, VH_CHANGE_FAILED, NULL, NULL, vh_error_msg(e));
                                 if (r < 0)
-                                        return vh_fail(err, ENOMEM, "reconcile");
+                                        break;
                         } else {
                                 have_online = true;
                         }
                 }
-                int r = reconcile_knob(st, (vh_knob_id)id, have_online ? &online : NULL, rep);
-                if (r < 0)
-                        return vh_fail(err, -r, "reconcile %s", vh_knobs[id].name);
+                r = plan_knob(st, (vh_knob_id)id, have_online ? &online : NULL, rep, &steps[id]);
+                writes = writes || steps[id].kind == STEP_SET || steps[id].kind == STEP_RESTORE;
         }
+        /*
+         * Write-ahead: the values about to be written are recorded first, so
+         * that a call killed between a write and the final save leaves no
+         * knob that looks changed by someone else.  When the state cannot be
+         * recorded, nothing is written: a knob we could not restore later
+         * would stay changed for good.
+         */
+        if (r >= 0 && writes && persist) {
+                for (int id = 0; id < VH_KNOB_COUNT && r >= 0; id++)
+                        if (steps[id].kind == STEP_SET || steps[id].kind == STEP_RESTORE)
+                                r = set_str(&st->knobs[id].pending, steps[id].value);
+                _cleanup_error_ vh_error *e = NULL;
+                if (r >= 0 && persist(st, userdata, &e) < 0) {
+                        for (int id = 0; id < VH_KNOB_COUNT && r >= 0; id++) {
+                                vh_knob_state *k = &st->knobs[id];
+                                free(k->pending);
+                                k->pending = NULL;
+                                if (steps[id].kind != STEP_SET && steps[id].kind != STEP_RESTORE)
+                                        continue;
+                                _cleanup_free_ char *why = NULL;
+                                if (asprintf(&why, "not changed: %s", vh_error_msg(e)) < 0)
+                                        r = -ENOMEM;
+                                else
+                                        r = report_add(rep, (vh_knob_id)id, VH_CHANGE_FAILED, steps[id].current,
+                                                       steps[id].value, why);
+                                steps[id].kind = STEP_NONE;
+                        }
+                }
+        }
+        for (int id = 0; id < VH_KNOB_COUNT && r >= 0; id++)
+                r = apply_step(st, (vh_knob_id)id, &steps[id], rep);
+        for (int id = 0; id < VH_KNOB_COUNT; id++)
+                step_done(&steps[id]);
+        if (r < 0)
+                return vh_fail(err, -r, "reconcile");
         return 0;
 }

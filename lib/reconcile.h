@@ -66,11 +66,16 @@ int vh_reconcile_desired(const vh_state *st, vh_knob_id id, const char *original
 /* Is knob `id` demanded by any registration? */
 bool vh_reconcile_demanded(const vh_state *st, vh_knob_id id);
 
+/* Records the state (the transaction's save); used before the first write. */
+typedef int (*vh_persist_fn)(const vh_state *st, void *userdata, vh_error **err);
+
 /*
  * Bring every knob to its desired value (reading, writing, and updating
  * the knob state in `st`), and report each change.  Errors of single
- * knobs are reported (failed = true), not returned.
+ * knobs are reported (failed = true), not returned.  When anything is to
+ * be written, `persist` first records the values about to be written
+ * (pending); if it fails, nothing is written.
  */
-int vh_reconcile(vh_state *st, vh_report *rep, vh_error **err);
+int vh_reconcile(vh_state *st, vh_persist_fn persist, void *userdata, vh_report *rep, vh_error **err);
 
 #endif

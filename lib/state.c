@@ -37,6 +37,7 @@ void vh_knob_state_forget(vh_knob_state *k)
         free(k->original);
         free(k->expected);
         free(k->last_written);
+        free(k->pending);
         memset(k, 0, sizeof(*k));
 }
 
@@ -194,6 +195,8 @@ int vh_state_format(const vh_state *st, char **ret, vh_error **err)
                         r = put_field(&b, " expected=", k->expected);
                 if (r == 0)
                         r = put_field(&b, " written=", k->last_written);
+                if (r == 0)
+                        r = put_field(&b, " pending=", k->pending);
                 if (r == 0 && k->drifted)
                         r = vh_buf_puts(&b, " drifted=1");
                 if (r == 0)
@@ -260,6 +263,8 @@ static int parse_knob(char *rest, vh_state *st)
                         dst = &k->expected;
                 else if (streq(f[i].key, "written"))
                         dst = &k->last_written;
+                else if (streq(f[i].key, "pending"))
+                        dst = &k->pending;
                 else if (streq(f[i].key, "drifted"))
                         k->drifted = streq(f[i].value, "1");
                 if (dst) {

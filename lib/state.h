@@ -34,6 +34,7 @@ typedef struct vh_knob_state {
         char *expected;         /* what the knob should read: the last value we wrote, or the original */
         bool drifted;           /* someone else changed it; we leave it alone */
         char *last_written;     /* for status; NULL when we never wrote */
+        char *pending;          /* about to be written (write-ahead); NULL otherwise */
 } vh_knob_state;
 
 /* The demands one running VM makes on the host. */
