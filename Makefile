@@ -45,13 +45,15 @@ CMOCKA_CFLAGS := $(call pc_cflags,cmocka)
 CMOCKA_LIBS   := $(call pc_libs,cmocka)
 JSON_CFLAGS   := $(call pc_cflags,json-c)
 JSON_LIBS     := $(call pc_libs,json-c)
-VIRT_CFLAGS   := $(call pc_cflags,libvirt)
-VIRT_LIBS     := $(call pc_libs,libvirt)
+VIRT_CFLAGS   := $(call pc_cflags,libvirt libvirt-qemu)
+VIRT_LIBS     := $(call pc_libs,libvirt libvirt-qemu)
+SEC_CFLAGS    := $(call pc_cflags,libselinux libcap-ng)
+SEC_LIBS      := $(call pc_libs,libselinux libcap-ng)
 
 # The real emulator the wrapper execs when the policy names none.
 EMULATOR ?= $(firstword $(wildcard /usr/libexec/qemu-kvm) /usr/bin/qemu-system-$(shell uname -m))
 
-ALL_CFLAGS = $(BASE_CFLAGS) $(XML_CFLAGS) $(JSON_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(BASE_CFLAGS) $(XML_CFLAGS) $(JSON_CFLAGS) $(SEC_CFLAGS) $(CFLAGS)
 
 LIB_SRCS := $(sort $(wildcard lib/*.c lib/*/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -96,7 +98,7 @@ $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 $(HOOK): $(HOOK_OBJS) $(LIB)
-	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $(HOOK_OBJS) $(LIB) $(XML_LIBS)
+	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $(HOOK_OBJS) $(LIB) $(XML_LIBS) $(SEC_LIBS)
 
 $(BUILD)/wrapper/%.o: CFLAGS += -DVH_DEFAULT_EMULATOR='"$(EMULATOR)"'
 $(BUILD)/qemu-kvm: $(WRAPPER_OBJS) $(LIB)
@@ -104,11 +106,11 @@ $(BUILD)/qemu-kvm: $(WRAPPER_OBJS) $(LIB)
 
 $(BUILD)/tools/%.o: CFLAGS += $(VIRT_CFLAGS) -Itools
 $(BUILD)/vmhooks: $(TOOL_OBJS) $(LIB)
-	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(LIB) $(VIRT_LIBS) $(JSON_LIBS) $(XML_LIBS)
+	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(LIB) $(VIRT_LIBS) $(JSON_LIBS) $(XML_LIBS) $(SEC_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_HELPER_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $< $(TEST_HELPER_OBJS) $(LIB) $(JSON_LIBS) $(XML_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $< $(TEST_HELPER_OBJS) $(LIB) $(JSON_LIBS) $(XML_LIBS) $(SEC_LIBS) $(CMOCKA_LIBS)
 
 check: all $(TEST_BINS)
 	@VH_HOOK=$(HOOK) VH_WRAPPER=$(BUILD)/qemu-kvm VH_TOOL=$(BUILD)/vmhooks VALGRIND="$(VALGRIND)" bash tests/run-unit.sh $(TEST_BINS)

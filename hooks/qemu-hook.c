@@ -19,6 +19,7 @@
 
 #include <libxml/parser.h>
 
+#include "checks.h"
 #include "demands.h"
 #include "domain.h"
 #include "error.h"
@@ -27,7 +28,9 @@
 #include "log.h"
 #include "msix.h"
 #include "policy.h"
+#include "privs.h"
 #include "root.h"
+#include "svirt.h"
 #include "util.h"
 #include "wrapper_conf.h"
 #include "xml.h"
@@ -50,6 +53,27 @@ static void refuse(hook *h, const char *reason)
                 return;
         if (asprintf(&h->refusal, "%s (refusing: <on-error action=\"refuse\"/>)", reason) < 0)
                 h->refusal = NULL;
+}
+
+/* A check's finding that refuses the start: its own line, without the on-error suffix. */
+static void refuse_finding(hook *h, const vh_result *x)
+{
+        if (!h->refusal)
+                h->refusal = vh_result_refusal_line(x);
+}
+
+/* Log every finding that is not a PASS; remember the first refusal. */
+static void log_results(hook *h, const vh_results *r)
+{
+        for (size_t i = 0; i < r->n; i++) {
+                if (r->items[i].level != VH_LEVEL_PASS) {
+                        _cleanup_free_ char *line = vh_result_line(&r->items[i]);
+                        if (line)
+                                (void)vh_log(&h->log, "%s", line);
+                }
+                if (r->items[i].refuse)
+                        refuse_finding(h, &r->items[i]);
+        }
 }
 
 /* An error of ours: always logged; refuses the start only under on-error refuse. */
@@ -148,6 +172,19 @@ static int op_register(hook *h, bool reconnect)
                 *nl = '\0';
                 (void)vh_log(&h->log, "%s", line);
         }
+        /*
+         * What would make the start fail anyway (hugepages, IOMMU, swtpm) or
+         * what the policy forbids.  Not at reconnect: the VM runs already and
+         * its own hugepages are in use.
+         */
+        if (!reconnect) {
+                _cleanup_results_ vh_results cr = { 0 };
+                if (vh_checks_run(h->dom, &h->policy, &cr, &e) < 0)
+                        own_error(h, vh_error_msg(e));
+                log_results(h, &cr);
+                if (h->refusal)
+                        return 0; /* refused before registering: nothing to undo */
+        }
 
         _cleanup_txn_ vh_txn_result res = { 0 };
         int r = vh_txn_register(vm_uuid(h), h->dom->name, &d, reconnect, &res, &e);
@@ -211,11 +248,31 @@ static int op_started(hook *h)
 {
         if (load_domain(h, false) < 0)
                 return 0;
-        _cleanup_txn_ vh_txn_result res = { 0 };
+        /* sVirt: the label QEMU runs with, when the policy asks (off by default). */
+        _cleanup_svirt_facts_ vh_svirt_facts f = { 0 };
         _cleanup_error_ vh_error *e = NULL;
-        if (vh_txn_started(vm_uuid(h), &res, &e) < 0)
+        bool svirt = h->policy.svirt != VH_SVIRT_OFF;
+        if (svirt && vh_svirt_read(h->dom->name, &f, &e) < 0) {
+                own_error(h, vh_error_msg(e));
+                svirt = false;
+        }
+        _cleanup_txn_ vh_txn_result res = { 0 };
+        if (vh_txn_started(vm_uuid(h), svirt ? f.label : NULL, &res, &e) < 0)
                 own_error(h, vh_error_msg(e));
         log_txn(h, &res);
+        if (!svirt)
+                return 0;
+        _cleanup_free_ vh_svirt_peer *peers = calloc(res.n_peers ? res.n_peers : 1, sizeof(*peers));
+        if (!peers) {
+                own_error(h, "out of memory judging the sVirt label");
+                return 0;
+        }
+        for (size_t i = 0; i < res.n_peers; i++)
+                peers[i] = (vh_svirt_peer){ res.peer_names[i], res.peer_labels[i] };
+        _cleanup_results_ vh_results sr = { 0 };
+        if (vh_svirt_judge(h->dom, h->policy.svirt, &f, peers, res.n_peers, &sr) < 0)
+                own_error(h, "out of memory judging the sVirt label");
+        log_results(h, &sr);
         return 0;
 }
 
@@ -292,6 +349,13 @@ int main(int argc, char **argv)
         }
         _cleanup_(hook_done) hook h = { .name = argv[1], .op = argv[2], .subop = argv[3] };
 
+        /*
+         * Least privilege, first thing: the hook needs no capability at all
+         * (lib/privs.c says why for each step).  A failure is logged below.
+         */
+        _cleanup_error_ vh_error *pe = NULL;
+        int privs = vh_privs_drop(&pe);
+
         /* Always drain stdin: libvirt writes the whole XML to us. */
         _cleanup_error_ vh_error *e = NULL;
         if (!isatty(STDIN_FILENO) && vh_read_fd(STDIN_FILENO, VH_XML_MAX, &h.xml, &h.xml_len, &e) < 0) {
@@ -308,6 +372,8 @@ int main(int argc, char **argv)
                 if (asprintf(&call, "%s %s", h.op, h.subop) < 0)
                         call = NULL;
                 vh_log_open(&h.log, h.name, call);
+                if (privs < 0)
+                        (void)vh_log(&h.log, "error: dropping capabilities: %s", vh_error_msg(pe));
                 if (e)
                         own_error(&h, vh_error_msg(e));
                 xmlInitParser();

@@ -18,6 +18,14 @@ void vh_txn_result_done(vh_txn_result *r)
         free(r->dropped);
         r->dropped = NULL;
         r->n_dropped = 0;
+        for (size_t i = 0; i < r->n_peers; i++) {
+                free(r->peer_names[i]);
+                free(r->peer_labels[i]);
+        }
+        free(r->peer_names);
+        free(r->peer_labels);
+        r->peer_names = r->peer_labels = NULL;
+        r->n_peers = 0;
 }
 
 /*
@@ -217,19 +225,56 @@ int vh_txn_unregister(const char *uuid, const char *name, vh_txn_result *res, vh
         return transaction(uuid, true, do_unregister, &a, res, err);
 }
 
+typedef struct started_args {
+        const char *uuid, *label;
+} started_args;
+
 static int do_started(vh_state *st, void *data, vh_txn_result *res, vh_error **err)
 {
-        vh_reg *g = vh_state_find(st, data);
+        started_args *a = data;
+        vh_reg *g = vh_state_find(st, a->uuid);
         res->was_registered = g != NULL;
-        if (!g)
-                return 0;
-        int r = vh_reg_learn_pid(g, err);
-        return r < 0 ? r : 1;
+        int changed = 0;
+        if (g) {
+                int r = vh_reg_learn_pid(g, err);
+                if (r < 0)
+                        return r;
+                changed = 1;
+                if (a->label) {
+                        char *l = strdup(a->label);
+                        if (!l)
+                                return vh_fail(err, ENOMEM, "started");
+                        free(g->seclabel);
+                        g->seclabel = l;
+                }
+        }
+        if (!a->label)
+                return changed;
+        for (size_t i = 0; i < st->n_regs; i++) {
+                const vh_reg *o = &st->regs[i];
+                if (o == g || !o->seclabel)
+                        continue;
+                char **n = realloc(res->peer_names, (res->n_peers + 1) * sizeof(*n));
+                if (n)
+                        res->peer_names = n;
+                char **l = realloc(res->peer_labels, (res->n_peers + 1) * sizeof(*l));
+                if (l)
+                        res->peer_labels = l;
+                if (!n || !l)
+                        return vh_fail(err, ENOMEM, "started");
+                res->peer_names[res->n_peers] = strdup(o->name);
+                res->peer_labels[res->n_peers] = strdup(o->seclabel);
+                res->n_peers++;
+                if (!res->peer_names[res->n_peers - 1] || !res->peer_labels[res->n_peers - 1])
+                        return vh_fail(err, ENOMEM, "started");
+        }
+        return changed;
 }
 
-int vh_txn_started(const char *uuid, vh_txn_result *res, vh_error **err)
+int vh_txn_started(const char *uuid, const char *label, vh_txn_result *res, vh_error **err)
 {
-        return transaction(uuid, false, do_started, (void *)uuid, res, err);
+        started_args a = { uuid, label };
+        return transaction(uuid, false, do_started, &a, res, err);
 }
 
 typedef struct note_args {

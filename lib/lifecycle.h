@@ -21,6 +21,9 @@ typedef struct vh_txn_result {
         char **dropped;         /* names of stale registrations dropped */
         size_t n_dropped;
         bool was_registered;    /* the VM had a registration before */
+        char **peer_names;      /* vh_txn_started: the other running VMs with a label */
+        char **peer_labels;
+        size_t n_peers;
 } vh_txn_result;
 
 void vh_txn_result_done(vh_txn_result *r);
@@ -39,8 +42,12 @@ int vh_txn_register(const char *uuid, const char *name, const vh_demands *d, boo
  */
 int vh_txn_unregister(const char *uuid, const char *name, vh_txn_result *res, vh_error **err);
 
-/* Record the QEMU PID of a registered VM (started begin). */
-int vh_txn_started(const char *uuid, vh_txn_result *res, vh_error **err);
+/*
+ * Record the QEMU PID of a registered VM (started begin), and its SELinux
+ * label when given; res then lists the other running VMs' labels, taken
+ * under the same lock so that two concurrent starts see each other.
+ */
+int vh_txn_started(const char *uuid, const char *label, vh_txn_result *res, vh_error **err);
 
 /* Remember the last error of a VM for `vmhooks status`. */
 int vh_txn_note_error(const char *uuid, const char *msg, vh_error **err);

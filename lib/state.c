@@ -28,6 +28,7 @@ void vh_reg_done(vh_reg *r)
         free(r->uuid);
         free(r->name);
         free(r->last_error);
+        free(r->seclabel);
         vh_demands_done(&r->demands);
         memset(r, 0, sizeof(*r));
 }
@@ -162,6 +163,8 @@ static int format_reg(vh_buf *b, const vh_reg *g)
                 _cleanup_free_ char *l = vh_cpuset_format_list(&d->isolate);
                 r = l ? put_field(b, " isolate=", l) : -ENOMEM;
         }
+        if (r == 0)
+                r = put_field(b, " label=", g->seclabel);
         if (r == 0)
                 r = put_field(b, " error=", g->last_error);
         if (r == 0)
@@ -325,6 +328,8 @@ static int parse_vm(char *rest, vh_state *st)
                         g->demands.halt_poll_ns = (uint32_t)x;
                 } else if (streq(k, "isolate")) {
                         r = vh_cpuset_parse_list(v, &g->demands.isolate, NULL);
+                } else if (streq(k, "label")) {
+                        r = (g->seclabel = strdup(v)) ? 0 : -ENOMEM;
                 } else if (streq(k, "error")) {
                         r = (g->last_error = strdup(v)) ? 0 : -ENOMEM;
                 } /* unknown keys: written by a newer vmhooks; ignored */

@@ -54,6 +54,7 @@ typedef struct vh_reg {
         uint64_t pidstart;      /* its start time (/proc/PID/stat field 22) */
         vh_demands demands;
         char *last_error;       /* the last error logged for this VM (for status) */
+        char *seclabel;         /* QEMU's SELinux label, learnt at started (duplicate MCS check) */
 } vh_reg;
 
 typedef struct vh_state {

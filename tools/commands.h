@@ -10,8 +10,12 @@
 #include "cli.h"
 
 int vh_cmd_version(vh_cli *cli, int argc, char **argv, vh_error **err);
+int vh_cmd_check(vh_cli *cli, int argc, char **argv, vh_error **err);
+int vh_cmd_audit(vh_cli *cli, int argc, char **argv, vh_error **err);
 
 #define VH_COMMAND_TABLE \
+        { "check", vh_cmd_check, "check [--json] DOMAIN | --file FILE", "the checks the hook runs at prepare" }, \
+        { "audit", vh_cmd_audit, "audit [--json] [--guest DOMAIN]", "audit the host or a guest agent" }, \
         { "version", vh_cmd_version, "version", "print the version and the paths vmhooks uses" },
 
 #endif

@@ -91,6 +91,11 @@ char *tu_mkroot(void)
         tu_write(root, "/sys/bus/workqueue/devices/writeback/cpumask", "f\n");
         tu_write(root, "/sys/devices/system/cpu/online", "0-3\n");
         tu_write(root, "/sys/module/kvm/parameters/halt_poll_ns", "200000\n");
+        /* a 2 MiB hugepage pool with room for a few 1 GiB guests */
+        tu_write(root, "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", "2048\n");
+        tu_write(root, "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "2048\n");
+        tu_write(root, "/sys/kernel/mm/hugepages/hugepages-2048kB/resv_hugepages", "0\n");
+        tu_write(root, "/sys/kernel/mm/hugepages/hugepages-2048kB/surplus_hugepages", "0\n");
         assert_int_equal(setenv("VMHOOKS_ROOT", root, 1), 0);
         vh_root_reset();
         return root;

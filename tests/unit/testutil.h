@@ -14,7 +14,7 @@
 /*
  * A temporary root with the knobs of issue 3's scenario: THP
  * "always [madvise] never", both workqueue masks "f", CPUs online "0-3",
- * halt_poll_ns 200000.  Sets VMHOOKS_ROOT.  Returns the malloc'd path.
+ * halt_poll_ns 200000, a pool of 2048 free 2 MiB hugepages.  Sets VMHOOKS_ROOT.  Returns the malloc'd path.
  */
 char *tu_mkroot(void);
 void tu_rmroot(char *root);

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* audit/audit-int.h — inside lib/audit: the check table and shared facts. */
+#ifndef VH_AUDIT_INT_H
+#define VH_AUDIT_INT_H
+
+#include <stdbool.h>
+
+#include "audit.h"
+#include "checks/check.h"
+
+/* An audit check: appends results; 0 or -ENOMEM. */
+typedef int (*vh_audit_fn)(vh_results *out);
+
+int vh_audit_listen(vh_results *out);
+int vh_audit_sasl(vh_results *out);
+int vh_audit_selinux(vh_results *out);
+int vh_audit_qemu_security(vh_results *out);
+int vh_audit_swtpm(vh_results *out);
+int vh_audit_iommu(vh_results *out);
+int vh_audit_hugepages(vh_results *out);
+int vh_audit_thp(vh_results *out);
+int vh_audit_halt_poll(vh_results *out);
+int vh_audit_install(vh_results *out);
+int vh_audit_capcache(vh_results *out);
+
+/* Mandatory access control on this host. */
+typedef struct vh_mac {
+        bool selinux, enforcing, apparmor;
+} vh_mac;
+void vh_audit_mac(vh_mac *ret);
+
+/* Does any libvirt daemon config enable plain TCP (listen_tcp = 1)? */
+bool vh_audit_tcp_enabled(void);
+
+#define VH_LIBVIRTD_CONF "/etc/libvirt/libvirtd.conf"
+#define VH_VIRTPROXYD_CONF "/etc/libvirt/virtproxyd.conf"
+#define VH_SASL_CONF "/etc/sasl2/libvirt.conf"
+#define VH_HOOK_PATH "/usr/libexec/vmhooks/qemu-hook"
+#define VH_WRAPPER_PATH "/usr/libexec/vmhooks/qemu-kvm"
+
+#endif

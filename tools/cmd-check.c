@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmhooks check [--json] DOMAIN | --file FILE: the checks the hook runs at
+ * `prepare begin` (lib/checks), on a defined domain's configuration or on a
+ * domain XML file ("-": stdin), under its effective policy.  Exit 1 when a
+ * check fails (the hook would refuse the start), 0 otherwise, 2 on bad usage.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "checks.h"
+#include "commands.h"
+#include "domain.h"
+#include "fileio.h"
+#include "policy.h"
+#include "report.h"
+#include "util.h"
+#include "virt.h"
+#include "xml.h"
+
+static int load_xml(const vh_cli *cli, const char *file, const char *ref, char **ret, size_t *ret_len, vh_error **err)
+{
+        if (file) {
+                if (streq(file, "-"))
+                        return vh_read_fd(STDIN_FILENO, VH_XML_MAX, ret, ret_len, err) < 0
+                                       ? vh_error_wrap(err, "stdin")
+                                       : 0;
+                return vh_read_file(file, VH_XML_MAX, ret, ret_len, err);
+        }
+        _cleanup_conn_ virConnectPtr conn = NULL;
+        _cleanup_virdomain_ virDomainPtr d = NULL;
+        int r = vh_virt_open(cli->uri, true, &conn, err);
+        if (r < 0)
+                return r;
+        if ((r = vh_virt_domain(conn, ref, &d, err)) < 0)
+                return r;
+        /* the configuration the next start uses */
+        if ((r = vh_virt_domain_xml(d, VIR_DOMAIN_XML_INACTIVE, ret, err)) < 0)
+                return r;
+        *ret_len = strlen(*ret);
+        return 0;
+}
+
+int vh_cmd_check(vh_cli *cli, int argc, char **argv, vh_error **err)
+{
+        static const struct option opts[] = {
+                { "file", required_argument, NULL, 'f' },
+                { "json", no_argument, NULL, 'j' },
+                { 0 },
+        };
+        const char *file = NULL;
+        bool json = false;
+        int c;
+        while ((c = getopt_long(argc, argv, "+f:", opts, NULL)) != -1) {
+                switch (c) {
+                case 'f': file = optarg; break;
+                case 'j': json = true; break;
+                default: return vh_cli_usage(cli);
+                }
+        }
+        if ((file && optind != argc) || (!file && optind != argc - 1))
+                return vh_cli_usage(cli);
+        const char *ref = file ? NULL : argv[optind];
+
+        _cleanup_free_ char *xml = NULL;
+        size_t len = 0;
+        int r = load_xml(cli, file, ref, &xml, &len, err);
+        if (r < 0)
+                return r;
+        _cleanup_domain_ vh_domain *dom = NULL;
+        if ((r = vh_domain_parse(xml, len, file ? file : ref, &dom, err)) < 0)
+                return r;
+        _cleanup_policy_ vh_policy pol = { 0 };
+        _cleanup_error_ vh_error *host_err = NULL, *vm_err = NULL;
+        if ((r = vh_policy_effective(dom, &pol, &host_err, &vm_err)) < 0)
+                return vh_fail(err, -r, "policy of VM %s", dom->name);
+        _cleanup_results_ vh_results res = { 0 };
+        /* what the hook logs at prepare, in the same words */
+        if (host_err && vh_results_add(&res, "policy", VH_LEVEL_WARN, false, "fix the file; meanwhile vmhooks tunes "
+                                       "nothing", "%s", vh_error_msg(host_err)) < 0)
+                return vh_fail(err, ENOMEM, "check");
+        if (vm_err && vh_results_add(&res, "policy", VH_LEVEL_WARN, false, "fix the VM's metadata; meanwhile the "
+                                     "host policy alone applies", "%s", vh_error_msg(vm_err)) < 0)
+                return vh_fail(err, ENOMEM, "check");
+        if ((r = vh_checks_run(dom, &pol, &res, err)) < 0)
+                return r;
+        if (res.n == 0 && vh_results_add(&res, "checks", VH_LEVEL_NOTE, false, NULL,
+                                         "VM %s uses nothing a prepare-time check looks at (static hugepages, PCI "
+                                         "hostdevs, an emulated TPM, or an sVirt policy)", dom->name) < 0)
+                return vh_fail(err, ENOMEM, "check");
+        return vh_report_print(stdout, &res, json, "check", err);
+}
