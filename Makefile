@@ -48,6 +48,8 @@ JSON_LIBS     := $(call pc_libs,json-c)
 VIRT_CFLAGS   := $(call pc_cflags,libvirt libvirt-qemu)
 VIRT_LIBS     := $(call pc_libs,libvirt libvirt-qemu)
 SEC_CFLAGS    := $(call pc_cflags,libselinux libcap-ng)
+CAPNG_LIBS    := $(call pc_libs,libcap-ng)
+# the hook loads libselinux only when it judges a label (lib/svirt.c)
 SEC_LIBS      := $(call pc_libs,libselinux libcap-ng)
 
 # The real emulator the wrapper execs when the policy names none.
@@ -98,7 +100,7 @@ $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 $(HOOK): $(HOOK_OBJS) $(LIB)
-	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $(HOOK_OBJS) $(LIB) $(XML_LIBS) $(SEC_LIBS)
+	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $(HOOK_OBJS) $(LIB) $(XML_LIBS) $(CAPNG_LIBS)
 
 $(BUILD)/wrapper/%.o: CFLAGS += -DVH_DEFAULT_EMULATOR='"$(EMULATOR)"'
 $(BUILD)/qemu-kvm: $(WRAPPER_OBJS) $(LIB)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "svirt.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -34,18 +35,64 @@ void vh_secctx_done(vh_secctx *c)
         memset(c, 0, sizeof(*c));
 }
 
-VH_DEFINE_CLEANUP(context_t, context_free)
+/*
+ * libselinux is loaded when a label is first parsed, not linked: linked, it
+ * cost every hook call (every VM start and stop) its loading, with pcre2,
+ * and its constructor's search for selinuxfs (statfs, /proc/filesystems),
+ * about 0.3 ms, for a check that is off by default.  Contexts are still
+ * parsed by libselinux's own context_new().
+ */
+typedef struct selinux_api {
+        context_t (*new_)(const char *);
+        void (*free_)(context_t);
+        const char *(*user)(context_t);
+        const char *(*role)(context_t);
+        const char *(*type)(context_t);
+        const char *(*range)(context_t);
+} selinux_api;
+
+static const selinux_api *selinux(void)
+{
+        static selinux_api api;
+        static int state; /* 0 not tried, 1 loaded, -1 unavailable */
+        if (state)
+                return state > 0 ? &api : NULL;
+        state = -1;
+        void *h = dlopen("libselinux.so.1", RTLD_NOW | RTLD_LOCAL);
+        if (!h)
+                return NULL;
+        /* POSIX's way from the void * of dlsym to a function pointer */
+        *(void **)&api.new_ = dlsym(h, "context_new");
+        *(void **)&api.free_ = dlsym(h, "context_free");
+        *(void **)&api.user = dlsym(h, "context_user_get");
+        *(void **)&api.role = dlsym(h, "context_role_get");
+        *(void **)&api.type = dlsym(h, "context_type_get");
+        *(void **)&api.range = dlsym(h, "context_range_get");
+        if (!api.new_ || !api.free_ || !api.user || !api.role || !api.type || !api.range)
+                return NULL; /* the handle stays open: harmless in a short-lived process */
+        state = 1;
+        return &api;
+}
+
+static void context_freep(context_t *c)
+{
+        if (*c)
+                selinux()->free_(*c);
+}
 
 int vh_secctx_parse(const char *label, vh_secctx *ret)
 {
         if (!label || !*label || strlen(label) >= LABEL_MAX)
                 return -EINVAL;
+        const selinux_api *se = selinux();
+        if (!se)
+                return -ENOSYS;
         /* context_new accepts "u:r:t" and "u:r:t:range"; it does not need SELinux enabled */
-        _cleanup_(context_freep) context_t c = context_new(label);
+        _cleanup_(context_freep) context_t c = se->new_(label);
         if (!c)
                 return errno == ENOMEM ? -ENOMEM : -EINVAL;
-        const char *user = context_user_get(c), *role = context_role_get(c), *type = context_type_get(c);
-        const char *range = context_range_get(c);
+        const char *user = se->user(c), *role = se->role(c), *type = se->type(c);
+        const char *range = se->range(c);
         if (!user || !role || !type || !*user || !*role || !*type)
                 return -EINVAL;
         vh_secctx x = { strdup(user), strdup(role), strdup(type), range && *range ? strdup(range) : NULL };
@@ -245,7 +292,9 @@ int vh_svirt_judge(const vh_domain *dom, vh_svirt_mode mode, const vh_svirt_fact
                 int pr = vh_secctx_parse(f->label, &found);
                 if (pr == -ENOMEM)
                         return pr;
-                if (pr < 0) {
+                if (pr == -ENOSYS) {
+                        r = problem(&why, "libselinux.so.1 cannot be loaded to parse the label %s", f->label);
+                } else if (pr < 0) {
                         r = problem(&why, "\"%s\" is not an SELinux context", f->label);
                 } else {
                         if (!streq(found.type, "svirt_t") && !streq(found.type, "svirt_tcg_t") &&
