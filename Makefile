@@ -180,4 +180,8 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
+# fuzzing (make fuzz FUZZ_TIME=N) and packages (make deb, make rpm) live in their own files
+-include tests/fuzz/fuzz.mk
+-include packaging.mk
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
