@@ -194,22 +194,11 @@ int vh_cpuset_parse_list(const char *text, vh_cpuset *ret, vh_error **err)
         return 0;
 }
 
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 size_t vh_cpuset_mask_digits(const char *text)
 {
         size_t n = 0;
         for (const char *p = text; *p; p++)
-                if (hexval(*p) >= 0)
+                if (vh_hexval(*p) >= 0)
                         n++;
         return n;
 }
@@ -239,7 +228,7 @@ int vh_cpuset_parse_mask(const char *text, vh_cpuset *ret, vh_error **err)
                                              (int)len, text);
                 uint32_t v = 0;
                 for (size_t i = start; i < end; i++) {
-                        int h = hexval(text[i]);
+                        int h = vh_hexval(text[i]);
                         if (h < 0)
                                 return vh_fail_input(err, "CPU mask \"%.*s\": \"%c\" is not a hex digit",
                                                      (int)len, text, text[i]);

@@ -66,20 +66,12 @@ const char *vh_msix_quirk(unsigned vendor, unsigned device)
         return NULL;
 }
 
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        c = (char)tolower((unsigned char)c);
-        return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Exactly `n` hex digits at s; -1 otherwise. */
 static long hexn(const char *s, size_t n)
 {
         long v = 0;
         for (size_t i = 0; i < n; i++) {
-                int d = hexval(s[i]);
+                int d = vh_hexval(s[i]);
                 if (d < 0)
                         return -1;
                 v = v * 16 + d;

@@ -124,7 +124,7 @@ int vh_buf_put_u64(vh_buf *b, uint64_t v)
         return vh_buf_append(b, w, (size_t)(tmp + sizeof(tmp) - w));
 }
 
-static int hexval(char c)
+int vh_hexval(char c)
 {
         if (c >= '0' && c <= '9')
                 return c - '0';
@@ -146,8 +146,8 @@ int vh_unescape(char *s)
                         *w++ = *r;
                         continue;
                 }
-                int hi = hexval(r[1]);
-                int lo = hi < 0 ? -1 : hexval(r[2]);
+                int hi = vh_hexval(r[1]);
+                int lo = hi < 0 ? -1 : vh_hexval(r[2]);
                 if (lo < 0 || (hi == 0 && lo == 0))
                         return -EINVAL;
                 *w++ = (char)(hi << 4 | lo);

@@ -66,6 +66,9 @@ int vh_buf_escape(vh_buf *b, const char *s, bool keep_space);
 /* Append a decimal number (no printf: the state file has thousands). */
 int vh_buf_put_u64(vh_buf *b, uint64_t v);
 
+/* The value of a hex digit, or -1. */
+int vh_hexval(char c);
+
 /* Decode %XX escapes in place; returns -EINVAL on a malformed escape. */
 int vh_unescape(char *s);
 
