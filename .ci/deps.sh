@@ -7,7 +7,7 @@ set -euo pipefail
 build_pkgs=(gcc make libc6-dev pkg-config clang valgrind
             libxml2-dev libselinux1-dev libcap-ng-dev libjson-c-dev libvirt-dev libcmocka-dev
             libxml2-utils)
-stack_pkgs=(libvirt-daemon-system libvirt-clients qemu-system-x86 util-linux procps apparmor)
+stack_pkgs=(libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-system-arm swtpm swtpm-tools util-linux procps apparmor)
 
 pkgs=("${build_pkgs[@]}")
 [ "${1:-}" = --build ] || pkgs+=("${stack_pkgs[@]}")

@@ -27,6 +27,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "msix.h"
+#include "patch.h"
 #include "policy.h"
 #include "privs.h"
 #include "root.h"
@@ -184,6 +185,13 @@ static int op_register(hook *h, bool reconnect)
                 log_results(h, &cr);
                 if (h->refusal)
                         return 0; /* refused before registering: nothing to undo */
+                /* XML practices the VM lacks: say how to get them (never refuses) */
+                _cleanup_free_ char *drift = NULL;
+                _cleanup_error_ vh_error *de = NULL;
+                if (vh_patch_drift(h->dom, &h->policy, &drift, &de) < 0)
+                        (void)vh_log(&h->log, "error: %s", vh_error_msg(de));
+                else if (drift)
+                        (void)vh_log(&h->log, "%s", drift);
         }
 
         _cleanup_txn_ vh_txn_result res = { 0 };
@@ -297,10 +305,32 @@ static int op_unregister(hook *h)
         return 0;
 }
 
-/* Calls where libvirt would take new XML from stdout: print nothing (keep libvirt's). */
-static int op_nothing(hook *h)
+/*
+ * migrate begin, restore begin: the only calls where libvirt takes new XML
+ * from our stdout.  Only changes that keep the guest ABI: host-side pinning
+ * (remapped when this host lacks those CPUs) and the emulator path.  Print
+ * nothing when nothing changes, and nothing at all on an error.
+ */
+static int op_incoming(hook *h)
 {
-        (void)h;
+        if (load_domain(h, false) < 0)
+                return 0;
+        _cleanup_free_ char *xml = NULL;
+        _cleanup_(vh_patch_report_done) vh_patch_report rep = { 0 };
+        _cleanup_error_ vh_error *e = NULL;
+        if (vh_patch_incoming(h->dom, &h->policy, &xml, &rep, &e) < 0) {
+                (void)vh_log(&h->log, "error: %s; libvirt keeps its XML", vh_error_msg(e));
+                return 0;
+        }
+        _cleanup_buf_ vh_buf lines = { 0 };
+        if (vh_patch_report_format(&rep, (1u << VH_PATCH_CHANGED) | (1u << VH_PATCH_WARNING), &lines) == 0)
+                for (char *line = lines.data, *nl; line && (nl = strchr(line, '\n')); line = nl + 1) {
+                        *nl = '\0';
+                        (void)vh_log(&h->log, "%s", line);
+                }
+        int w = xml ? vh_write_all(STDOUT_FILENO, xml, strlen(xml)) : 0;
+        if (w < 0)
+                (void)vh_log(&h->log, "error: cannot write the patched XML to libvirt: %s", strerror(-w));
         return 0;
 }
 
@@ -315,8 +345,8 @@ static const struct {
         { "stopped", "end", op_unregister, false },
         { "release", "end", op_unregister, false },
         { "reconnect", "begin", op_reconnect, false },
-        { "migrate", "begin", op_nothing, false },
-        { "restore", "begin", op_nothing, false },
+        { "migrate", "begin", op_incoming, false },
+        { "restore", "begin", op_incoming, false },
 };
 
 static void hook_done(hook *h)
@@ -366,8 +396,6 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < ELEMENTSOF(ops); i++) {
                 if (!streq(ops[i].op, h.op) || !streq(ops[i].subop, h.subop))
                         continue;
-                if (ops[i].fn == op_nothing)
-                        return 0;
                 _cleanup_free_ char *call = NULL;
                 if (asprintf(&call, "%s %s", h.op, h.subop) < 0)
                         call = NULL;

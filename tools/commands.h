@@ -10,10 +10,16 @@
 #include "cli.h"
 
 int vh_cmd_version(vh_cli *cli, int argc, char **argv, vh_error **err);
+int vh_cmd_patch(vh_cli *cli, int argc, char **argv, vh_error **err);
+int vh_cmd_diff(vh_cli *cli, int argc, char **argv, vh_error **err);
+int vh_cmd_apply(vh_cli *cli, int argc, char **argv, vh_error **err);
 int vh_cmd_check(vh_cli *cli, int argc, char **argv, vh_error **err);
 int vh_cmd_audit(vh_cli *cli, int argc, char **argv, vh_error **err);
 
 #define VH_COMMAND_TABLE \
+        { "patch", vh_cmd_patch, "patch [--policy FILE] [--msix=wrapper|override] [-v] [FILE|-]", "patch domain XML with the policy: XML in, XML out, changes on stderr" }, \
+        { "diff", vh_cmd_diff, "diff [--policy FILE] [--msix=wrapper|override] [-v] DOMAIN", "what apply would change in a domain's definition, as a unified diff" }, \
+        { "apply", vh_cmd_apply, "apply [--dry-run] [--policy FILE] [--msix=wrapper|override] [-v] DOMAIN", "patch a domain's persistent definition and redefine it" }, \
         { "check", vh_cmd_check, "check [--json] DOMAIN | --file FILE", "the checks the hook runs at prepare" }, \
         { "audit", vh_cmd_audit, "audit [--json] [--guest DOMAIN]", "audit the host or a guest agent" }, \
         { "version", vh_cmd_version, "version", "print the version and the paths vmhooks uses" },

@@ -202,20 +202,52 @@ static void test_silent_calls(void **state)
 {
         char *root = *state;
         char *a = xml_a();
-        static const char *const calls[][2] = {
-                { "migrate", "begin" }, { "restore", "begin" }, { "attach", "begin" }, { "prepare", "end" },
-        };
-        for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+        /* calls vmhooks does not handle: silent, no log */
+        static const char *const ignored[][2] = { { "attach", "begin" }, { "prepare", "end" }, { "started", "end" } };
+        for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++) {
                 char *out = NULL, *err = NULL;
-                assert_int_equal(tu_run_hook_out(root, a, &out, &err, NULL, "A", calls[i][0], calls[i][1]), 0);
+                assert_int_equal(tu_run_hook_out(root, a, &out, &err, NULL, "A", ignored[i][0], ignored[i][1]), 0);
                 assert_string_equal(out, "");
                 assert_string_equal(err, "");
                 free(out);
                 free(err);
         }
         assert_false(tu_exists(root, "/var/log/vmhooks/A.log"));
+        /* migrate and restore with nothing to change: stdout stays empty, libvirt keeps its XML */
+        static const char *const incoming[] = { "migrate", "restore" };
+        for (size_t i = 0; i < 2; i++) {
+                char *out = NULL, *err = NULL;
+                assert_int_equal(tu_run_hook_out(root, a, &out, &err, NULL, "A", incoming[i], "begin"), 0);
+                assert_string_equal(out, "");
+                assert_string_equal(err, "");
+                free(out);
+                free(err);
+        }
         expect(root, HALT, "200000");
         free(a);
+}
+
+/* restore begin on a host without the pinned CPUs: the XML comes back with the pins remapped */
+static void test_restore_remaps_pins(void **state)
+{
+        char *root = *state;
+        static const char *const pins[] = { "3", NULL };
+        char *x = tu_domain_xml("moved", "66666666-6666-6666-6666-666666666666", pins, false, NULL);
+        tu_write(root, "/sys/devices/system/cpu/online", "0-1\n");
+        char *out = NULL, *err = NULL;
+        assert_int_equal(tu_run_hook_out(root, x, &out, &err, NULL, "moved", "restore", "begin"), 0);
+        assert_string_equal(err, "");
+        tu_assert_contains(out, "<domain");
+        tu_assert_contains(out, "<name>moved</name>");
+        assert_null(strstr(out, "cpuset='3'"));
+        assert_null(strstr(out, "cpuset=\"3\""));
+        char *log = tu_read(root, "/var/log/vmhooks/moved.log");
+        tu_assert_contains(log, "restore begin: ");
+        tu_assert_contains(log, "vcpupin 0");
+        free(log);
+        free(out);
+        free(err);
+        free(x);
 }
 
 /* Names with every kind of byte: the log stays inside /var/log/vmhooks, the state survives. */
@@ -276,6 +308,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_unparsable_xml, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_silent_calls, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_hostile_names, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_restore_remaps_pins, tu_setup_root, tu_teardown_root),
         };
         return cmocka_run_group_tests_name("hook", tests, NULL, NULL);
 }
