@@ -6,12 +6,12 @@
  * 2.8M instructions, about 1.5 ms, for every exec).
  *
  *   vmhooks-wrapper-config 1
- *   source /etc/vmhooks/policy.xml stamp=1234:567:1764000000123456789
+ *   source /etc/vmhooks/policy.xml stamp=1234:1764000000123456789
  *   emulator path=/usr/bin/qemu-system-x86_64
  *   msix enabled=1 bar=bar2 devices=nvme
  *
- * The hook rewrites it whenever policy.xml changed since (stamp: inode,
- * size, mtime); `qemu-hook --wrapper-config` writes it at install time.
+ * The hook rewrites it whenever policy.xml changed since (stamp: size and
+ * mtime); `qemu-hook --wrapper-config` writes it at install time.
  * It is persistent (/var/lib, not /run) because libvirt may probe the
  * emulator's capabilities after a reboot before any hook has run.
  */

@@ -16,7 +16,7 @@
 #include "root.h"
 #include "util.h"
 
-/* inode:size:mtime of policy.xml, or "none" when it does not exist. */
+/* size:mtime of policy.xml, or "none" when it does not exist. */
 static int policy_stamp(char **ret, vh_error **err)
 {
         _cleanup_free_ char *path = vh_path(VH_POLICY_FILE);
@@ -29,8 +29,9 @@ static int policy_stamp(char **ret, vh_error **err)
                         return vh_fail(err, errno, "cannot stat %s", path);
                 r = asprintf(ret, "none");
         } else {
-                r = asprintf(ret, "%llu:%lld:%lld%09ld", (unsigned long long)st.st_ino, (long long)st.st_size,
-                             (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+                /* size and mtime (ns): what an edit changes, and what a copy (cp -a, packages) keeps */
+                r = asprintf(ret, "%lld:%lld%09ld", (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+                             st.st_mtim.tv_nsec);
         }
         if (r < 0)
                 return vh_fail(err, ENOMEM, "%s", VH_POLICY_FILE);
