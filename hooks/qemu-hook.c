@@ -202,8 +202,9 @@ static int op_register(hook *h, bool reconnect)
         if (reconnect && res.was_registered)
                 (void)vh_log(&h->log, "libvirtd reconnected: registration renewed");
 
-        if (h->refusal) {
-                /* We will not start: take our demands back at once. */
+        if (h->refusal && !reconnect) {
+                /* We will not start: take our demands back at once.  (At reconnect
+                 * the VM runs already and nothing can be refused.) */
                 _cleanup_txn_ vh_txn_result undo = { 0 };
                 _cleanup_error_ vh_error *ue = NULL;
                 if (vh_txn_unregister(vm_uuid(h), h->name, &undo, &ue) < 0)

@@ -227,6 +227,35 @@ static void test_silent_calls(void **state)
         free(a);
 }
 
+/* reconnect never refuses: a failing knob under on-error refuse keeps the running VM registered */
+static void test_reconnect_keeps_registration(void **state)
+{
+        char *root = *state;
+        char *a = xml_a();
+        tu_write(root, "/etc/vmhooks/policy.xml",
+                 "<policy xmlns=\"urn:vmhooks:policy:1\"><on-error action=\"refuse\"/></policy>");
+        run_ok(root, a, "A", "prepare", "begin");
+        expect(root, HALT, "400000");
+        /* libvirtd restarts; the VM's policy asks for more now, and that write fails */
+        char *a2 = tu_domain_xml("A", "11111111-1111-1111-1111-111111111111", pins_a, false,
+                                 "<kworkers isolate=\"yes\"/><thp mode=\"never\"/><halt-poll ns=\"500000\"/>");
+        char *err = NULL;
+        assert_int_equal(tu_run_hook(root, a2, &err, "VMHOOKS_FAULT=sysfs-write@1=EINVAL", "A", "reconnect", "begin"), 0);
+        free(a2);
+        char *log = tu_read(root, "/var/log/vmhooks/A.log");
+        tu_assert_contains(log, "reconnect begin: error: halt_poll_ns: 400000 -> 500000 failed");
+        free(log);
+        assert_string_equal(err, "");
+        free(err);
+        char *st = tu_read(root, "/run/vmhooks/state");
+        tu_assert_contains(st, "name=A ");
+        free(st);
+        expect(root, HALT, "400000");
+        run_ok(root, a, "A", "release", "end");
+        expect(root, HALT, "200000");
+        free(a);
+}
+
 /* restore begin on a host without the pinned CPUs: the XML comes back with the pins remapped */
 static void test_restore_remaps_pins(void **state)
 {
@@ -309,6 +338,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_silent_calls, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_hostile_names, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_restore_remaps_pins, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_reconnect_keeps_registration, tu_setup_root, tu_teardown_root),
         };
         return cmocka_run_group_tests_name("hook", tests, NULL, NULL);
 }
