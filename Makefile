@@ -145,12 +145,18 @@ deps:
 	@bash .ci/deps.sh
 
 install: all
+	@# HOST_SETUP=0 (packages): files only; the maintainer scripts link the hook, add the
+	@# AppArmor include lines, label for SELinux and write wrapper.conf on the target host
 	install -d $(DESTDIR)$(LIBEXECDIR)/vmhooks $(DESTDIR)$(DATADIR)/vmhooks \
-	    $(DESTDIR)$(SYSCONFDIR)/vmhooks $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks
+	    $(DESTDIR)$(SYSCONFDIR)/vmhooks $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks $(DESTDIR)$(PREFIX)/bin \
+	    $(DESTDIR)$(DATADIR)/man/man5 $(DESTDIR)$(DATADIR)/man/man8 $(DESTDIR)$(SYSCONFDIR)/logrotate.d \
+	    $(DESTDIR)$(PREFIX)/lib/tmpfiles.d $(DESTDIR)$(DATADIR)/bash-completion/completions \
+	    $(DESTDIR)$(DATADIR)/vmhooks/selinux
 	install -m 0755 $(HOOK) $(DESTDIR)$(LIBEXECDIR)/vmhooks/qemu-hook
 	install -m 0755 $(BUILD)/qemu-kvm $(DESTDIR)$(LIBEXECDIR)/vmhooks/qemu-kvm
 	@# libvirt caches QEMU capabilities by the emulator's ctime: a new wrapper must look new
 	touch $(DESTDIR)$(LIBEXECDIR)/vmhooks/qemu-kvm
+	install -m 0755 $(TOOL) $(DESTDIR)$(PREFIX)/bin/vmhooks
 	install -m 0644 etc/policy.rng $(DESTDIR)$(DATADIR)/vmhooks/policy.rng
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/vmhooks/policy.xml ]; then \
 	    echo "kept existing $(SYSCONFDIR)/vmhooks/policy.xml (shipped default: $(DATADIR)/vmhooks/policy.xml)"; \
@@ -158,22 +164,50 @@ install: all
 	    install -m 0644 etc/policy.xml $(DESTDIR)$(SYSCONFDIR)/vmhooks/policy.xml; \
 	fi
 	install -m 0644 etc/policy.xml $(DESTDIR)$(DATADIR)/vmhooks/policy.xml
+	install -m 0644 man/vmhooks.8 man/vmhooks-hook.8 man/vmhooks-wrapper.8 $(DESTDIR)$(DATADIR)/man/man8/
+	install -m 0644 man/vmhooks-policy.5 $(DESTDIR)$(DATADIR)/man/man5/
+	install -m 0644 etc/logrotate/vmhooks $(DESTDIR)$(SYSCONFDIR)/logrotate.d/vmhooks
+	install -m 0644 etc/tmpfiles/vmhooks.conf $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/vmhooks.conf
+	install -m 0644 etc/bash-completion/vmhooks $(DESTDIR)$(DATADIR)/bash-completion/completions/vmhooks
+	install -m 0644 etc/selinux/vmhooks.te etc/selinux/vmhooks.fc $(DESTDIR)$(DATADIR)/vmhooks/selinux/
+	cd etc/guest && find . -type f | sort | while read -r f; do \
+	    install -D -m 0644 "$$f" "$(DESTDIR)$(DATADIR)/vmhooks/guest$${f#.}" || exit 1; done
 	install -d -m 0755 $(DESTDIR)/var/lib/vmhooks
-	VMHOOKS_ROOT=$(DESTDIR) $(HOOK) --wrapper-config
-	@DESTDIR="$(DESTDIR)" SYSCONFDIR="$(SYSCONFDIR)" SRC=etc WRAPPER="$(LIBEXECDIR)/vmhooks/qemu-kvm" \
-	    bash tools/install-confinement.sh
-	@DESTDIR="$(DESTDIR)" SYSCONFDIR="$(SYSCONFDIR)" HOOK="$(LIBEXECDIR)/vmhooks/qemu-hook" \
-	    bash tools/install-hook.sh
+	@if [ "$(HOST_SETUP)" = 0 ]; then \
+	    install -d $(DESTDIR)$(SYSCONFDIR)/apparmor.d/vmhooks && \
+	    install -m 0644 etc/apparmor/vmhooks-libvirtd $(DESTDIR)$(SYSCONFDIR)/apparmor.d/vmhooks/libvirtd && \
+	    install -m 0644 etc/apparmor/vmhooks-qemu $(DESTDIR)$(SYSCONFDIR)/apparmor.d/vmhooks/qemu; \
+	else \
+	    VMHOOKS_ROOT=$(DESTDIR) $(HOOK) --wrapper-config && \
+	    DESTDIR="$(DESTDIR)" SYSCONFDIR="$(SYSCONFDIR)" SRC=etc WRAPPER="$(LIBEXECDIR)/vmhooks/qemu-kvm" \
+	        bash tools/install-confinement.sh && \
+	    DESTDIR="$(DESTDIR)" SYSCONFDIR="$(SYSCONFDIR)" HOOK="$(LIBEXECDIR)/vmhooks/qemu-hook" \
+	        bash tools/install-hook.sh; \
+	fi
 
 uninstall:
-	@DESTDIR="$(DESTDIR)" SYSCONFDIR="$(SYSCONFDIR)" HOOK="$(LIBEXECDIR)/vmhooks/qemu-hook" \
-	    bash tools/install-hook.sh --remove
-	@DESTDIR="$(DESTDIR)" SYSCONFDIR="$(SYSCONFDIR)" SRC=etc WRAPPER="$(LIBEXECDIR)/vmhooks/qemu-kvm" \
-	    bash tools/install-confinement.sh --remove
+	@if [ "$(HOST_SETUP)" = 0 ]; then \
+	    rm -f $(DESTDIR)$(SYSCONFDIR)/apparmor.d/vmhooks/libvirtd $(DESTDIR)$(SYSCONFDIR)/apparmor.d/vmhooks/qemu; \
+	    rmdir $(DESTDIR)$(SYSCONFDIR)/apparmor.d/vmhooks 2>/dev/null || true; \
+	else \
+	    DESTDIR="$(DESTDIR)" SYSCONFDIR="$(SYSCONFDIR)" HOOK="$(LIBEXECDIR)/vmhooks/qemu-hook" \
+	        bash tools/install-hook.sh --remove && \
+	    DESTDIR="$(DESTDIR)" SYSCONFDIR="$(SYSCONFDIR)" SRC=etc WRAPPER="$(LIBEXECDIR)/vmhooks/qemu-kvm" \
+	        bash tools/install-confinement.sh --remove; \
+	fi
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vmhooks/qemu-hook $(DESTDIR)$(LIBEXECDIR)/vmhooks/qemu-kvm \
+	    $(DESTDIR)$(PREFIX)/bin/vmhooks \
 	    $(DESTDIR)$(DATADIR)/vmhooks/policy.rng $(DESTDIR)$(DATADIR)/vmhooks/policy.xml \
+	    $(DESTDIR)$(DATADIR)/man/man8/vmhooks.8 $(DESTDIR)$(DATADIR)/man/man8/vmhooks-hook.8 \
+	    $(DESTDIR)$(DATADIR)/man/man8/vmhooks-wrapper.8 $(DESTDIR)$(DATADIR)/man/man5/vmhooks-policy.5 \
+	    $(DESTDIR)$(SYSCONFDIR)/logrotate.d/vmhooks $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/vmhooks.conf \
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions/vmhooks \
+	    $(DESTDIR)$(DATADIR)/vmhooks/selinux/vmhooks.te $(DESTDIR)$(DATADIR)/vmhooks/selinux/vmhooks.fc \
 	    $(DESTDIR)/var/lib/vmhooks/wrapper.conf
-	-rmdir $(DESTDIR)/var/lib/vmhooks 2>/dev/null
+	cd etc/guest && find . -type f | while read -r f; do rm -f "$(DESTDIR)$(DATADIR)/vmhooks/guest$${f#.}"; done
+	cd etc/guest && find . -depth -type d | while read -r d; do \
+	    rmdir "$(DESTDIR)$(DATADIR)/vmhooks/guest$${d#.}" 2>/dev/null || true; done
+	-rmdir $(DESTDIR)/var/lib/vmhooks $(DESTDIR)$(DATADIR)/vmhooks/selinux 2>/dev/null
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/vmhooks $(DESTDIR)$(DATADIR)/vmhooks 2>/dev/null
 	@echo "left $(SYSCONFDIR)/vmhooks/policy.xml, /var/log/vmhooks and /run/vmhooks in place"
 
@@ -184,4 +218,4 @@ clean:
 -include tests/fuzz/fuzz.mk
 -include packaging.mk
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -type f -name '*.d' 2>/dev/null)

@@ -45,7 +45,17 @@ typedef struct hook {
         vh_logger log;
         bool refuse_on_error;   /* effective <on-error action="refuse"/> */
         char *refusal;          /* the one line for stderr, when refusing */
+        char *last_error;       /* the last error of this call, kept in the VM's registration */
 } hook;
+
+static void remember_error(hook *h, const char *msg)
+{
+        char *m = strdup(msg);
+        if (!m)
+                return;
+        free(h->last_error);
+        h->last_error = m;
+}
 
 /* Remember the first reason to refuse (only honoured where libvirt lets us). */
 static void refuse(hook *h, const char *reason)
@@ -81,6 +91,7 @@ static void log_results(hook *h, const vh_results *r)
 static void own_error(hook *h, const char *msg)
 {
         (void)vh_log(&h->log, "error: %s", msg);
+        remember_error(h, msg);
         if (h->refuse_on_error)
                 refuse(h, msg);
 }
@@ -133,11 +144,14 @@ static void log_txn(hook *h, const vh_txn_result *res)
         (void)vh_log_report(&h->log, &res->report);
         for (size_t i = 0; i < res->report.n; i++) {
                 const vh_change *c = &res->report.changes[i];
-                if (c->kind == VH_CHANGE_FAILED && h->refuse_on_error) {
-                        _cleanup_free_ char *m = NULL;
-                        if (asprintf(&m, "%s: %s", vh_knobs[c->knob].name, c->why) >= 0)
-                                refuse(h, m);
-                }
+                if (c->kind != VH_CHANGE_FAILED)
+                        continue;
+                _cleanup_free_ char *m = NULL;
+                if (asprintf(&m, "%s: %s", vh_knobs[c->knob].name, c->why) < 0)
+                        continue;
+                remember_error(h, m);
+                if (h->refuse_on_error)
+                        refuse(h, m);
         }
 }
 
@@ -339,15 +353,16 @@ static const struct {
         const char *op, *subop;
         int (*fn)(hook *);
         bool can_refuse;        /* a non-zero exit here stops the start */
+        bool registered_after;  /* the VM stays registered: its last error is kept there */
 } ops[] = {
-        { "prepare", "begin", op_prepare, true },
-        { "start", "begin", op_start, true },
-        { "started", "begin", op_started, true },
-        { "stopped", "end", op_unregister, false },
-        { "release", "end", op_unregister, false },
-        { "reconnect", "begin", op_reconnect, false },
-        { "migrate", "begin", op_incoming, false },
-        { "restore", "begin", op_incoming, false },
+        { "prepare", "begin", op_prepare, true, true },
+        { "start", "begin", op_start, true, true },
+        { "started", "begin", op_started, true, true },
+        { "stopped", "end", op_unregister, false, false },
+        { "release", "end", op_unregister, false, false },
+        { "reconnect", "begin", op_reconnect, false, true },
+        { "migrate", "begin", op_incoming, false, false },
+        { "restore", "begin", op_incoming, false, false },
 };
 
 static void hook_done(hook *h)
@@ -357,6 +372,7 @@ static void hook_done(hook *h)
         vh_policy_done(&h->policy);
         vh_log_close(&h->log);
         free(h->refusal);
+        free(h->last_error);
 }
 
 int main(int argc, char **argv)
@@ -407,6 +423,12 @@ int main(int argc, char **argv)
                         own_error(&h, vh_error_msg(e));
                 xmlInitParser();
                 int r = ops[i].fn(&h);
+                /* `vmhooks status` shows a VM's last error: keep it with the registration */
+                if (h.last_error && !h.refusal && ops[i].registered_after) {
+                        _cleanup_error_ vh_error *ne = NULL;
+                        if (vh_txn_note_error(vm_uuid(&h), h.last_error, &ne) < 0)
+                                (void)vh_log(&h.log, "error: %s", vh_error_msg(ne));
+                }
                 if (r == 0 && h.refusal && ops[i].can_refuse) {
                         fprintf(stderr, "vmhooks: %s\n", h.refusal);
                         (void)vh_log(&h.log, "refused the start: %s", h.refusal);

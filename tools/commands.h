@@ -15,6 +15,7 @@ int vh_cmd_diff(vh_cli *cli, int argc, char **argv, vh_error **err);
 int vh_cmd_apply(vh_cli *cli, int argc, char **argv, vh_error **err);
 int vh_cmd_check(vh_cli *cli, int argc, char **argv, vh_error **err);
 int vh_cmd_audit(vh_cli *cli, int argc, char **argv, vh_error **err);
+int vh_cmd_status(vh_cli *cli, int argc, char **argv, vh_error **err);
 
 #define VH_COMMAND_TABLE \
         { "patch", vh_cmd_patch, "patch [--policy FILE] [--msix=wrapper|override] [-v] [FILE|-]", "patch domain XML with the policy: XML in, XML out, changes on stderr" }, \
@@ -22,6 +23,7 @@ int vh_cmd_audit(vh_cli *cli, int argc, char **argv, vh_error **err);
         { "apply", vh_cmd_apply, "apply [--dry-run] [--policy FILE] [--msix=wrapper|override] [-v] DOMAIN", "patch a domain's persistent definition and redefine it" }, \
         { "check", vh_cmd_check, "check [--json] DOMAIN | --file FILE", "the checks the hook runs at prepare" }, \
         { "audit", vh_cmd_audit, "audit [--json] [--guest DOMAIN]", "audit the host or a guest agent" }, \
+        { "status", vh_cmd_status, "status [--json]", "what vmhooks does to this host now: VMs, knobs, install" }, \
         { "version", vh_cmd_version, "version", "print the version and the paths vmhooks uses" },
 
 #endif

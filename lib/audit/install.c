@@ -25,6 +25,23 @@
 
 #define HOOKS_DIR "/etc/libvirt/hooks"
 
+/*
+ * Only the hook writes the state: written after the link was made, it shows
+ * that libvirt runs the hook, which a SIGHUP (the packages send one) makes
+ * so without leaving any other trace.
+ */
+static bool hook_ran_since(const char *link_rel, time_t *ret_when)
+{
+        _cleanup_free_ char *p = vh_path("/run/vmhooks/state");
+        _cleanup_free_ char *l = vh_path(link_rel);
+        struct stat st, lt;
+        if (!p || !l || stat(p, &st) < 0 || lstat(l, &lt) < 0)
+                return false;
+        *ret_when = st.st_mtime;
+        return st.st_mtim.tv_sec > lt.st_mtim.tv_sec ||
+               (st.st_mtim.tv_sec == lt.st_mtim.tv_sec && st.st_mtim.tv_nsec > lt.st_mtim.tv_nsec);
+}
+
 /* Is rel a link to our hook?  Sets *mtime to the link's own time. */
 static bool is_ours(const char *rel, time_t *mtime)
 {
@@ -125,12 +142,22 @@ int vh_audit_install(vh_results *out)
         else if (!executable(VH_HOOK_PATH))
                 r = vh_results_add(out, "install", VH_LEVEL_FAIL, false, "make install",
                                    "%s links to " VH_HOOK_PATH ", which is missing or not executable", found);
-        else if (started && started < installed && !(older_hook && older_hook < started))
-                r = vh_results_add(out, "install", VH_LEVEL_WARN, false,
-                                   "systemctl restart libvirtd, or kill -HUP the daemon's PID",
-                                   "%s is installed, but %s started before it and had no hook then: it does not "
-                                   "call it until it is restarted or sent SIGHUP", found, where);
-        else
+        else if (started && started < installed && !(older_hook && older_hook < started)) {
+                time_t when;
+                char ts[32] = "?";
+                struct tm tm;
+                if (!hook_ran_since(found, &when))
+                        r = vh_results_add(out, "install", VH_LEVEL_WARN, false,
+                                           "systemctl restart libvirtd, or kill -HUP the daemon's PID",
+                                           "%s is installed, but %s started before it and had no hook then: it "
+                                           "does not call it until it is restarted or sent SIGHUP", found, where);
+                else if (gmtime_r(&when, &tm) && strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
+                        r = vh_results_add(out, "install", VH_LEVEL_PASS, false, NULL,
+                                           "hook installed: %s -> " VH_HOOK_PATH "; libvirt runs it (it last "
+                                           "changed the state at %s, after the link was made)", found, ts);
+                else
+                        r = -ENOMEM;
+        } else
                 r = vh_results_add(out, "install", VH_LEVEL_PASS, false, NULL, "hook installed: %s -> " VH_HOOK_PATH,
                                    found);
         if (r < 0)

@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: MIT */
+#include "status.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "audit/audit-int.h"
+#include "cpuset.h"
+#include "demands.h"
+#include "fileio.h"
+#include "liveness.h"
+#include "log.h"
+#include "reconcile.h"
+#include "root.h"
+#include "util.h"
+#include "version.h"
+
+#define STATUS_STATE_MAX_BYTES (256u << 20) /* as lib/state.c */
+#define STATUS_LOG_TAIL 65536                /* bytes of a VM's log searched for its last error */
+
+static void status_knob_done(vh_status_knob *k)
+{
+        free(k->current);
+        free(k->current_error);
+        free(k->desired);
+        free(k->why);
+        free(k->desired_error);
+        memset(k, 0, sizeof(*k));
+}
+
+void vh_status_done(vh_status *s)
+{
+        if (s->vms)
+                for (size_t i = 0; i < s->st.n_regs; i++) {
+                        free(s->vms[i].demands);
+                        free(s->vms[i].log);
+                        free(s->vms[i].last_error);
+                }
+        free(s->vms);
+        s->vms = NULL;
+        vh_state_done(&s->st);
+        for (int i = 0; i < VH_KNOB_COUNT; i++)
+                status_knob_done(&s->knobs[i]);
+        vh_results_done(&s->install);
+        free(s->state_path);
+        free(s->state_error);
+        s->state_path = s->state_error = NULL;
+        s->state_exists = false;
+        s->attention = 0;
+}
+
+/* Read the table as the hook last saved it: no lock, no writes. */
+static int load_state(vh_status *s, vh_error **err)
+{
+        if (!(s->state_path = vh_path(VH_STATE_FILE)))
+                return vh_fail(err, ENOMEM, "state");
+        _cleanup_free_ char *text = NULL;
+        _cleanup_error_ vh_error *rerr = NULL;
+        int r = vh_read_file(s->state_path, STATUS_STATE_MAX_BYTES, &text, NULL, &rerr);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                *err = TAKE_PTR(rerr);
+                return r == -EACCES ? vh_error_wrap(err, "only root can read the state") : r;
+        }
+        s->state_exists = true;
+        _cleanup_error_ vh_error *perr = NULL;
+        if (vh_state_parse(text, &s->st, &perr) < 0) {
+                /* vh_state_parse left the table empty; the next hook call moves the file aside */
+                if (perr && perr->code == ENOMEM)
+                        return vh_fail(err, ENOMEM, "state");
+                if (asprintf(&s->state_error, "%s: %s", s->state_path, vh_error_msg(perr)) < 0) {
+                        s->state_error = NULL;
+                        return vh_fail(err, ENOMEM, "state");
+                }
+        }
+        return 0;
+}
+
+static int iso_time(int64_t t, char buf[static 32])
+{
+        time_t tt = (time_t)t;
+        struct tm tm;
+        if (t <= 0 || !gmtime_r(&tt, &tm) || strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+                snprintf(buf, 32, "?");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/*
+ * The last line of the VM's log, written since `since`, whose message is an
+ * error or a refusal ("TS CALL: error: ...", "TS CALL: refused the start: ...").
+ * Log lines are one write each; only the tail is read, however long the log.
+ */
+static int last_log_error(const char *rel_log, int64_t since, char **ret)
+{
+        _cleanup_free_ char *path = vh_path(rel_log);
+        if (!path)
+                return -ENOMEM;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return 0; /* no log: no error */
+        off_t off = st.st_size > STATUS_LOG_TAIL ? st.st_size - STATUS_LOG_TAIL : 0;
+        _cleanup_free_ char *buf = malloc(STATUS_LOG_TAIL + 1);
+        if (!buf)
+                return -ENOMEM;
+        ssize_t n = pread(fd, buf, STATUS_LOG_TAIL, off);
+        if (n <= 0)
+                return 0;
+        buf[n] = '\0';
+        char from[32];
+        bool dated = iso_time(since, from) == 0;
+        const char *found = NULL;
+        size_t found_len = 0;
+        char *line = buf;
+        if (off > 0) { /* the first line is cut */
+                char *nl = strchr(buf, '\n');
+                line = nl ? nl + 1 : buf + n;
+        }
+        for (char *nl; *line; line = nl + 1) {
+                nl = strchrnul(line, '\n');
+                size_t len = (size_t)(nl - line);
+                /* "2026-11-24T23:59:43Z prepare begin: error: ..." */
+                const char *msg = len > 21 ? strstr(line + 21, ": ") : NULL;
+                if (msg && msg < nl && (!dated || strncmp(line, from, 20) >= 0) &&
+                    (startswith(msg + 2, "error: ") || startswith(msg + 2, "refused the start: "))) {
+                        found = line;
+                        found_len = len;
+                }
+                if (!*nl)
+                        break;
+        }
+        if (found && !(*ret = strndup(found, found_len)))
+                return -ENOMEM;
+        return 0;
+}
+
+static int collect_vms(vh_status *s, int64_t now)
+{
+        if (s->st.n_regs == 0)
+                return 0;
+        if (!(s->vms = calloc(s->st.n_regs, sizeof(*s->vms))))
+                return -ENOMEM;
+        for (size_t i = 0; i < s->st.n_regs; i++) {
+                vh_reg *g = &s->st.regs[i];
+                vh_status_vm *v = &s->vms[i];
+                /* may learn the PID from libvirt's pidfile, in this copy only */
+                v->running = vh_reg_running(g, now);
+                _cleanup_buf_ vh_buf d = { 0 };
+                if (vh_demands_describe(&g->demands, &d) < 0)
+                        return -ENOMEM;
+                v->demands = TAKE_PTR(d.data);
+                _cleanup_free_ char *file = vh_log_file_name(g->name);
+                if (!file || asprintf(&v->log, VH_LOG_DIR "/%s", file) < 0) {
+                        v->log = NULL;
+                        return -ENOMEM;
+                }
+                if (g->last_error)
+                        v->last_error = strdup(g->last_error);
+                else if (last_log_error(v->log, g->since, &v->last_error) < 0)
+                        return -ENOMEM;
+                if (g->last_error && !v->last_error)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int read_online(vh_cpuset *online, char **ret_error)
+{
+        _cleanup_free_ char *path = vh_path(VH_CPU_ONLINE_PATH);
+        if (!path)
+                return -ENOMEM;
+        _cleanup_free_ char *text = NULL;
+        _cleanup_error_ vh_error *e = NULL;
+        int r = vh_read_line(path, &text, &e);
+        if (r == 0)
+                r = vh_cpuset_parse_list(text, online, &e);
+        if (r < 0 && !(*ret_error = strdup(vh_error_msg(e))))
+                return -ENOMEM;
+        return r < 0 ? 1 : 0;
+}
+
+static int set_dup(char **dst, const char *v)
+{
+        if (!v)
+                return 0;
+        return (*dst = strdup(v)) ? 0 : -ENOMEM;
+}
+
+static int collect_knob(vh_status *s, vh_knob_id id, const vh_cpuset *online, const char *online_error)
+{
+        vh_status_knob *out = &s->knobs[id];
+        const vh_knob_state *k = &s->st.knobs[id];
+        _cleanup_error_ vh_error *e = NULL;
+        if (vh_knob_read(id, &out->current, &e) < 0) {
+                out->current = NULL;
+                if (set_dup(&out->current_error, vh_error_msg(e)) < 0)
+                        return -ENOMEM;
+        }
+        out->saved = k->saved;
+        out->demanded = vh_reconcile_demanded(&s->st, id);
+        /* a hook call between its write-ahead and its write: the pending value is ours */
+        bool writing = k->pending && vh_knob_equal(id, out->current, k->pending);
+        out->changed = k->saved && (k->drifted || (out->current && !writing &&
+                                                   !vh_knob_equal(id, out->current, k->expected)));
+        if (out->demanded) {
+                /* as the hook does: the original is saved on first demand, from the value it reads */
+                const char *original = k->saved ? k->original : out->current;
+                vh_desired d = { 0 };
+                _cleanup_error_ vh_error *de = NULL;
+                int r = 0;
+                if (vh_knobs[id].kind == VH_KIND_MASK && !original)
+                        r = set_dup(&out->desired_error, "the mask cannot be read, so no value can be planned");
+                else if (vh_knobs[id].kind == VH_KIND_MASK && online_error)
+                        r = set_dup(&out->desired_error, online_error);
+                if (r < 0)
+                        return r;
+                if (!out->desired_error) {
+                        if (vh_reconcile_desired(&s->st, id, original, online, &d, &de) < 0) {
+                                if (de && de->code == ENOMEM)
+                                        return -ENOMEM;
+                                return set_dup(&out->desired_error, vh_error_msg(de));
+                        }
+                        out->desired = TAKE_PTR(d.value);
+                        out->desired_error = TAKE_PTR(d.error);
+                        if (d.why && asprintf(&out->why, "demanded by %s", d.why) < 0) {
+                                out->why = NULL;
+                                vh_desired_done(&d);
+                                return -ENOMEM;
+                        }
+                        vh_desired_done(&d);
+                }
+        } else if (k->saved && k->drifted) {
+                if (set_dup(&out->why, "no VM demands it; changed by someone else, so the next hook call "
+                                       "forgets it without restoring the original") < 0)
+                        return -ENOMEM;
+        } else if (k->saved) {
+                if (set_dup(&out->desired, k->original) < 0 ||
+                    set_dup(&out->why, "no VM demands it: the next hook call restores the original") < 0)
+                        return -ENOMEM;
+        }
+        out->off_target = !out->changed && !writing && out->current && out->desired &&
+                          !vh_knob_equal(id, out->current, out->desired) && !(k->saved && k->drifted);
+        s->attention += out->changed + out->off_target + (out->desired_error != NULL) +
+                        (out->current_error && (out->demanded || out->saved));
+        return 0;
+}
+
+int vh_status_collect(int64_t now, vh_status *ret, vh_error **err)
+{
+        _cleanup_status_ vh_status s = { 0 };
+        int r = load_state(&s, err);
+        if (r < 0)
+                return r;
+        if (s.state_error)
+                s.attention++;
+        if (collect_vms(&s, now) < 0)
+                return vh_fail(err, ENOMEM, "status");
+
+        _cleanup_cpuset_ vh_cpuset online = { 0 };
+        _cleanup_free_ char *online_error = NULL;
+        bool need_online = vh_reconcile_demanded(&s.st, VH_KNOB_WQ_MASK) ||
+                           vh_reconcile_demanded(&s.st, VH_KNOB_WB_MASK);
+        if (need_online && read_online(&online, &online_error) < 0)
+                return vh_fail(err, ENOMEM, "status");
+        for (int id = 0; id < VH_KNOB_COUNT; id++)
+                if (collect_knob(&s, (vh_knob_id)id, online_error ? NULL : &online, online_error) < 0)
+                        return vh_fail(err, ENOMEM, "status");
+
+        /* the same judgement as `vmhooks audit` */
+        if (vh_audit_install(&s.install) < 0 || vh_audit_capcache(&s.install) < 0)
+                return vh_fail(err, ENOMEM, "status");
+        for (size_t i = 0; i < s.install.n; i++)
+                s.attention += s.install.items[i].level >= VH_LEVEL_WARN;
+
+        vh_status_done(ret);
+        *ret = s;
+        memset(&s, 0, sizeof(s));
+        return 0;
+}
+
+/* ---- text ---- */
+
+static int put_time(vh_buf *b, int64_t t)
+{
+        char when[32];
+        (void)iso_time(t, when); /* "?" when it cannot be shown */
+        return vh_buf_puts(b, when);
+}
+
+static int text_vm(vh_buf *b, const vh_reg *g, const vh_status_vm *v)
+{
+        int r = vh_buf_puts(b, "vm ");
+        if (r == 0)
+                r = vh_buf_escape(b, g->name, true);
+        if (r == 0)
+                r = vh_buf_puts(b, " (uuid ");
+        if (r == 0)
+                r = vh_buf_escape(b, g->uuid, true);
+        if (r == 0 && v->running && g->pid > 0)
+                r = vh_buf_printf(b, "): running, QEMU PID %d, registered ", g->pid);
+        else if (r == 0 && v->running)
+                r = vh_buf_puts(b, "): starting (no QEMU PID yet), registered ");
+        else if (r == 0)
+                r = vh_buf_puts(b, "): NOT RUNNING (stale registration: its demands count until the next hook "
+                                   "call drops it), registered ");
+        if (r == 0)
+                r = put_time(b, g->since);
+        if (r == 0)
+                r = vh_buf_printf(b, "\n  demands: %s\n  last error: ", v->demands);
+        if (r == 0)
+                r = vh_buf_escape(b, v->last_error ? v->last_error : "none", true);
+        if (r == 0 && g->seclabel) {
+                r = vh_buf_puts(b, "\n  label: ");
+                if (r == 0)
+                        r = vh_buf_escape(b, g->seclabel, true);
+        }
+        if (r == 0)
+                r = vh_buf_printf(b, "\n  log: %s\n", v->log);
+        return r;
+}
+
+static int text_knob(vh_buf *b, vh_knob_id id, const vh_status_knob *k, const vh_knob_state *ks)
+{
+        int r = vh_buf_printf(b, "knob %s (%s): current %s", vh_knobs[id].name, vh_knobs[id].path,
+                              k->current ? k->current : "unreadable");
+        if (r == 0 && k->current_error)
+                r = vh_buf_printf(b, " (%s)", k->current_error);
+        if (r == 0 && !k->saved && !k->demanded)
+                return vh_buf_puts(b, "; not tuned: no VM demands it\n");
+        if (r == 0 && k->desired)
+                r = vh_buf_printf(b, "; desired %s", k->desired);
+        if (r == 0 && k->why)
+                r = vh_buf_printf(b, " (%s)", k->why);
+        if (r == 0 && k->saved)
+                r = vh_buf_printf(b, "; original %s; last written %s", ks->original,
+                                  ks->last_written ? ks->last_written : "never");
+        if (r == 0 && ks->pending)
+                r = vh_buf_printf(b, "; a hook call is writing %s", ks->pending);
+        if (r == 0 && k->desired_error)
+                r = vh_buf_printf(b, "; CANNOT BE TUNED: %s", k->desired_error);
+        if (r == 0 && k->changed)
+                r = vh_buf_printf(b, "; CHANGED BY SOMEONE ELSE (vmhooks expected %s): it is left alone and the "
+                                     "original is not restored", ks->expected);
+        if (r == 0 && k->off_target)
+                r = vh_buf_puts(b, "; NOT AT THE DESIRED VALUE: see the VMs' last errors and logs");
+        if (r == 0)
+                r = vh_buf_puts(b, "\n");
+        return r;
+}
+
+static int text_summary(vh_buf *b, const vh_status *s)
+{
+        size_t stale = 0;
+        for (size_t i = 0; i < s->st.n_regs; i++)
+                stale += !s->vms[i].running;
+        unsigned tuned = 0, changed = 0;
+        for (int i = 0; i < VH_KNOB_COUNT; i++) {
+                tuned += s->knobs[i].saved && !s->knobs[i].changed;
+                changed += s->knobs[i].changed;
+        }
+        return vh_buf_printf(b, "status: %zu VM%s registered (%zu not running), %u knob%s tuned, %u changed by "
+                                "someone else, %u thing%s to look at\n",
+                             s->st.n_regs, s->st.n_regs == 1 ? "" : "s", stale, tuned, tuned == 1 ? "" : "s", changed,
+                             s->attention, s->attention == 1 ? "" : "s");
+}
+
+int vh_status_format_text(const vh_status *s, char **ret, vh_error **err)
+{
+        _cleanup_buf_ vh_buf b = { 0 };
+        int r = vh_buf_printf(&b, "vmhooks %s: state %s", VH_VERSION, s->state_path ? s->state_path : "?");
+        if (r == 0 && !s->state_exists)
+                r = vh_buf_puts(&b, " (none: no VM has been registered since boot)");
+        if (r == 0)
+                r = vh_buf_puts(&b, "\n");
+        if (r == 0 && s->state_error)
+                r = vh_buf_printf(&b, "STATE UNREADABLE: %s; shown as empty (the next hook call moves it to "
+                                      "state.corrupt)\n", s->state_error);
+        for (size_t i = 0; r == 0 && i < s->st.n_regs; i++)
+                r = text_vm(&b, &s->st.regs[i], &s->vms[i]);
+        if (r == 0 && s->st.n_regs == 0)
+                r = vh_buf_puts(&b, "no VM registered\n");
+        for (int i = 0; r == 0 && i < VH_KNOB_COUNT; i++)
+                r = text_knob(&b, (vh_knob_id)i, &s->knobs[i], &s->st.knobs[i]);
+        for (size_t i = 0; r == 0 && i < s->install.n; i++) {
+                _cleanup_free_ char *line = vh_result_line(&s->install.items[i]);
+                r = line ? vh_buf_printf(&b, "%s\n", line) : -ENOMEM;
+        }
+        if (r == 0)
+                r = text_summary(&b, s);
+        if (r < 0)
+                return vh_fail(err, -r, "status output");
+        *ret = TAKE_PTR(b.data);
+        return 0;
+}
+
+/* ---- JSON ---- */
+
+VH_DEFINE_CLEANUP(json_object *, json_object_put)
+
+/* Add v (NULL: allocation failure) under key; v is freed on failure. */
+static int add(json_object *o, const char *key, json_object *v)
+{
+        if (!v)
+                return -ENOMEM;
+        if (json_object_object_add(o, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* A string member, or null. */
+static int add_str(json_object *o, const char *key, const char *v)
+{
+        if (!v)
+                return json_object_object_add(o, key, NULL) < 0 ? -ENOMEM : 0;
+        return add(o, key, json_object_new_string(v));
+}
+
+static int add_bool(json_object *o, const char *key, bool v)
+{
+        return add(o, key, json_object_new_boolean(v));
+}
+
+static int push(json_object *arr, json_object *v)
+{
+        if (!v)
+                return -ENOMEM;
+        if (json_object_array_add(arr, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static json_object *json_demands(const vh_demands *d)
+{
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        if (!o)
+                return NULL;
+        _cleanup_free_ char *iso = vh_cpuset_is_empty(&d->isolate) ? NULL : vh_cpuset_format_list(&d->isolate);
+        if (!vh_cpuset_is_empty(&d->isolate) && !iso)
+                return NULL;
+        if (add_str(o, "thp", d->thp != VH_THP_NONE ? vh_thp_mode_name(d->thp) : NULL) < 0 ||
+            add_bool(o, "static_hugepages", d->static_hugepages) < 0 ||
+            (d->has_halt_poll ? add(o, "halt_poll_ns", json_object_new_int64(d->halt_poll_ns))
+                              : add_str(o, "halt_poll_ns", NULL)) < 0 ||
+            add_str(o, "isolate", iso) < 0)
+                return NULL;
+        return TAKE_PTR(o);
+}
+
+static json_object *json_vm(const vh_reg *g, const vh_status_vm *v)
+{
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        if (!o || add_str(o, "name", g->name) < 0 || add_str(o, "uuid", g->uuid) < 0 ||
+            add(o, "since", json_object_new_int64(g->since)) < 0 ||
+            (g->pid > 0 ? add(o, "pid", json_object_new_int(g->pid)) : add_str(o, "pid", NULL)) < 0 ||
+            add_bool(o, "running", v->running) < 0 || add(o, "demands", json_demands(&g->demands)) < 0 ||
+            add_str(o, "demands_text", v->demands) < 0 || add_str(o, "last_error", v->last_error) < 0 ||
+            add_str(o, "label", g->seclabel) < 0 || add_str(o, "log", v->log) < 0)
+                return NULL;
+        return TAKE_PTR(o);
+}
+
+static json_object *json_knob(vh_knob_id id, const vh_status_knob *k, const vh_knob_state *ks)
+{
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        if (!o || add_str(o, "name", vh_knobs[id].name) < 0 || add_str(o, "path", vh_knobs[id].path) < 0 ||
+            add_str(o, "current", k->current) < 0 || add_str(o, "current_error", k->current_error) < 0 ||
+            add_bool(o, "tuned", k->saved) < 0 || add_str(o, "original", k->saved ? ks->original : NULL) < 0 ||
+            add_str(o, "expected", k->saved ? ks->expected : NULL) < 0 ||
+            add_str(o, "last_written", ks->last_written) < 0 || add_str(o, "pending", ks->pending) < 0 ||
+            add_bool(o, "demanded", k->demanded) < 0 || add_str(o, "desired", k->desired) < 0 ||
+            add_str(o, "why", k->why) < 0 || add_str(o, "desired_error", k->desired_error) < 0 ||
+            add_bool(o, "drifted", ks->drifted) < 0 || add_bool(o, "changed_by_someone_else", k->changed) < 0 ||
+            add_bool(o, "off_target", k->off_target) < 0)
+                return NULL;
+        return TAKE_PTR(o);
+}
+
+static json_object *json_result(const vh_result *x)
+{
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        if (!o || add_str(o, "check", x->check) < 0 || add_str(o, "level", vh_level_name(x->level)) < 0 ||
+            add_str(o, "message", x->message) < 0 || add_str(o, "fix", x->fix) < 0)
+                return NULL;
+        return TAKE_PTR(o);
+}
+
+static int build_json(const vh_status *s, json_object *root)
+{
+        json_object *state = json_object_new_object();
+        if (add_str(root, "version", VH_VERSION) < 0 || add(root, "state", state) < 0 ||
+            add_str(state, "path", s->state_path) < 0 || add_bool(state, "exists", s->state_exists) < 0 ||
+            add_str(state, "error", s->state_error) < 0)
+                return -ENOMEM;
+        json_object *vms = json_object_new_array();
+        if (add(root, "vms", vms) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->st.n_regs; i++)
+                if (push(vms, json_vm(&s->st.regs[i], &s->vms[i])) < 0)
+                        return -ENOMEM;
+        json_object *knobs = json_object_new_array();
+        if (add(root, "knobs", knobs) < 0)
+                return -ENOMEM;
+        for (int i = 0; i < VH_KNOB_COUNT; i++)
+                if (push(knobs, json_knob((vh_knob_id)i, &s->knobs[i], &s->st.knobs[i])) < 0)
+                        return -ENOMEM;
+        json_object *install = json_object_new_array();
+        if (add(root, "install", install) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->install.n; i++)
+                if (push(install, json_result(&s->install.items[i])) < 0)
+                        return -ENOMEM;
+        return add(root, "attention", json_object_new_int((int)s->attention));
+}
+
+int vh_status_format_json(const vh_status *s, char **ret, vh_error **err)
+{
+        _cleanup_(json_object_putp) json_object *root = json_object_new_object();
+        if (!root || build_json(s, root) < 0)
+                return vh_fail(err, ENOMEM, "JSON output");
+        const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+                                                                        JSON_C_TO_STRING_NOSLASHESCAPE);
+        char *copy = text ? vh_strf("%s\n", text) : NULL;
+        if (!copy)
+                return vh_fail(err, ENOMEM, "JSON output");
+        *ret = copy;
+        return 0;
+}
