@@ -7,6 +7,7 @@
 #   make integration     real libvirtd + QEMU in a private namespace (root)
 #   make robust          concurrency, crashes, hostile input (root for read-only /run)
 #   make bench           measured speed (BENCHMARKS.md)
+#   make fuzz            libFuzzer harnesses, FUZZ_TIME seconds each (tests/fuzz)
 #   make demo            the same sandbox, one guest, narrated (root)
 #   make install         PREFIX=/usr DESTDIR=
 #   make deps            apt-get the build and test dependencies (Debian/Ubuntu)
@@ -124,6 +125,7 @@ test:
 	$(MAKE) --no-print-directory check VALGRIND=1
 	$(MAKE) --no-print-directory check BUILD=$(BUILD)/asan SANITIZE=1
 	$(MAKE) --no-print-directory check BUILD=$(BUILD)/clang CC=clang
+	$(MAKE) --no-print-directory fuzz FUZZ_TIME=10
 	$(MAKE) --no-print-directory robust
 	$(MAKE) --no-print-directory integration
 

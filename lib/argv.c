@@ -198,6 +198,52 @@ void vh_qargv_done(vh_qargv *q)
 }
 
 /* Parse a whole string as one JSON object, the way QEMU's -device does; *why on failure. */
+/*
+ * json-c saturates integers outside 64 bits (99999999999999999999 reads as
+ * 18446744073709551615): a number at a limit that the text does not spell
+ * was not read as written, and could not be written back as it was.
+ */
+/* Does `text` hold `num` as a whole JSON number (not inside a longer one)? */
+static bool spells_number(const char *text, const char *num)
+{
+        size_t n = strlen(num);
+        for (const char *p = strstr(text, num); p; p = strstr(p + 1, num)) {
+                char before = p > text ? p[-1] : ' ', after = p[n];
+                if ((before >= '0' && before <= '9') || (num[0] != '-' && before == '-'))
+                        continue;
+                if ((after >= '0' && after <= '9') || after == '.' || after == 'e' || after == 'E')
+                        continue;
+                return true;
+        }
+        return false;
+}
+
+static bool saturated(json_object *o, const char *text)
+{
+        if (json_object_is_type(o, json_type_object)) {
+                json_object_object_foreach(o, key, val) {
+                        (void)key;
+                        if (saturated(val, text))
+                                return true;
+                }
+                return false;
+        }
+        if (json_object_is_type(o, json_type_array)) {
+                for (size_t i = 0; i < json_object_array_length(o); i++)
+                        if (saturated(json_object_array_get_idx(o, i), text))
+                                return true;
+                return false;
+        }
+        if (!json_object_is_type(o, json_type_int))
+                return false;
+        static const char *const limits[] = { "18446744073709551615", "9223372036854775807", "-9223372036854775808" };
+        const char *written = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        for (size_t i = 0; i < ELEMENTSOF(limits); i++)
+                if (streq(written, limits[i]) && !spells_number(text, limits[i]))
+                        return true;
+        return false;
+}
+
 static int parse_json_object(const char *s, json_object **ret, char **why)
 {
         size_t len = strlen(s);
@@ -223,6 +269,8 @@ static int parse_json_object(const char *s, json_object **ret, char **why)
                         msg = "text after the object";
                 else if (!json_object_is_type(o, json_type_object))
                         msg = "not a JSON object";
+                else if (saturated(o, s))
+                        msg = "an integer outside 64 bits";
         }
         if (msg)
                 return asprintf(why, "%s", msg) < 0 ? -ENOMEM : -EINVAL;
@@ -371,7 +419,8 @@ int vh_qargv_parse(int argc, char *const *argv, vh_qargv *ret, vh_error **err)
                 if (takes_no_argument(opt))
                         continue;
                 if (i + 1 >= argc) {
-                        if (asprintf(&q.bad, "%s has no argument", a) < 0)
+                        /* the first reason to pass the command line through is the one told */
+                        if (!q.bad && asprintf(&q.bad, "%s has no argument", a) < 0)
                                 return vh_fail(err, ENOMEM, "command line");
                         break;
                 }

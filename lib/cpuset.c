@@ -138,6 +138,26 @@ static int parse_cpu(const char **p, unsigned *ret)
         return 0;
 }
 
+/* The input as errors quote it: one line, control characters as %XX, at most 64 bytes. */
+static char *quoted(const char *text)
+{
+        vh_buf b = { 0 };
+        char head[65];
+        snprintf(head, sizeof(head), "%s", text);
+        if (vh_buf_puts(&b, "") < 0 || vh_buf_escape(&b, head, true) < 0 ||
+            (strlen(text) > 64 && vh_buf_puts(&b, "...") < 0)) {
+                vh_buf_free(&b);
+                return NULL;
+        }
+        return b.data;
+}
+
+static int input_error(vh_error **err, const char *kind, const char *text, const char *what)
+{
+        _cleanup_free_ char *q = quoted(text);
+        return vh_fail_input(err, "%s \"%s\": %s", kind, q ? q : "?", what);
+}
+
 int vh_cpuset_parse_list(const char *text, vh_cpuset *ret, vh_error **err)
 {
         _cleanup_cpuset_ vh_cpuset s = { 0 };
@@ -164,29 +184,27 @@ int vh_cpuset_parse_list(const char *text, vh_cpuset *ret, vh_error **err)
                         }
                 }
                 if (r == -ERANGE)
-                        return vh_fail_input(err, "cpulist \"%s\": CPU number above %u", text,
-                                             VH_CPUSET_MAX - 1);
+                        return input_error(err, "cpulist", text, "CPU number above 65535");
                 if (r < 0)
-                        return vh_fail_input(err,
-                                             "cpulist \"%s\": expected CPU numbers and ranges like \"0-3,8\"",
-                                             text);
+                        return input_error(err, "cpulist", text, "expected CPU numbers and ranges like \"0-3,8\"");
                 for (unsigned c = lo; c <= hi; c++) {
                         if (exclude) {
                                 clear_bit(&s, c);
                         } else if (vh_cpuset_set(&s, c) < 0) {
-                                return vh_fail(err, ENOMEM, "cpulist \"%s\"", text);
+                                return vh_fail(err, ENOMEM, "cpulist");
                         }
                 }
                 if (*p == ',') {
                         p++;
                         if (!*p || *p == '\n')
-                                return vh_fail_input(err, "cpulist \"%s\": trailing comma", text);
+                                return input_error(err, "cpulist", text, "trailing comma");
                 } else if (*p && *p != '\n') {
-                        return vh_fail_input(err,
-                                             "cpulist \"%s\": expected CPU numbers and ranges like \"0-3,8\"",
-                                             text);
+                        return input_error(err, "cpulist", text, "expected CPU numbers and ranges like \"0-3,8\"");
                 }
         }
+        /* one trailing newline (as sysfs prints it) and nothing after it */
+        if (*p == '\n' && p[1])
+                return input_error(err, "cpulist", text, "text after the end of the line");
         vh_cpuset_done(ret);
         *ret = s;
         s.words = NULL;
@@ -223,26 +241,30 @@ int vh_cpuset_parse_mask(const char *text, vh_cpuset *ret, vh_error **err)
                         start--;
                 size_t digits = end - start;
                 if (digits == 0 || digits > 8)
-                        return vh_fail_input(err,
-                                             "CPU mask \"%.*s\": expected comma-separated groups of 1-8 hex digits",
-                                             (int)len, text);
+                        return input_error(err, "CPU mask", text, "expected comma-separated groups of 1-8 hex digits");
                 uint32_t v = 0;
                 for (size_t i = start; i < end; i++) {
                         int h = vh_hexval(text[i]);
                         if (h < 0)
-                                return vh_fail_input(err, "CPU mask \"%.*s\": \"%c\" is not a hex digit",
-                                                     (int)len, text, text[i]);
+                                return input_error(err, "CPU mask", text, "expected hex digits");
                         v = v << 4 | (uint32_t)h;
                 }
-                for (unsigned b = 0; b < 32; b++)
-                        if ((v >> b) & 1 && vh_cpuset_set(&s, group * 32 + b) < 0)
+                for (unsigned b = 0; b < 32; b++) {
+                        if (!((v >> b) & 1))
+                                continue;
+                        int sr = group * 32 + b < VH_CPUSET_MAX ? vh_cpuset_set(&s, group * 32 + b) : -ERANGE;
+                        if (sr == -ERANGE)
+                                return vh_fail_input(err, "CPU mask: CPU %u is above %u", group * 32 + b,
+                                                     VH_CPUSET_MAX - 1);
+                        if (sr < 0)
                                 return vh_fail(err, ENOMEM, "CPU mask");
+                }
                 group++;
                 if (start == 0)
                         break;
                 end = start - 1;
                 if (end == 0)
-                        return vh_fail_input(err, "CPU mask \"%.*s\": leading comma", (int)len, text);
+                        return input_error(err, "CPU mask", text, "leading comma");
         }
         vh_cpuset_done(ret);
         *ret = s;

@@ -294,7 +294,7 @@ int vh_msix_plan_make(const vh_domain *dom, const vh_policy *p, vh_msix_plan *re
                 const vh_hostdev *h = &dom->hostdevs[i];
                 if (!streq(h->mode, "subsystem") || !streq(h->type, "pci") || !h->has_pci_address)
                         continue;
-                if (!h->alias) {
+                if (!h->alias || !*h->alias) {
                         r = add_line(lines, "MSI-X relocation: hostdev %s has no alias; left as is", h->bdf);
                         continue;
                 }

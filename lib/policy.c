@@ -185,14 +185,67 @@ static int parse_choice(const ectx *c, const char *name, const char *const *choi
         return bad(c, err, name, v, msg);
 }
 
+/*
+ * The lexical rules below are the schema's (etc/policy.rng), character for
+ * character, so that the typed parser and the schema judge alike (the unit
+ * tests and tests/fuzz/fuzz_policy_diff.c hold them to it).
+ */
+
+/* A CPU number 0..65535 without leading zeros, at *p of length n. */
+static bool cpu_number(const char *p, size_t n)
+{
+        if (n == 0 || n > 5 || (n > 1 && p[0] == '0'))
+                return false;
+        unsigned long v = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (p[i] < '0' || p[i] > '9')
+                        return false;
+                v = v * 10 + (unsigned long)(p[i] - '0');
+        }
+        return v <= 65535;
+}
+
+/* N, N-M or ^N, comma-separated: the schema's cpulist pattern. */
+static bool cpulist_syntax(const char *v)
+{
+        const char *p = v;
+        for (;;) {
+                size_t n = strcspn(p, ",");
+                const char *dash = memchr(p, '-', n);
+                bool ok;
+                if (n > 0 && p[0] == '^')
+                        ok = cpu_number(p + 1, n - 1);
+                else if (dash)
+                        ok = cpu_number(p, (size_t)(dash - p)) && cpu_number(dash + 1, n - (size_t)(dash - p) - 1);
+                else
+                        ok = cpu_number(p, n);
+                if (!ok)
+                        return false;
+                if (!p[n])
+                        return true;
+                p += n + 1;
+        }
+}
+
+/* Digits only (no blanks, no sign): the schema's pattern for numbers. */
+static int parse_number(const char *v, uint64_t max, uint64_t *ret)
+{
+        if (!v || !*v || strspn(v, "0123456789") != strlen(v))
+                return -EINVAL;
+        return vh_parse_u64(v, max, ret);
+}
+
 static int parse_cpus(const ectx *c, const char *name, bool *has, vh_cpuset *set, vh_error **err)
 {
         _cleanup_free_ char *v = vh_xml_prop(c->node, name);
         if (!v)
                 return 0;
+        if (!cpulist_syntax(v))
+                return bad(c, err, name, v, "a cpulist such as \"2-5,8\" or \"0-7,^3\" (CPUs 0 to 65535)");
+        /* what a pattern cannot say, and the schema therefore does not check */
         _cleanup_error_ vh_error *inner = NULL;
         if (vh_cpuset_parse_list(v, set, &inner) < 0 || vh_cpuset_is_empty(set))
-                return bad(c, err, name, v, "a non-empty cpulist such as \"2-5,8\"");
+                return bad(c, err, name, v, VH_POLICY_CPULIST_SEMANTICS);
         *has = true;
         return 0;
 }
@@ -212,7 +265,7 @@ static int parse_halt_poll(vh_policy *p, const ectx *c, vh_error **err)
 {
         _cleanup_free_ char *v = vh_xml_prop(c->node, "ns");
         uint64_t ns;
-        if (!v || vh_parse_u64(v, UINT32_MAX, &ns) < 0)
+        if (parse_number(v, UINT32_MAX, &ns) < 0)
                 return bad(c, err, "ns", v, "nanoseconds, an integer from 0 to 4294967295");
         p->halt_poll_ns = (uint32_t)ns;
         return 0;
@@ -238,24 +291,49 @@ static int parse_svirt(vh_policy *p, const ectx *c, vh_error **err)
         return 0;
 }
 
-static bool valid_msix_token(const char *t, size_t n)
+static bool hex_digits(const char *p, size_t n)
 {
-        char tok[32];
-        if (n == 0 || n >= sizeof(tok))
-                return false;
-        memcpy(tok, t, n);
-        tok[n] = '\0';
-        if (streq(tok, "nvme") || streq(tok, "quirks") || streq(tok, "all"))
+        for (size_t i = 0; i < n; i++)
+                if (vh_hexval(p[i]) < 0)
+                        return false;
+        return true;
+}
+
+/* 81:00.1 (bus, slot 00-1f, function 0-7), with or without a 0000: domain */
+static bool short_bdf(const char *t, size_t n)
+{
+        return n == 7 && hex_digits(t, 2) && t[2] == ':' && (t[3] == '0' || t[3] == '1') && hex_digits(t + 4, 1) &&
+               t[5] == '.' && t[6] >= '0' && t[6] <= '7';
+}
+
+/* One word of devices=: nvme, quirks, all (first and alone in meaning), a PCI address, a vendor:device id. */
+static bool msix_token(const char *t, size_t n, bool first)
+{
+        if ((n == 4 && !memcmp(t, "nvme", 4)) || (n == 6 && !memcmp(t, "quirks", 6)) ||
+            (first && n == 3 && !memcmp(t, "all", 3)))
                 return true;
-        unsigned a, b, d, f, v, dv;
-        char end;
-        if (sscanf(tok, "%4x:%2x:%2x.%1u%c", &a, &b, &d, &f, &end) == 4)
-                return d < 32 && f < 8 && strlen(tok) == 12;
-        if (sscanf(tok, "%2x:%2x.%1u%c", &b, &d, &f, &end) == 3)
-                return d < 32 && f < 8 && strlen(tok) == 7;
-        if (sscanf(tok, "%4x:%4x%c", &v, &dv, &end) == 2)
-                return strlen(tok) == 9;
-        return false;
+        if (short_bdf(t, n) || (n == 12 && hex_digits(t, 4) && t[4] == ':' && short_bdf(t + 5, 7)))
+                return true;
+        return n == 9 && hex_digits(t, 4) && t[4] == ':' && hex_digits(t + 5, 4);
+}
+
+/* Words separated by runs of blanks and commas, none before the first or after the last. */
+static bool word_list(const char *v, bool (*word)(const char *, size_t, bool))
+{
+        const char *p = v;
+        if (!*p)
+                return false;
+        for (bool first = true;; first = false) {
+                size_t n = strcspn(p, " ,");
+                if (!word(p, n, first))
+                        return false;
+                p += n;
+                if (!*p)
+                        return true;
+                p += strspn(p, " ,");
+                if (!*p)
+                        return false; /* a separator at the end */
+        }
 }
 
 static int parse_msix(vh_policy *p, const ectx *c, vh_error **err)
@@ -265,24 +343,10 @@ static int parse_msix(vh_policy *p, const ectx *c, vh_error **err)
         if (r < 0)
                 return r;
         _cleanup_free_ char *devs = vh_xml_prop(c->node, "devices");
-        if (devs) {
-                const char *s = devs;
-                size_t ntok = 0;
-                while (*s) {
-                        s += strspn(s, " ,");
-                        size_t n = strcspn(s, " ,");
-                        if (n == 0)
-                                break;
-                        if (!valid_msix_token(s, n))
-                                return bad(c, err, "devices", devs,
-                                           "nvme, quirks, all, or a list of PCI addresses (0000:81:00.1) "
-                                           "and vendor:device ids (126f:2262)");
-                        ntok++;
-                        s += n;
-                }
-                if (ntok == 0)
-                        return bad(c, err, "devices", devs, "nvme, quirks, all, or a list of devices");
-        }
+        if (devs && !word_list(devs, msix_token))
+                return bad(c, err, "devices", devs,
+                           "nvme, quirks, all, or a list of them with PCI addresses (0000:81:00.1) and "
+                           "vendor:device ids (126f:2262), separated by commas or blanks");
         p->msix_bar = strdup(bars[i]);
         p->msix_devices = devs ? TAKE_PTR(devs) : strdup("nvme");
         if (!p->msix_bar || !p->msix_devices)
@@ -296,7 +360,7 @@ static int parse_iothreads(vh_policy *p, const ectx *c, vh_error **err)
         uint64_t n;
         if (streq(v, "auto"))
                 p->iothreads_auto = true;
-        else if (v && vh_parse_u64(v, 64, &n) == 0 && n >= 1)
+        else if (parse_number(v, 64, &n) == 0 && n >= 1)
                 p->iothreads_count = (unsigned)n;
         else
                 return bad(c, err, "count", v, "\"auto\" or a number from 1 to 64");
@@ -352,14 +416,17 @@ static int parse_disk_io(vh_policy *p, const ectx *c, vh_error **err)
         return 0;
 }
 
+/* A qemu-ga command: lower-case letters, digits and dashes. */
+static bool rpc_name(const char *t, size_t n, bool first)
+{
+        (void)first;
+        return n > 0 && strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789-") >= n;
+}
+
 static int parse_guest_agent(vh_policy *p, const ectx *c, vh_error **err)
 {
         _cleanup_free_ char *v = vh_xml_prop(c->node, "block-rpcs");
-        bool ok = v && *v;
-        for (const char *s = v; ok && *s; s++)
-                ok = (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == ',' ||
-                     *s == ' ';
-        if (!ok)
+        if (!v || !word_list(v, rpc_name))
                 return bad(c, err, "block-rpcs", v, "a list of qemu-ga commands such as \"guest-exec,guest-file-open\"");
         p->guest_agent_block = TAKE_PTR(v);
         return 0;
@@ -378,7 +445,7 @@ static int parse_on_error(vh_policy *p, const ectx *c, vh_error **err)
 static int parse_wrapper(vh_policy *p, const ectx *c, vh_error **err)
 {
         _cleanup_free_ char *v = vh_xml_prop(c->node, "emulator");
-        if (!v || v[0] != '/' || strpbrk(v, " \t\n"))
+        if (!v || v[0] != '/' || strpbrk(v, " \t\n\r"))
                 return bad(c, err, "emulator", v, "an absolute path such as /usr/libexec/qemu-kvm");
         p->wrapper_emulator = TAKE_PTR(v);
         return 0;
@@ -474,6 +541,9 @@ int vh_policy_apply(vh_policy *p, xmlNodePtr root, const char *where, bool host,
                         return r;
                 if (vh_xml_first_element(n))
                         return bad(&c, err, NULL, NULL, "an empty element");
+                for (xmlNodePtr k = n->children; k; k = k->next)
+                        if ((k->type == XML_TEXT_NODE || k->type == XML_CDATA_SECTION_NODE) && !xmlIsBlankNode(k))
+                                return bad(&c, err, NULL, NULL, "no text inside the element");
                 t.present |= 1u << e;
                 _cleanup_free_ char *en = vh_xml_prop(n, "enabled");
                 if (streq(en, "no")) {
@@ -540,7 +610,7 @@ static void collect_error(void *data, VH_XML_ERROR *e)
         if (n && n->type == XML_ELEMENT_NODE) {
                 if (asprintf(&s, "line %ld: <%s>: %s", xmlGetLineNo(n), n->name, m) < 0)
                         s = NULL;
-        } else if (asprintf(&s, "line %d: %s", e->line, m) < 0) {
+        } else if (e->line > 0 ? asprintf(&s, "line %d: %s", e->line, m) < 0 : !(s = strdup(m))) {
                 s = NULL;
         }
         se->first = s;

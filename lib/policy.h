@@ -75,6 +75,12 @@ static inline bool vh_policy_on(const vh_policy *p, vh_policy_elem e)
         return (p->enabled >> e) & 1;
 }
 
+/*
+ * What a policy cpulist must mean beyond its syntax (ranges that go
+ * upwards, at least one CPU): the one check the schema cannot make.
+ */
+#define VH_POLICY_CPULIST_SEMANTICS "a cpulist whose ranges go upwards and that names at least one CPU"
+
 const char *vh_policy_elem_name(vh_policy_elem e);
 const char *vh_thp_mode_name(vh_thp_mode m);
 

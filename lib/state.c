@@ -293,6 +293,17 @@ static int parse_thp_word(const char *s, vh_thp_mode *ret)
         return -EINVAL;
 }
 
+/* A field given twice: the last one wins (and the first is not leaked). */
+static int set_field(char **dst, const char *v)
+{
+        char *n = strdup(v);
+        if (!n)
+                return -ENOMEM;
+        free(*dst);
+        *dst = n;
+        return 0;
+}
+
 static int parse_vm(char *rest, vh_state *st)
 {
         field f[16];
@@ -307,9 +318,9 @@ static int parse_vm(char *rest, vh_state *st)
                 uint64_t x;
                 int r = 0;
                 if (streq(k, "uuid")) {
-                        r = (g->uuid = strdup(v)) ? 0 : -ENOMEM;
+                        r = set_field(&g->uuid, v);
                 } else if (streq(k, "name")) {
-                        r = (g->name = strdup(v)) ? 0 : -ENOMEM;
+                        r = set_field(&g->name, v);
                 } else if (streq(k, "since")) {
                         r = vh_parse_u64(v, INT64_MAX, &x);
                         g->since = (int64_t)x;
@@ -327,11 +338,11 @@ static int parse_vm(char *rest, vh_state *st)
                         g->demands.has_halt_poll = true;
                         g->demands.halt_poll_ns = (uint32_t)x;
                 } else if (streq(k, "isolate")) {
-                        r = vh_cpuset_parse_list(v, &g->demands.isolate, NULL);
+                        r = vh_cpuset_parse_list(v, &g->demands.isolate, NULL); /* replaces: no leak */
                 } else if (streq(k, "label")) {
-                        r = (g->seclabel = strdup(v)) ? 0 : -ENOMEM;
+                        r = set_field(&g->seclabel, v);
                 } else if (streq(k, "error")) {
-                        r = (g->last_error = strdup(v)) ? 0 : -ENOMEM;
+                        r = set_field(&g->last_error, v);
                 } /* unknown keys: written by a newer vmhooks; ignored */
                 if (r < 0)
                         return r;

@@ -128,6 +128,37 @@ static void test_mask_errors(void **state)
         }
 }
 
+/* errors are one line whatever the input holds */
+static void test_errors_are_one_line(void **state)
+{
+        (void)state;
+        static const char *const bad[] = { "1\n2x", "1,\r\n\t9z", "\x01\x7f" };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                vh_cpuset s = { 0 };
+                vh_error *e = NULL;
+                assert_true(vh_cpuset_parse_list(bad[i], &s, &e) < 0);
+                assert_null(strpbrk(e->msg, "\n\r\t\x01\x7f"));
+                vh_error_free(e);
+                e = NULL;
+                assert_true(vh_cpuset_parse_mask(bad[i], &s, &e) < 0);
+                assert_null(strpbrk(e->msg, "\n\r\t\x01\x7f"));
+                vh_error_free(e);
+                vh_cpuset_done(&s);
+        }
+        /* a mask naming a CPU above the limit is bad input, not a lack of memory */
+        char big[2048 * 2 + 2];
+        for (size_t g = 0; g < 2048; g++)
+                memcpy(big + g * 2, "0,", 2);
+        memcpy(big + 4096, "1", 2);
+        vh_cpuset s = { 0 };
+        vh_error *e = NULL;
+        memcpy(big, "1,", 2); /* group 2048 (CPU 65536) set */
+        assert_int_equal(vh_cpuset_parse_mask(big, &s, &e), -EINVAL);
+        tu_assert_contains(e->msg, "CPU 65536 is above 65535");
+        vh_error_free(e);
+        vh_cpuset_done(&s);
+}
+
 static void test_set_ops(void **state)
 {
         (void)state;
@@ -159,7 +190,7 @@ int main(void)
                 cmocka_unit_test(test_list_parse_format), cmocka_unit_test(test_list_errors),
                 cmocka_unit_test(test_mask_beyond_32),   cmocka_unit_test(test_mask_padding_and_equality),
                 cmocka_unit_test(test_mask_many_cpus),   cmocka_unit_test(test_mask_errors),
-                cmocka_unit_test(test_set_ops),
+                cmocka_unit_test(test_set_ops),          cmocka_unit_test(test_errors_are_one_line),
         };
         return cmocka_run_group_tests_name("cpuset", tests, NULL, NULL);
 }

@@ -76,7 +76,14 @@ static void test_errors_name_file_element_expectation(void **state)
                 { "<policy " NS "><halt-poll ns=\"99999999999999999999\"/></policy>", "<halt-poll ns=" },
                 { "<policy " NS "><halt-poll ns=\"4294967296\"/></policy>", "expected nanoseconds" },
                 { "<policy " NS "><kworkers isolate=\"maybe\"/></policy>", "<kworkers isolate=\"maybe\">: expected one of no, yes" },
-                { "<policy " NS "><kworkers isolate=\"yes\" cpus=\"x\"/></policy>", "<kworkers cpus=\"x\">: expected a non-empty cpulist" },
+                { "<policy " NS "><kworkers isolate=\"yes\" cpus=\"x\"/></policy>", "<kworkers cpus=\"x\">: expected a cpulist such as \"2-5,8\"" },
+                { "<policy " NS "><kworkers isolate=\"yes\" cpus=\"3-1\"/></policy>", "<kworkers cpus=\"3-1\">: expected a cpulist whose ranges go upwards" },
+                { "<policy " NS "><kworkers isolate=\"yes\" cpus=\"1,^1\"/></policy>", "names at least one CPU" },
+                { "<policy " NS "><thp mode=\" never\"/></policy>", "<thp mode=\" never\">: expected one of" },
+                { "<policy " NS "><halt-poll ns=\" 5\"/></policy>", "<halt-poll ns=\" 5\">: expected nanoseconds" },
+                { "<policy " NS "><msix-relocation devices=\"nvme,\"/></policy>", "<msix-relocation devices=\"nvme,\">" },
+                { "<policy " NS "><guest-agent block-rpcs=\",guest-exec\"/></policy>", "<guest-agent block-rpcs=" },
+                { "<policy " NS "><thp mode=\"never\">x</thp></policy>", "<thp>: expected no text inside the element" },
                 { "<policy " NS "><frobnicate/></policy>", "unknown element <frobnicate>; expected one of thp, halt-poll" },
                 { "<policy " NS "><thp mode=\"never\" colour=\"red\"/></policy>", "<thp>: unknown attribute colour; expected mode, enabled" },
                 { "<policy " NS "><thp mode=\"never\"/><thp mode=\"always\"/></policy>", "<thp> given twice" },
@@ -181,6 +188,16 @@ static void test_schema_agrees(void **state)
                 "<guest-agent block-rpcs=\"Guest\"/>", "<on-error action=\"refuse\"/>", "<on-error/>",
                 "<on-error enabled=\"no\"/>", "<wrapper emulator=\"/usr/bin/qemu\"/>", "<wrapper emulator=\"rel\"/>",
                 "<thp mode=\"never\"/><thp mode=\"never\"/>", "<nope/>", "",
+                /* found by tests/fuzz/fuzz_policy_diff.c */
+                "<disk-io/>", "<thp mode=\" never\"/>", "<thp enabled=\" no\"/>", "<halt-poll ns=\" 5\"/>",
+                "<halt-poll ns=\"5 \"/>", "<iothreads count=\" 8\"/>", "<kworkers isolate=\"yes\" cpus=\"^2-3\"/>",
+                "<kworkers isolate=\"yes\" cpus=\"65536\"/>", "<kworkers isolate=\"yes\" cpus=\" 1\"/>",
+                "<kworkers isolate=\"yes\" cpus=\"007\"/>", "<msix-relocation devices=\"0x12:0x34\"/>",
+                "<msix-relocation devices=\"nvme,\"/>", "<msix-relocation devices=\",nvme\"/>",
+                "<msix-relocation devices=\"nvme,all\"/>", "<msix-relocation devices=\"00:20.0\"/>",
+                "<msix-relocation devices=\"all nvme\"/>", "<guest-agent block-rpcs=\"guest-exec,\"/>",
+                "<guest-agent block-rpcs=\" \"/>", "<wrapper emulator=\"/usr/bin/qemu&#13;x\"/>",
+                "<thp mode=\"never\">x</thp>", "<dedicated-hint>x</dedicated-hint>", "<dedicated-hint>  </dedicated-hint>",
         };
         for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
                 char *xml = NULL;
