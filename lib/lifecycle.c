@@ -109,7 +109,7 @@ static bool unsettled(const vh_state *st)
 static int persist(const vh_state *st, void *userdata, vh_error **err)
 {
         (void)userdata;
-        return vh_state_save(st, err);
+        return vh_state_save_intent(st, err);
 }
 
 /*

@@ -134,11 +134,19 @@ int vh_pidset_load(vh_pidset *ret, vh_error **err)
                 vh_pidset_done(&s);
                 return r;
         }
-        /* procfs lists PIDs in ascending order; sort only when it did not */
-        bool sorted = true;
-        for (size_t i = 1; i < s.n && sorted; i++)
-                sorted = s.pids[i - 1] < s.pids[i];
-        if (!sorted)
+        /* procfs lists PIDs in ascending order (tmpfs, in tests, in descending): sort only otherwise */
+        bool up = true, down = true;
+        for (size_t i = 1; i < s.n && (up || down); i++) {
+                up = up && s.pids[i - 1] < s.pids[i];
+                down = down && s.pids[i - 1] > s.pids[i];
+        }
+        if (down && !up)
+                for (size_t i = 0, j = s.n - 1; i < j; i++, j--) {
+                        int t = s.pids[i];
+                        s.pids[i] = s.pids[j];
+                        s.pids[j] = t;
+                }
+        else if (!up)
                 qsort(s.pids, s.n, sizeof(*s.pids), cmp_int);
         vh_pidset_done(ret);
         *ret = s;

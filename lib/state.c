@@ -172,6 +172,33 @@ static int format_reg(vh_buf *b, const vh_reg *g)
         return r;
 }
 
+/* The knob records, one line each. */
+static int format_knobs(vh_buf *b, const vh_state *st)
+{
+        int r = 0;
+        for (int i = 0; r == 0 && i < VH_KNOB_COUNT; i++) {
+                const vh_knob_state *k = &st->knobs[i];
+                if (!k->saved)
+                        continue;
+                r = vh_buf_puts(b, "knob ");
+                if (r == 0)
+                        r = vh_buf_puts(b, vh_knobs[i].name);
+                if (r == 0)
+                        r = put_field(b, " original=", k->original);
+                if (r == 0)
+                        r = put_field(b, " expected=", k->expected);
+                if (r == 0)
+                        r = put_field(b, " written=", k->last_written);
+                if (r == 0)
+                        r = put_field(b, " pending=", k->pending);
+                if (r == 0 && k->drifted)
+                        r = vh_buf_puts(b, " drifted=1");
+                if (r == 0)
+                        r = vh_buf_puts(b, "\n");
+        }
+        return r;
+}
+
 int vh_state_format(const vh_state *st, char **ret, vh_error **err)
 {
         _cleanup_buf_ vh_buf b = { 0 };
@@ -185,26 +212,8 @@ int vh_state_format(const vh_state *st, char **ret, vh_error **err)
                 if (r == 0)
                         r = vh_buf_puts(&b, "\n");
         }
-        for (int i = 0; r == 0 && i < VH_KNOB_COUNT; i++) {
-                const vh_knob_state *k = &st->knobs[i];
-                if (!k->saved)
-                        continue;
-                r = vh_buf_puts(&b, "knob ");
-                if (r == 0)
-                        r = vh_buf_puts(&b, vh_knobs[i].name);
-                if (r == 0)
-                        r = put_field(&b, " original=", k->original);
-                if (r == 0)
-                        r = put_field(&b, " expected=", k->expected);
-                if (r == 0)
-                        r = put_field(&b, " written=", k->last_written);
-                if (r == 0)
-                        r = put_field(&b, " pending=", k->pending);
-                if (r == 0 && k->drifted)
-                        r = vh_buf_puts(&b, " drifted=1");
-                if (r == 0)
-                        r = vh_buf_puts(&b, "\n");
-        }
+        if (r == 0)
+                r = format_knobs(&b, st);
         for (size_t i = 0; r == 0 && i < st->n_regs; i++)
                 r = format_reg(&b, &st->regs[i]);
         if (r < 0)
@@ -398,6 +407,8 @@ int vh_state_parse(const char *text, vh_state *st, vh_error **err)
         return 0;
 }
 
+static int apply_intent(vh_state *st, vh_error **err);
+
 int vh_state_load(vh_state *st, vh_error **err)
 {
         _cleanup_free_ char *path = vh_path(VH_STATE_FILE);
@@ -407,7 +418,7 @@ int vh_state_load(vh_state *st, vh_error **err)
         _cleanup_error_ vh_error *rerr = NULL;
         int r = vh_read_file(path, STATE_MAX_BYTES, &text, NULL, &rerr);
         if (r == -ENOENT)
-                return 0;
+                return apply_intent(st, err);
         if (r < 0) {
                 *err = TAKE_PTR(rerr);
                 return r;
@@ -421,17 +432,64 @@ int vh_state_load(vh_state *st, vh_error **err)
                                              path, vh_error_msg(perr), aside);
                 return vh_fail_input(err, "%s: %s", path, vh_error_msg(perr));
         }
-        return 0;
+        return apply_intent(st, err);
 }
 
 int vh_state_save(const vh_state *st, vh_error **err)
 {
         _cleanup_free_ char *path = vh_path(VH_STATE_FILE);
-        if (!path)
+        _cleanup_free_ char *intent = vh_path(VH_INTENT_FILE);
+        if (!path || !intent)
                 return vh_fail(err, ENOMEM, "state");
         _cleanup_free_ char *text = NULL;
         int r = vh_state_format(st, &text, err);
         if (r < 0)
                 return r;
-        return vh_write_atomic(path, text, strlen(text), 0600, err);
+        r = vh_write_atomic(path, text, strlen(text), 0600, err);
+        if (r < 0)
+                return r;
+        /* the table now holds what the intent said */
+        if (unlink(intent) < 0 && errno != ENOENT)
+                return vh_fail(err, errno, "cannot remove %s", intent);
+        return 0;
+}
+
+int vh_state_save_intent(const vh_state *st, vh_error **err)
+{
+        _cleanup_free_ char *path = vh_path(VH_INTENT_FILE);
+        if (!path)
+                return vh_fail(err, ENOMEM, "intent");
+        _cleanup_buf_ vh_buf b = { 0 };
+        int r = vh_buf_puts(&b, STATE_MAGIC "\n");
+        if (r == 0)
+                r = format_knobs(&b, st);
+        if (r < 0)
+                return vh_fail(err, -r, "intent");
+        return vh_write_atomic(path, b.data, b.len, 0600, err);
+}
+
+/* A call that died after its intent: the knob records there are newer than the table's. */
+static int apply_intent(vh_state *st, vh_error **err)
+{
+        _cleanup_free_ char *path = vh_path(VH_INTENT_FILE);
+        if (!path)
+                return vh_fail(err, ENOMEM, "intent");
+        _cleanup_free_ char *text = NULL;
+        _cleanup_error_ vh_error *rerr = NULL;
+        int r = vh_read_file(path, 1 << 20, &text, NULL, &rerr);
+        if (r == -ENOENT)
+                return 0;
+        _cleanup_state_ vh_state in = { 0 };
+        _cleanup_error_ vh_error *perr = NULL;
+        if (r < 0 || vh_state_parse(text, &in, &perr) < 0 || in.n_regs) {
+                /* unreadable: what it said is lost, the table stands */
+                (void)unlink(path);
+                return vh_fail_input(err, "%s: %s; ignored", path, vh_error_msg(rerr ? rerr : perr));
+        }
+        for (int i = 0; i < VH_KNOB_COUNT; i++) {
+                vh_knob_state_forget(&st->knobs[i]);
+                st->knobs[i] = in.knobs[i];
+                memset(&in.knobs[i], 0, sizeof(in.knobs[i]));
+        }
+        return 0;
 }

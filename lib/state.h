@@ -26,6 +26,7 @@
 
 #define VH_STATE_FILE VH_STATE_DIR "/state"
 #define VH_LOCK_FILE VH_STATE_DIR "/lock"
+#define VH_INTENT_FILE VH_STATE_DIR "/intent"
 #define VH_STATE_MAX_VMS 100000u
 
 typedef struct vh_knob_state {
@@ -79,6 +80,14 @@ int vh_state_lock(int timeout_ms, int *ret_fd, vh_error **err);
  */
 int vh_state_load(vh_state *st, vh_error **err);
 int vh_state_save(const vh_state *st, vh_error **err);
+
+/*
+ * Write-ahead for knob writes: /run/vmhooks/intent holds only the knob
+ * records (with the values about to be written), a few lines whatever the
+ * number of VMs; the next load prefers them to the table's, and the next
+ * save removes the file.
+ */
+int vh_state_save_intent(const vh_state *st, vh_error **err);
 
 /* Serialize / parse (exposed for tests and `vmhooks status`). */
 int vh_state_format(const vh_state *st, char **ret, vh_error **err);
