@@ -22,6 +22,9 @@ int vh_virt_fail(vh_error **err, const char *what)
 
 int vh_virt_open(const char *uri, bool readonly, virConnectPtr *ret, vh_error **err)
 {
+        /* vmhooks manages the system instance: qemu:///system unless told otherwise */
+        if (!uri && !getenv("LIBVIRT_DEFAULT_URI"))
+                uri = "qemu:///system";
         virSetErrorFunc(NULL, silence);
         virConnectPtr c = readonly ? virConnectOpenReadOnly(uri) : virConnectOpen(uri);
         if (!c)

@@ -19,7 +19,7 @@ VH_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
 #define _cleanup_conn_ _cleanup_(virConnectClosep)
 #define _cleanup_virdomain_ _cleanup_(virDomainFreep)
 
-/* Open `uri` (NULL: libvirt's default). */
+/* Open `uri` (NULL: $LIBVIRT_DEFAULT_URI, else qemu:///system). */
 int vh_virt_open(const char *uri, bool readonly, virConnectPtr *ret, vh_error **err);
 
 /* A domain by name, UUID or ID. */

@@ -45,7 +45,7 @@ static void help(FILE *f)
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
                 fprintf(f, "  %-34s %s\n", commands[i].usage, commands[i].summary);
         fprintf(f, "\noptions:\n"
-                   "  -c, --connect URI   libvirt connection (default: qemu:///system as root)\n"
+                   "  -c, --connect URI   libvirt connection (default: $LIBVIRT_DEFAULT_URI, else qemu:///system)\n"
                    "  -h, --help          this help; COMMAND --help for a command\n"
                    "  -V, --version       print the version\n\n"
                    "See vmhooks(8), vmhooks-policy(5), /var/log/vmhooks/NAME.log.\n");
