@@ -470,8 +470,9 @@ int vh_qdev_json_to_keyval(json_object *obj, const char *extra_key, const char *
         _cleanup_buf_ vh_buf b = { 0 };
         const char *driver = json_object_get_string(drv);
         int r = 0;
-        if (!*driver || strchr(driver, '='))
-                r = vh_buf_puts(&b, "driver="); /* the implied form would misread it */
+        /* the implied form would misread it; and a leading '{' would make QEMU read JSON */
+        if (!*driver || strchr(driver, '=') || driver[0] == '{')
+                r = vh_buf_puts(&b, "driver=");
         if (r == 0)
                 r = vh_qopts_escape(&b, driver);
         json_object_object_foreach(obj, key, val)
