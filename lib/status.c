@@ -13,6 +13,8 @@
 
 #include <json-c/json.h>
 
+#include "jsonout.h"
+
 #include "audit/audit-int.h"
 #include "cpuset.h"
 #include "demands.h"
@@ -407,31 +409,19 @@ int vh_status_format_text(const vh_status *s, char **ret, vh_error **err)
 
 /* ---- JSON ---- */
 
-VH_DEFINE_CLEANUP(json_object *, json_object_put)
 
-/* Add v (NULL: allocation failure) under key; v is freed on failure. */
-static int add(json_object *o, const char *key, json_object *v)
-{
-        if (!v)
-                return -ENOMEM;
-        if (json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
 
 /* A string member, or null. */
 static int add_str(json_object *o, const char *key, const char *v)
 {
         if (!v)
                 return json_object_object_add(o, key, NULL) < 0 ? -ENOMEM : 0;
-        return add(o, key, json_object_new_string(v));
+        return vh_json_add(o, key, json_object_new_string(v));
 }
 
 static int add_bool(json_object *o, const char *key, bool v)
 {
-        return add(o, key, json_object_new_boolean(v));
+        return vh_json_add(o, key, json_object_new_boolean(v));
 }
 
 static int push(json_object *arr, json_object *v)
@@ -455,7 +445,7 @@ static json_object *json_demands(const vh_demands *d)
                 return NULL;
         if (add_str(o, "thp", d->thp != VH_THP_NONE ? vh_thp_mode_name(d->thp) : NULL) < 0 ||
             add_bool(o, "static_hugepages", d->static_hugepages) < 0 ||
-            (d->has_halt_poll ? add(o, "halt_poll_ns", json_object_new_int64(d->halt_poll_ns))
+            (d->has_halt_poll ? vh_json_add(o, "halt_poll_ns", json_object_new_int64(d->halt_poll_ns))
                               : add_str(o, "halt_poll_ns", NULL)) < 0 ||
             add_str(o, "isolate", iso) < 0)
                 return NULL;
@@ -466,9 +456,9 @@ static json_object *json_vm(const vh_reg *g, const vh_status_vm *v)
 {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
         if (!o || add_str(o, "name", g->name) < 0 || add_str(o, "uuid", g->uuid) < 0 ||
-            add(o, "since", json_object_new_int64(g->since)) < 0 ||
-            (g->pid > 0 ? add(o, "pid", json_object_new_int(g->pid)) : add_str(o, "pid", NULL)) < 0 ||
-            add_bool(o, "running", v->running) < 0 || add(o, "demands", json_demands(&g->demands)) < 0 ||
+            vh_json_add(o, "since", json_object_new_int64(g->since)) < 0 ||
+            (g->pid > 0 ? vh_json_add(o, "pid", json_object_new_int(g->pid)) : add_str(o, "pid", NULL)) < 0 ||
+            add_bool(o, "running", v->running) < 0 || vh_json_add(o, "demands", json_demands(&g->demands)) < 0 ||
             add_str(o, "demands_text", v->demands) < 0 || add_str(o, "last_error", v->last_error) < 0 ||
             add_str(o, "label", g->seclabel) < 0 || add_str(o, "log", v->log) < 0)
                 return NULL;
@@ -503,29 +493,29 @@ static json_object *json_result(const vh_result *x)
 static int build_json(const vh_status *s, json_object *root)
 {
         json_object *state = json_object_new_object();
-        if (add_str(root, "version", VH_VERSION) < 0 || add(root, "state", state) < 0 ||
+        if (add_str(root, "version", VH_VERSION) < 0 || vh_json_add(root, "state", state) < 0 ||
             add_str(state, "path", s->state_path) < 0 || add_bool(state, "exists", s->state_exists) < 0 ||
             add_str(state, "error", s->state_error) < 0)
                 return -ENOMEM;
         json_object *vms = json_object_new_array();
-        if (add(root, "vms", vms) < 0)
+        if (vh_json_add(root, "vms", vms) < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < s->st.n_regs; i++)
                 if (push(vms, json_vm(&s->st.regs[i], &s->vms[i])) < 0)
                         return -ENOMEM;
         json_object *knobs = json_object_new_array();
-        if (add(root, "knobs", knobs) < 0)
+        if (vh_json_add(root, "knobs", knobs) < 0)
                 return -ENOMEM;
         for (int i = 0; i < VH_KNOB_COUNT; i++)
                 if (push(knobs, json_knob((vh_knob_id)i, &s->knobs[i], &s->st.knobs[i])) < 0)
                         return -ENOMEM;
         json_object *install = json_object_new_array();
-        if (add(root, "install", install) < 0)
+        if (vh_json_add(root, "install", install) < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < s->install.n; i++)
                 if (push(install, json_result(&s->install.items[i])) < 0)
                         return -ENOMEM;
-        return add(root, "attention", json_object_new_int((int)s->attention));
+        return vh_json_add(root, "attention", json_object_new_int((int)s->attention));
 }
 
 int vh_status_format_json(const vh_status *s, char **ret, vh_error **err)

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "patch-opts.h"
 #include "patch.h"
 #include "util.h"
 #include "virt.h"
@@ -86,33 +87,15 @@ static int verify(virDomainPtr d, const vh_patch_opts *po, const char *cmd, vh_e
 int vh_cmd_apply(vh_cli *cli, int argc, char **argv, vh_error **err)
 {
         bool diff_mode = streq(cli->command, "diff");
-        static const struct option opts[] = {
-                { "dry-run", no_argument, NULL, 'n' },
-                { "policy", required_argument, NULL, 'p' },
-                { "msix", required_argument, NULL, 'm' },
-                { "verbose", no_argument, NULL, 'v' },
-                { 0 },
-        };
+        static const struct option opts[] = { { "dry-run", no_argument, NULL, 'n' }, VH_PATCH_LONG_OPTS, { 0 } };
         vh_patch_opts po = { 0 };
         bool dry_run = diff_mode, verbose = false;
         int c;
         while ((c = getopt_long(argc, argv, "+np:v", opts, NULL)) != -1) {
-                switch (c) {
-                case 'n':
-                        if (diff_mode)
-                                return vh_cli_usage(cli);
+                if (c == 'n' && !diff_mode)
                         dry_run = true;
-                        break;
-                case 'p': po.policy_file = optarg; break;
-                case 'm':
-                        if (streq(optarg, "override"))
-                                po.flags |= VH_PATCH_MSIX_OVERRIDE;
-                        else if (!streq(optarg, "wrapper"))
-                                return vh_cli_usage(cli);
-                        break;
-                case 'v': verbose = true; break;
-                default: return vh_cli_usage(cli);
-                }
+                else if (c == 'n' || vh_patch_opt(c, optarg, &po, &verbose) <= 0)
+                        return vh_cli_usage(cli);
         }
         if (optind != argc - 1)
                 return vh_cli_usage(cli);

@@ -18,34 +18,20 @@
 
 #include "commands.h"
 #include "fileio.h"
+#include "patch-opts.h"
 #include "patch.h"
 #include "util.h"
 #include "xml.h"
 
 int vh_cmd_patch(vh_cli *cli, int argc, char **argv, vh_error **err)
 {
-        static const struct option opts[] = {
-                { "policy", required_argument, NULL, 'p' },
-                { "msix", required_argument, NULL, 'm' },
-                { "verbose", no_argument, NULL, 'v' },
-                { 0 },
-        };
+        static const struct option opts[] = { VH_PATCH_LONG_OPTS, { 0 } };
         vh_patch_opts po = { 0 };
         bool verbose = false;
         int c;
-        while ((c = getopt_long(argc, argv, "+p:v", opts, NULL)) != -1) {
-                switch (c) {
-                case 'p': po.policy_file = optarg; break;
-                case 'm':
-                        if (streq(optarg, "override"))
-                                po.flags |= VH_PATCH_MSIX_OVERRIDE;
-                        else if (!streq(optarg, "wrapper"))
-                                return vh_cli_usage(cli);
-                        break;
-                case 'v': verbose = true; break;
-                default: return vh_cli_usage(cli);
-                }
-        }
+        while ((c = getopt_long(argc, argv, "+p:v", opts, NULL)) != -1)
+                if (vh_patch_opt(c, optarg, &po, &verbose) <= 0)
+                        return vh_cli_usage(cli);
         if (optind < argc - 1)
                 return vh_cli_usage(cli);
         const char *file = optind < argc ? argv[optind] : "-";

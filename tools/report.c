@@ -6,26 +6,17 @@
 
 #include <json-c/json.h>
 
+#include "jsonout.h"
+
 #include "cleanup.h"
 
-VH_DEFINE_CLEANUP(json_object *, json_object_put)
 
-static int add(json_object *o, const char *key, json_object *v)
-{
-        if (!v)
-                return -ENOMEM;
-        if (json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
 
 static int print_json(FILE *f, const vh_results *r, const unsigned counts[4])
 {
         _cleanup_(json_object_putp) json_object *root = json_object_new_object();
         json_object *arr = json_object_new_array();
-        if (!root || add(root, "results", arr) < 0)
+        if (!root || vh_json_add(root, "results", arr) < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < r->n; i++) {
                 const vh_result *x = &r->items[i];
@@ -34,19 +25,19 @@ static int print_json(FILE *f, const vh_results *r, const unsigned counts[4])
                         json_object_put(o);
                         return -ENOMEM;
                 }
-                if (add(o, "check", json_object_new_string(x->check)) < 0 ||
-                    add(o, "level", json_object_new_string(vh_level_name(x->level))) < 0 ||
-                    add(o, "message", json_object_new_string(x->message)) < 0 ||
-                    (x->fix ? add(o, "fix", json_object_new_string(x->fix))
+                if (vh_json_add(o, "check", json_object_new_string(x->check)) < 0 ||
+                    vh_json_add(o, "level", json_object_new_string(vh_level_name(x->level))) < 0 ||
+                    vh_json_add(o, "message", json_object_new_string(x->message)) < 0 ||
+                    (x->fix ? vh_json_add(o, "fix", json_object_new_string(x->fix))
                             : json_object_object_add(o, "fix", NULL)) < 0 ||
-                    add(o, "refuse", json_object_new_boolean(x->refuse)) < 0)
+                    vh_json_add(o, "refuse", json_object_new_boolean(x->refuse)) < 0)
                         return -ENOMEM;
         }
         json_object *c = json_object_new_object();
-        if (add(root, "counts", c) < 0)
+        if (vh_json_add(root, "counts", c) < 0)
                 return -ENOMEM;
         for (int l = 0; l < 4; l++)
-                if (add(c, vh_level_name((vh_level)l), json_object_new_int((int)counts[l])) < 0)
+                if (vh_json_add(c, vh_level_name((vh_level)l), json_object_new_int((int)counts[l])) < 0)
                         return -ENOMEM;
         const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
         if (!s)

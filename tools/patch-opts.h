@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* patch-opts.h — the options patch, diff and apply share: --policy, --msix, -v. */
+#ifndef VH_PATCH_OPTS_H
+#define VH_PATCH_OPTS_H
+
+#include <stdbool.h>
+
+#include "patch.h"
+
+#define VH_PATCH_LONG_OPTS                                      \
+        { "policy", required_argument, NULL, 'p' },             \
+        { "msix", required_argument, NULL, 'm' },               \
+        { "verbose", no_argument, NULL, 'v' }
+
+/*
+ * Handle one getopt result `c` of the shared options.  1: handled; 0: not
+ * one of them; -1: a bad value (the caller prints its usage).
+ */
+int vh_patch_opt(int c, const char *arg, vh_patch_opts *po, bool *verbose);
+
+#endif
