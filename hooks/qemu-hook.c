@@ -209,7 +209,7 @@ static int op_register(hook *h, bool reconnect)
         }
 
         _cleanup_txn_ vh_txn_result res = { 0 };
-        int r = vh_txn_register(vm_uuid(h), h->dom->name, &d, reconnect, &res, &e);
+        int r = vh_txn_register(vm_uuid(h), h->name, &d, reconnect, &res, &e);
         log_txn(h, &res);
         if (r < 0)
                 own_error(h, vh_error_msg(e));
@@ -299,17 +299,16 @@ static int op_started(hook *h)
         return 0;
 }
 
-/* stopped end, release end: forget this VM; restore what no VM demands. */
+/*
+ * stopped end, release end: forget this VM; restore what no VM demands.
+ * By the name libvirt passes: no two running domains share a name, so the
+ * XML (which a broken or huge document would make costly) is not parsed.
+ */
 static int op_unregister(hook *h)
 {
-        _cleanup_error_ vh_error *e = NULL;
-        /* Unregistering needs only the UUID: a broken XML must not keep knobs changed. */
-        if (vh_domain_parse(h->xml, h->xml_len, "domain XML on stdin", &h->dom, &e) < 0)
-                (void)vh_log(&h->log, "error: %s; unregistering by name", vh_error_msg(e));
         _cleanup_txn_ vh_txn_result res = { 0 };
         _cleanup_error_ vh_error *te = NULL;
-        const char *uuid = h->dom && h->dom->uuid && *h->dom->uuid ? h->dom->uuid : NULL;
-        if (vh_txn_unregister(uuid, h->name, &res, &te) < 0)
+        if (vh_txn_unregister(NULL, h->name, &res, &te) < 0)
                 (void)vh_log(&h->log, "error: %s", vh_error_msg(te));
         if (res.was_registered)
                 (void)vh_log(&h->log, "unregistered");

@@ -208,15 +208,26 @@ static int do_unregister(vh_state *st, void *data, vh_txn_result *res, vh_error 
 {
         (void)err;
         unreg_args *a = data;
-        vh_reg *g = a->uuid ? vh_state_find(st, a->uuid) : NULL;
-        for (size_t i = 0; !a->uuid && !g && i < st->n_regs; i++)
-                if (streq(st->regs[i].name, a->name))
-                        g = &st->regs[i];
-        res->was_registered = g != NULL;
-        if (!g)
-                return 0;
-        vh_state_remove(st, g);
-        return 1;
+        if (a->uuid) {
+                vh_reg *g = vh_state_find(st, a->uuid);
+                res->was_registered = g != NULL;
+                if (!g)
+                        return 0;
+                vh_state_remove(st, g);
+                return 1;
+        }
+        /* by name: every registration of that name (a stale one belongs to a VM that no longer runs) */
+        int changed = 0;
+        for (size_t i = 0; i < st->n_regs;) {
+                if (!streq(st->regs[i].name, a->name)) {
+                        i++;
+                        continue;
+                }
+                vh_state_remove(st, &st->regs[i]);
+                res->was_registered = true;
+                changed = 1;
+        }
+        return changed;
 }
 
 int vh_txn_unregister(const char *uuid, const char *name, vh_txn_result *res, vh_error **err)

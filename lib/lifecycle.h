@@ -38,7 +38,8 @@ int vh_txn_register(const char *uuid, const char *name, const vh_demands *d, boo
 
 /*
  * Drop the VM's registration (if any) and reconcile (restores the host).
- * With uuid NULL (unreadable XML), the registration is found by name.
+ * With uuid NULL, every registration named `name` goes (the hook: no two
+ * running domains share a name).
  */
 int vh_txn_unregister(const char *uuid, const char *name, vh_txn_result *res, vh_error **err);
 
