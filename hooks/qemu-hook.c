@@ -244,6 +244,9 @@ static int op_reconnect(hook *h)
  */
 static int op_start(hook *h)
 {
+        /* most VMs have no hostdev: no need to parse them at all */
+        if (!h->xml || !memmem(h->xml, h->xml_len, "<hostdev", 8))
+                return 0;
         if (load_domain(h, false) < 0)
                 return 0;
         bool pci = false;
