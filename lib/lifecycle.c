@@ -36,7 +36,7 @@ void vh_txn_result_done(vh_txn_result *r)
  * reports every stop (stopped/release, also at its next start for a VM that
  * died meanwhile); this sweep is the safety net for what it could not.
  */
-int vh_state_sweep(vh_state *st, const char *keep_uuid, int64_t now, vh_txn_result *res)
+int vh_state_sweep(vh_state *st, const char *keep_uuid, const char *keep_name, int64_t now, vh_txn_result *res)
 {
         _cleanup_(vh_pidset_done) vh_pidset live = { 0 };
         bool have_live = vh_pidset_load(&live, NULL) == 0;
@@ -46,8 +46,8 @@ int vh_state_sweep(vh_state *st, const char *keep_uuid, int64_t now, vh_txn_resu
                 bool running;
                 /* position of this registration in the rotation */
                 size_t pos = (k + n - start) % n;
-                if (streq(g->uuid, keep_uuid))
-                        running = true;
+                if (streq(g->uuid, keep_uuid) || streq(g->name, keep_name))
+                        running = true; /* the VM of this call: its own mutation decides */
                 else if (g->pid > 0 && have_live && !vh_pidset_has(&live, g->pid))
                         running = false;
                 else if (g->pid > 0 && have_live && pos >= VH_SWEEP_SLICE)
@@ -117,7 +117,8 @@ static int persist(const vh_state *st, void *userdata, vh_error **err)
  * nothing (release after stopped, a second unregister) neither reconciles
  * nor rewrites the table.
  */
-static int transaction(const char *uuid, bool reconcile, mutate_fn fn, void *data, vh_txn_result *res,
+static int transaction(const char *uuid, const char *name, bool reconcile, mutate_fn fn, void *data,
+                       vh_txn_result *res,
                        vh_error **err)
 {
         _cleanup_close_ int lock = -1;
@@ -133,7 +134,7 @@ static int transaction(const char *uuid, bool reconcile, mutate_fn fn, void *dat
         }
         /* A corrupt table was moved aside: go on with an empty one, but say so. */
         int64_t now = (int64_t)time(NULL);
-        if (vh_state_sweep(&st, uuid, now, res) < 0)
+        if (vh_state_sweep(&st, uuid, name, now, res) < 0)
                 return vh_fail(err, ENOMEM, "state");
         r = fn(&st, data, res, err);
         if (r < 0)
@@ -197,7 +198,7 @@ int vh_txn_register(const char *uuid, const char *name, const vh_demands *d, boo
                     vh_txn_result *res, vh_error **err)
 {
         reg_args a = { uuid, name, d, learn_pid };
-        return transaction(uuid, true, do_register, &a, res, err);
+        return transaction(uuid, name, true, do_register, &a, res, err);
 }
 
 typedef struct unreg_args {
@@ -233,7 +234,7 @@ static int do_unregister(vh_state *st, void *data, vh_txn_result *res, vh_error 
 int vh_txn_unregister(const char *uuid, const char *name, vh_txn_result *res, vh_error **err)
 {
         unreg_args a = { uuid, name };
-        return transaction(uuid, true, do_unregister, &a, res, err);
+        return transaction(uuid, name, true, do_unregister, &a, res, err);
 }
 
 typedef struct started_args {
@@ -285,7 +286,7 @@ static int do_started(vh_state *st, void *data, vh_txn_result *res, vh_error **e
 int vh_txn_started(const char *uuid, const char *label, vh_txn_result *res, vh_error **err)
 {
         started_args a = { uuid, label };
-        return transaction(uuid, false, do_started, &a, res, err);
+        return transaction(uuid, NULL, false, do_started, &a, res, err);
 }
 
 typedef struct note_args {
@@ -311,5 +312,5 @@ int vh_txn_note_error(const char *uuid, const char *msg, vh_error **err)
 {
         _cleanup_txn_ vh_txn_result res = { 0 };
         note_args a = { uuid, msg };
-        return transaction(uuid, false, do_note, &a, &res, err);
+        return transaction(uuid, NULL, false, do_note, &a, &res, err);
 }

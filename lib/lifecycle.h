@@ -53,7 +53,7 @@ int vh_txn_started(const char *uuid, const char *label, vh_txn_result *res, vh_e
 /* Remember the last error of a VM for `vmhooks status`. */
 int vh_txn_note_error(const char *uuid, const char *msg, vh_error **err);
 
-/* Drop registrations whose VM no longer runs (except `keep_uuid`). */
-int vh_state_sweep(vh_state *st, const char *keep_uuid, int64_t now, vh_txn_result *res);
+/* Drop registrations whose VM no longer runs (except those of `keep_uuid` or `keep_name`, either may be NULL). */
+int vh_state_sweep(vh_state *st, const char *keep_uuid, const char *keep_name, int64_t now, vh_txn_result *res);
 
 #endif

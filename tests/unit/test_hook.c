@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define THP "/sys/kernel/mm/transparent_hugepage/enabled"
 #define HALT "/sys/module/kvm/parameters/halt_poll_ns"
@@ -227,6 +228,33 @@ static void test_silent_calls(void **state)
         free(a);
 }
 
+/* at stopped end QEMU is already gone: the VM is unregistered, not "dropped as stale" */
+static void test_stopped_after_qemu_exit(void **state)
+{
+        char *root = *state;
+        char *a = xml_a();
+        run_ok(root, a, "A", "prepare", "begin");
+        tu_write(root, "/run/libvirt/qemu/A.pid", "4242\n");
+        tu_write(root, "/proc/4242/stat", "4242 (qemu) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 99 20\n");
+        run_ok(root, a, "A", "started", "begin");
+        char *st = tu_read(root, "/run/vmhooks/state");
+        tu_assert_contains(st, "pid=4242 pidstart=99");
+        free(st);
+        char *path = NULL;
+        assert_true(asprintf(&path, "%s/proc/4242/stat", root) > 0);
+        assert_int_equal(unlink(path), 0);
+        *strrchr(path, '/') = '\0';
+        assert_int_equal(rmdir(path), 0);
+        free(path);
+        run_ok(root, a, "A", "stopped", "end");
+        char *log = tu_read(root, "/var/log/vmhooks/A.log");
+        tu_assert_contains(log, "stopped end: unregistered\n");
+        assert_null(strstr(log, "dropped the registration"));
+        free(log);
+        expect(root, HALT, "200000");
+        free(a);
+}
+
 /* reconnect never refuses: a failing knob under on-error refuse keeps the running VM registered */
 static void test_reconnect_keeps_registration(void **state)
 {
@@ -339,6 +367,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_hostile_names, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_restore_remaps_pins, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_reconnect_keeps_registration, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_stopped_after_qemu_exit, tu_setup_root, tu_teardown_root),
         };
         return cmocka_run_group_tests_name("hook", tests, NULL, NULL);
 }
