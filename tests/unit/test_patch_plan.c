@@ -510,60 +510,17 @@ static void test_drift_line(void **state)
 
 /* ---- the command ---- */
 
-static const char *tool(void)
-{
-        const char *t = getenv("VH_TOOL");
-        return t && *t ? t : "build/vmhooks";
-}
-
-/* Run `vmhooks ARGS` with stdin from `in_path` (NULL: /dev/null); exit status, stdout and stderr. */
-static int run_tool(const char *in_path, char **ret_out, char **ret_err, const char *const *args)
-{
-        char out_path[] = "/tmp/vmhooks-test-out.XXXXXX", err_path[] = "/tmp/vmhooks-test-err.XXXXXX";
-        int of = mkostemp(out_path, O_CLOEXEC), ef = mkostemp(err_path, O_CLOEXEC);
-        assert_true(of >= 0 && ef >= 0);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-                int in = open(in_path ? in_path : "/dev/null", O_RDONLY | O_CLOEXEC);
-                if (in < 0)
-                        _exit(126);
-                dup2(in, 0);
-                dup2(of, 1);
-                dup2(ef, 2);
-                const char *argv[48];
-                size_t n = 0;
-                char *prefix = getenv("VH_HOOK_PREFIX") ? strdup(getenv("VH_HOOK_PREFIX")) : NULL;
-                for (char *w = prefix ? strtok(prefix, " ") : NULL; w && n < 24; w = strtok(NULL, " "))
-                        argv[n++] = w;
-                argv[n++] = tool();
-                for (size_t i = 0; args[i] && n < 47; i++)
-                        argv[n++] = args[i];
-                argv[n] = NULL;
-                execvp(argv[0], (char *const *)argv);
-                _exit(127);
-        }
-        int status;
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        close(of);
-        close(ef);
-        *ret_out = tu_slurp(out_path);
-        *ret_err = tu_slurp(err_path);
-        unlink(out_path);
-        unlink(err_path);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 static void test_command_patch(void **state)
 {
         (void)state;
-        if (access(tool(), X_OK) < 0) {
-                print_message("note: %s not built: the command is tested by tests/integration/t-patch.sh\n", tool());
+        if (access(tu_tool(), X_OK) < 0) {
+                print_message("note: %s not built: the command is tested by tests/integration/t-patch.sh\n", tu_tool());
                 skip();
         }
         char *out = NULL, *err = NULL;
         /* FILE in, the planner's XML out, the report on stderr */
-        int rc = run_tool(NULL, &out, &err, (const char *const[]){ "patch", DATA "virt-install-q35.xml", NULL });
+        int rc = tu_run_tool(NULL, &out, &err, (const char *const[]){ "patch", DATA "virt-install-q35.xml", NULL });
         if (rc != 0)
                 fail_msg("exit %d: %s", rc, err);
         char *x = fixture("virt-install-q35.xml");
@@ -579,7 +536,7 @@ static void test_command_patch(void **state)
         tu_write(root, "/tmp/empty.xml", "<policy xmlns='urn:vmhooks:policy:1'/>");
         char *pf = NULL;
         assert_true(asprintf(&pf, "%s/tmp/empty.xml", root) > 0);
-        rc = run_tool(DATA "openeuler-iothreads.xml", &out, &err, (const char *const[]){ "patch", "--policy", pf, "-v", "-", NULL });
+        rc = tu_run_tool(DATA "openeuler-iothreads.xml", &out, &err, (const char *const[]){ "patch", "--policy", pf, "-v", "-", NULL });
         assert_int_equal(rc, 0);
         char *y = fixture("openeuler-iothreads.xml");
         assert_string_equal(out, y);
@@ -592,23 +549,23 @@ static void test_command_patch(void **state)
         tu_write(root, "/tmp/bad.xml", "<policy xmlns='urn:vmhooks:policy:1'>\n  <vtpm version='1.2'/>\n</policy>\n");
         char *bad = NULL;
         assert_true(asprintf(&bad, "%s/tmp/bad.xml", root) > 0);
-        rc = run_tool(NULL, &out, &err, (const char *const[]){ "patch", "--policy", bad, DATA "virt-install-q35.xml", NULL });
+        rc = tu_run_tool(NULL, &out, &err, (const char *const[]){ "patch", "--policy", bad, DATA "virt-install-q35.xml", NULL });
         assert_int_equal(rc, 1);
         tu_assert_contains(err, "vmhooks patch: ");
         tu_assert_contains(err, "/tmp/bad.xml: line 2: <vtpm version=\"1.2\">: expected one of 2.0\n");
         assert_string_equal(out, "");
         free(out);
         free(err);
-        rc = run_tool(NULL, &out, &err, (const char *const[]){ "patch", "--msix=sometimes", NULL });
+        rc = tu_run_tool(NULL, &out, &err, (const char *const[]){ "patch", "--msix=sometimes", NULL });
         assert_int_equal(rc, 2);
         tu_assert_contains(err, "usage: vmhooks patch");
         free(out);
         free(err);
-        rc = run_tool(NULL, &out, &err, (const char *const[]){ "patch", "a", "b", NULL });
+        rc = tu_run_tool(NULL, &out, &err, (const char *const[]){ "patch", "a", "b", NULL });
         assert_int_equal(rc, 2);
         free(out);
         free(err);
-        rc = run_tool(NULL, &out, &err, (const char *const[]){ "patch", DATA "does-not-exist.xml", NULL });
+        rc = tu_run_tool(NULL, &out, &err, (const char *const[]){ "patch", DATA "does-not-exist.xml", NULL });
         assert_int_equal(rc, 1);
         tu_assert_contains(err, "does-not-exist.xml");
         free(out);

@@ -721,60 +721,17 @@ static void test_while_vms_come_and_go(void **state)
 
 /* ---- the command ---- */
 
-static const char *tool(void)
-{
-        const char *t = getenv("VH_TOOL");
-        return t && *t ? t : "build/vmhooks";
-}
-
-/* `vmhooks ARGS` with VMHOOKS_ROOT inherited: exit status, stdout, stderr. */
-static int run_tool(char **ret_out, char **ret_err, const char *const *args)
-{
-        char out_path[] = "/tmp/vmhooks-test-out.XXXXXX", err_path[] = "/tmp/vmhooks-test-err.XXXXXX";
-        int of = mkostemp(out_path, O_CLOEXEC), ef = mkostemp(err_path, O_CLOEXEC);
-        assert_true(of >= 0 && ef >= 0);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-                int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                if (in < 0)
-                        _exit(126);
-                dup2(in, 0);
-                dup2(of, 1);
-                dup2(ef, 2);
-                const char *argv[48];
-                size_t n = 0;
-                char *prefix = getenv("VH_HOOK_PREFIX") ? strdup(getenv("VH_HOOK_PREFIX")) : NULL;
-                for (char *w = prefix ? strtok(prefix, " ") : NULL; w && n < 24; w = strtok(NULL, " "))
-                        argv[n++] = w;
-                argv[n++] = tool();
-                for (size_t i = 0; args[i] && n < 47; i++)
-                        argv[n++] = args[i];
-                argv[n] = NULL;
-                execvp(argv[0], (char *const *)argv);
-                _exit(127);
-        }
-        int status;
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        close(of);
-        close(ef);
-        *ret_out = tu_slurp(out_path);
-        *ret_err = tu_slurp(err_path);
-        unlink(out_path);
-        unlink(err_path);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 static void test_command(void **state)
 {
         const char *root = *state;
-        if (access(tool(), X_OK) < 0) {
-                fail_msg("%s is not built", tool());
+        if (access(tu_tool(), X_OK) < 0) {
+                fail_msg("%s is not built", tu_tool());
                 return;
         }
         char *out = NULL, *err = NULL;
         /* not installed: exit 1, the reason on stdout */
-        assert_int_equal(run_tool(&out, &err, (const char *const[]){ "status", NULL }), 1);
+        assert_int_equal(tu_run_tool(NULL, &out, &err, (const char *const[]){ "status", NULL }), 1);
         tu_assert_contains(out, "FAIL install: the vmhooks hook is not installed");
         expect_str(err, "", "stderr");
         free(out);
@@ -783,13 +740,13 @@ static void test_command(void **state)
         fake_install(root);
         char *a = xml_a();
         start(root, a, "A");
-        assert_int_equal(run_tool(&out, &err, (const char *const[]){ "status", NULL }), 0);
+        assert_int_equal(tu_run_tool(NULL, &out, &err, (const char *const[]){ "status", NULL }), 0);
         tu_assert_contains(out, "vm A (uuid " UUID_A "): starting");
         tu_assert_contains(out, "status: 1 VM registered");
         free(out);
         free(err);
 
-        assert_int_equal(run_tool(&out, &err, (const char *const[]){ "status", "--json", NULL }), 0);
+        assert_int_equal(tu_run_tool(NULL, &out, &err, (const char *const[]){ "status", "--json", NULL }), 0);
         json_object *j = json_tokener_parse(out);
         if (!j)
                 fail_msg("vmhooks status --json printed invalid JSON:\n%s", out);
@@ -801,20 +758,20 @@ static void test_command(void **state)
 
         /* someone else changes a knob: exit 1 */
         tu_write(root, HALT, "1\n");
-        assert_int_equal(run_tool(&out, &err, (const char *const[]){ "status", NULL }), 1);
+        assert_int_equal(tu_run_tool(NULL, &out, &err, (const char *const[]){ "status", NULL }), 1);
         tu_assert_contains(out, "CHANGED BY SOMEONE ELSE");
         free(out);
         free(err);
 
         /* bad usage */
-        assert_int_equal(run_tool(&out, &err, (const char *const[]){ "status", "extra", NULL }), 2);
+        assert_int_equal(tu_run_tool(NULL, &out, &err, (const char *const[]){ "status", "extra", NULL }), 2);
         tu_assert_contains(err, "usage: vmhooks status [--json]");
         free(out);
         free(err);
-        assert_int_equal(run_tool(&out, &err, (const char *const[]){ "status", "--bogus", NULL }), 2);
+        assert_int_equal(tu_run_tool(NULL, &out, &err, (const char *const[]){ "status", "--bogus", NULL }), 2);
         free(out);
         free(err);
-        assert_int_equal(run_tool(&out, &err, (const char *const[]){ "status", "--help", NULL }), 0);
+        assert_int_equal(tu_run_tool(NULL, &out, &err, (const char *const[]){ "status", "--help", NULL }), 0);
         tu_assert_contains(out, "usage: vmhooks status [--json]");
         free(out);
         free(err);
@@ -827,7 +784,7 @@ static void test_command(void **state)
         char *p = NULL;
         assert_true(asprintf(&p, "%s" STATE, root) > 0);
         assert_int_equal(chmod(p, 0), 0);
-        assert_int_equal(run_tool(&out, &err, (const char *const[]){ "status", NULL }), 1);
+        assert_int_equal(tu_run_tool(NULL, &out, &err, (const char *const[]){ "status", NULL }), 1);
         tu_assert_contains(err, "vmhooks status: only root can read the state");
         free(out);
         free(err);

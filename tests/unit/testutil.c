@@ -288,3 +288,46 @@ void tu_assert_contains_impl(const char *haystack, const char *needle, const cha
         print_error("expected to find\n  \"%s\"\nin\n  \"%s\"\n", needle, haystack ? haystack : "(null)");
         _fail(file, line);
 }
+
+const char *tu_tool(void)
+{
+        const char *t = getenv("VH_TOOL");
+        return t && *t ? t : "build/vmhooks";
+}
+
+int tu_run_tool(const char *in_path, char **ret_out, char **ret_err, const char *const *args)
+{
+        char out_path[] = "/tmp/vmhooks-test-out.XXXXXX", err_path[] = "/tmp/vmhooks-test-err.XXXXXX";
+        int of = mkostemp(out_path, O_CLOEXEC), ef = mkostemp(err_path, O_CLOEXEC);
+        assert_true(of >= 0 && ef >= 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int in = open(in_path ? in_path : "/dev/null", O_RDONLY | O_CLOEXEC);
+                if (in < 0)
+                        _exit(126);
+                dup2(in, 0);
+                dup2(of, 1);
+                dup2(ef, 2);
+                const char *argv[48];
+                size_t n = 0;
+                char *prefix = getenv("VH_HOOK_PREFIX") ? strdup(getenv("VH_HOOK_PREFIX")) : NULL;
+                for (char *w = prefix ? strtok(prefix, " ") : NULL; w && n < 24; w = strtok(NULL, " "))
+                        argv[n++] = w;
+                argv[n++] = tu_tool();
+                for (size_t i = 0; args[i] && n < 47; i++)
+                        argv[n++] = args[i];
+                argv[n] = NULL;
+                execvp(argv[0], (char *const *)argv);
+                _exit(127);
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        close(of);
+        close(ef);
+        *ret_out = tu_slurp(out_path);
+        *ret_err = tu_slurp(err_path);
+        unlink(out_path);
+        unlink(err_path);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}

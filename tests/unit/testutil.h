@@ -51,6 +51,17 @@ int tu_run_hook_out(const char *root, const char *stdin_data, char **ret_stdout,
 char *tu_domain_xml(const char *name, const char *uuid, const char *const *pins, bool hugepages,
                     const char *policy);
 
+/* build/vmhooks (or $VH_TOOL). */
+const char *tu_tool(void);
+
+/*
+ * Run `vmhooks ARGS` (NULL-terminated) with stdin from `in_path` (NULL:
+ * /dev/null) and the test's environment (VMHOOKS_ROOT included); returns
+ * the exit status, *ret_out and *ret_err what it printed.  VH_HOOK_PREFIX
+ * (valgrind) applies as for the hook.
+ */
+int tu_run_tool(const char *in_path, char **ret_out, char **ret_err, const char *const *args);
+
 /* Assert that `haystack` contains `needle`, printing both when not. */
 #define tu_assert_contains(haystack, needle) tu_assert_contains_impl((haystack), (needle), __FILE__, __LINE__)
 void tu_assert_contains_impl(const char *haystack, const char *needle, const char *file, int line);
