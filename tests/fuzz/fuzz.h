@@ -160,4 +160,14 @@ FUZZ_UNUSED static inline int fuzz_streq0(const char *a, const char *b)
         return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
+/* The LLVMFuzzerInitialize of a harness that needs nothing but the private root. */
+#define FUZZ_DEFAULT_INITIALIZE                                 \
+        int LLVMFuzzerInitialize(int *argc, char ***argv)       \
+        {                                                       \
+                (void)argc;                                     \
+                (void)argv;                                     \
+                fuzz_init();                                    \
+                return 0;                                       \
+        }
+
 #endif

@@ -353,13 +353,7 @@ static bool json_member_is_string(const vh_qdev *d, const char *key)
         return d->json && json_object_object_get_ex(d->json, key, &v) && json_object_is_type(v, json_type_string);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-        (void)argc;
-        (void)argv;
-        fuzz_init();
-        return 0;
-}
+FUZZ_DEFAULT_INITIALIZE
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -323,13 +323,7 @@ static void check_ops(const vh_cpuset *a, const bitmap *ra, const vh_cpuset *b, 
         vh_cpuset_done(&x);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-        (void)argc;
-        (void)argv;
-        fuzz_init();
-        return 0;
-}
+FUZZ_DEFAULT_INITIALIZE
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -61,13 +61,7 @@ static void same_plan(const vh_msix_plan *a, const vh_msix_plan *b)
         }
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-        (void)argc;
-        (void)argv;
-        fuzz_init();
-        return 0;
-}
+FUZZ_DEFAULT_INITIALIZE
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -69,13 +69,7 @@ static size_t count_lines(const char *s)
         return n;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-        (void)argc;
-        (void)argv;
-        fuzz_init();
-        return 0;
-}
+FUZZ_DEFAULT_INITIALIZE
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -70,13 +70,7 @@ static bool same_value(const vh_conf_value *a, const vh_conf_value *b)
         return false;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-        (void)argc;
-        (void)argv;
-        fuzz_init();
-        return 0;
-}
+FUZZ_DEFAULT_INITIALIZE
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

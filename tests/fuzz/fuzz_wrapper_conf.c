@@ -16,13 +16,7 @@
 
 #include "wrapper_conf.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-        (void)argc;
-        (void)argv;
-        fuzz_init();
-        return 0;
-}
+FUZZ_DEFAULT_INITIALIZE
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
