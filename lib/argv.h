@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * argv.h — the QEMU command line libvirt builds, as data, and the one
  * rewrite the wrapper makes (DESIGN.md, "The wrapper").  Pure functions:

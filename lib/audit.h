@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * audit.h — `vmhooks audit`: the host against the security and performance
  * practices, one result per finding (PASS, NOTE, WARN, FAIL) with the fix,

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * checks.h — what a VM needs from the host before it starts, checked at
  * `prepare begin` by the hook and by `vmhooks check DOMAIN|--file F`.

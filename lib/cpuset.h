@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cpuset.h — sets of CPUs in the three spellings vmhooks meets:
  * libvirt/kernel cpulists ("0-3,8", libvirt also "^2"), bitmaps, and the

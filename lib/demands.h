@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* demands.h — what one VM, under its effective policy, asks of the host. */
 #ifndef VH_DEMANDS_H
 #define VH_DEMANDS_H

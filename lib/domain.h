@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * domain.h — the parts of a libvirt domain XML that vmhooks reasons about.
  * Parsed once per hook call from stdin; the document is kept so that the

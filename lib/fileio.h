@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fileio.h — reading and writing whole files the way vmhooks needs:
  * bounded reads, sysfs-style writes (like `echo v > file`), and atomic

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* jsonout.h — building --json output with json-c, one allocation rule. */
 #ifndef VH_JSONOUT_H
 #define VH_JSONOUT_H

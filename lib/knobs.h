@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * knobs.h — the host knobs vmhooks tunes: where they live, how the kernel
  * spells their values, how to compare and write them.

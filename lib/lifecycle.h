@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * lifecycle.h — the state transactions of the hook: each one takes the
  * lock, loads the table, drops registrations of VMs that no longer run,

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * liveness.h — is a registered VM still running?  libvirt writes QEMU's PID
  * to /run/libvirt/qemu/NAME.pid; /proc/PID/stat's start time guards

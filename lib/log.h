@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * log.h — the per-VM log, /var/log/vmhooks/NAME.log: one line per action,
  *

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * msix.h — MSI-X relocation (vfio-pci's x-msix-relocation): which
  * passed-through PCI devices get it, and the per-VM plan that carries the

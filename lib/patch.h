@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * patch.h — the domain XML half of the best practices: rules that rewrite
  * a libvirt domain XML under a VM's effective policy, one rule per file in

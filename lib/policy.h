@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * policy.h — the vmhooks policy vocabulary (see etc/policy.rng and
  * vmhooks-policy(5)).  Host defaults come from /etc/vmhooks/policy.xml; a

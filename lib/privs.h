@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * privs.h — least privilege for the hook.  libvirt runs the hook as root
  * with every capability; right after it starts the hook keeps only the

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * root.h — every host path vmhooks reads or writes goes through vh_path(),
  * which prefixes $VMHOOKS_ROOT when set (tests only; libvirt never sets it).

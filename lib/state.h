@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * state.h — what vmhooks remembers between hook calls, in /run/vmhooks:
  * one table (state) of knob originals and VM registrations, rewritten

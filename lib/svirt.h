@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * svirt.h — is the QEMU process of a VM confined the way sVirt promises?
  * Checked at `started begin`, the first hook call with a PID.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* util.h — small string and number helpers used everywhere. */
 #ifndef VH_UTIL_H
 #define VH_UTIL_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * virtconf.h — libvirt's configuration file syntax (libvirtd.conf,
  * virtproxyd.conf, qemu.conf), as libvirt's virconf.c reads it:

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * wrapper_conf.h — what the QEMU wrapper needs of the host policy, kept as
  * text in /var/lib/vmhooks/wrapper.conf so that the wrapper, which runs on

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * wrapper_conf_write.c — the hook's side of wrapper.conf (see
  * wrapper_conf.h).  Apart from wrapper_conf.c because it needs the policy

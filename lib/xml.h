@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * xml.h — libxml2, safely: no network, no DTD, no entity expansion, a size
  * limit, errors as one line ("WHAT: line N: message").  Small DOM helpers.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cli.h — the `vmhooks` command: one file per subcommand (cmd-NAME.c), each
  * exporting vh_cmd_NAME() and listed in the commands[] table of vmhooks.c.

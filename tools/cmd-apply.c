@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * vmhooks [-c URI] apply [--dry-run] [--policy FILE] [--msix=wrapper|override] [-v] DOMAIN
  * (and `vmhooks diff`, which is apply --dry-run with diff(1)'s exit status)

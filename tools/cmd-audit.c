@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * vmhooks audit [--json]: the host against the security and performance
  * practices (lib/audit), one line per finding with its fix.

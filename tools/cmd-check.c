@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * vmhooks check [--json] DOMAIN | --file FILE: the checks the hook runs at
  * `prepare begin` (lib/checks), on a defined domain's configuration or on a

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * vmhooks status [--json]: the registered VMs and their demands, every
  * knob's current, original, desired and last written value and whether

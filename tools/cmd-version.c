@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmhooks version: the version and the paths this build uses. */
 #include <stdio.h>
 

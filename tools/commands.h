@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * commands.h — the subcommands of `vmhooks`, one file each (cmd-NAME.c).
  * To add one: write tools/cmd-NAME.c with vh_cmd_NAME(), declare it here,

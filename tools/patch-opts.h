@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* patch-opts.h — the options patch, diff and apply share: --policy, --msix, -v. */
 #ifndef VH_PATCH_OPTS_H
 #define VH_PATCH_OPTS_H

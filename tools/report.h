@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* report.h — print check and audit results: one line each, or JSON (--json). */
 #ifndef VH_REPORT_H
 #define VH_REPORT_H

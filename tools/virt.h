@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * virt.h — the `vmhooks` command's libvirt connection.  libvirt's own
  * messages are kept as libvirt gives them (the error rule's context is

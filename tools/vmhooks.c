@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * vmhooks — the administrator's command: patch domain XML, audit the host,
  * check a VM before it starts, show what vmhooks is doing.  See vmhooks(8).

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * qemu-kvm — vmhooks' emulator wrapper, installed as
  * /usr/libexec/vmhooks/qemu-kvm and named by a domain's <emulator>.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* audit/audit-int.h — inside lib/audit: the check table and shared facts. */
 #ifndef VH_AUDIT_INT_H
 #define VH_AUDIT_INT_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libvirt's QEMU capability cache, /var/cache/libvirt/qemu/capabilities/
  * HASH.xml: <emulator> and <qemuctime>, the emulator's ctime when libvirt

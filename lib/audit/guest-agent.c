@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The guest agent's RPCs (`vmhooks audit --guest`): guest-info lists every
  * command the agent has and whether it is enabled.  Each RPC of the

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * halt_poll_ns: how long KVM polls before a halted vCPU sleeps.  The
  * practice raises it for latency-sensitive VMs (<halt-poll ns=...>); the

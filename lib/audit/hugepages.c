@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Hugepage pools: one line with every pool (size, pages, free, reserved).
  * Pages reserved but no hugetlbfs mounted: libvirt cannot back a VM with

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Is vmhooks installed where libvirt finds it?  The hook is a link to
  * /usr/libexec/vmhooks/qemu-hook at /etc/libvirt/hooks/qemu or in

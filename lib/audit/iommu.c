@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* IOMMU and interrupt remapping: needed for PCI passthrough (VFIO) only, hence WARN. */
 #include <errno.h>
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libvirtd.conf and virtproxyd.conf: remote access.  listen_tcp = 1 with
  * auth_tcp = "none" lets anyone on the network run VMs as root: FAIL.

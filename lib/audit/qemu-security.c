@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * qemu.conf: security_driver, security_default_confined,
  * security_require_confined, and the user QEMU runs as.

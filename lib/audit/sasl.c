@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * /etc/sasl2/libvirt.conf (Cyrus SASL's "key: value" lines): mech_list.
  * DIGEST-MD5 is deprecated (RFC 6331) and libvirt ships gssapi: FAIL.

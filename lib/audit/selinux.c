@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * SELinux enforcing: sVirt labels confine each QEMU to its own images
  * only when the policy is enforced.  Permissive or disabled is a WARN (an

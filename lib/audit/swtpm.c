@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* /var/lib/swtpm-localca must belong to qemu.conf's swtpm_user (see lib/checks/vtpm.c). */
 #include <errno.h>
 #include <stdlib.h>

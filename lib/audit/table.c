@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The host audit: every check, in the order `vmhooks audit` prints them. */
 #include "audit/audit-int.h"
 

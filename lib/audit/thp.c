@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Transparent hugepages.  "always" next to static hugepage pools makes
  * khugepaged compact memory behind the VMs' backs; vmhooks' <thp mode="auto"/>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * checks/check.h — inside lib/checks and lib/audit: the check table and
  * the host facts both read (hugepage pools, IOMMU, swtpm user).  Every

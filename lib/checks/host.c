@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Host facts shared by the prepare-time checks and the audit. */
 #include "checks/check.h"
 

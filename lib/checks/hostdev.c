@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * PCI hostdevs: VFIO needs an IOMMU the kernel uses (/sys/kernel/iommu_groups
  * not empty) and the device itself (/sys/bus/pci/devices/BDF); without

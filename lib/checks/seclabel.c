@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * <seclabel type="none">: QEMU runs unconfined (no sVirt label).  Under
  * <svirt mode="enforce"/> the policy demands confinement, so the start is

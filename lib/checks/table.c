@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The prepare-time checks, in the order they run and print. */
 #include "checks/check.h"
 

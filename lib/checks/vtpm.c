@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * vTPM (<tpm><backend type="emulator">): libvirt runs swtpm and, for a TPM
  * without state yet, swtpm_setup, which creates the EK certificate with

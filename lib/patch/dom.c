@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * dom.c — editing a domain XML the way a person (or libvirt) would write
  * it: new elements where libvirt puts them, indented like their siblings,

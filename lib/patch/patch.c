@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * patch.c — the rules in their order, the report, and the two entry points
  * of the hook.  The rules themselves are one per file next to this one.

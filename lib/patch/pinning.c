@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * pinning — host CPUs the VM is pinned to that are not online here
  * (`migrate begin` and `restore begin` only: VH_PATCH_ABI_SAFE)

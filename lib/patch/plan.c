@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * plan.c — the one planner behind `vmhooks patch`, `vmhooks diff`,
  * `vmhooks apply --dry-run` and `vmhooks apply`: XML in; the policy, the

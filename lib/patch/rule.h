@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * rule.h — what the rules of lib/patch/ share (private to lib/patch/).
  *

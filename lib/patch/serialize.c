@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * serialize.c — write a domain XML back the way libvirt writes it, so that
  * `vmhooks diff` shows only what a rule changed and `vmhooks patch` of

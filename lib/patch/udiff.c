@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * udiff.c — a unified line diff for `vmhooks diff` and `vmhooks apply`, so
  * that vmhooks needs no diff program (and no shell).

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bench — time commands side by side.  Each round runs every variant once,
  * in order (so that noise hits them alike), as fork + exec + wait with its

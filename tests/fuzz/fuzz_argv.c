@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz_argv — lib/argv.c: the QEMU command line model (vh_qargv_parse) and
  * the one rewrite the wrapper makes (vh_qargv_rewrite): x-msix-relocation

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz_cpuset — lib/cpuset.c: cpulists ("0-3,^2,8") and kernel masks
  * ("00000080,0000000f").

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz_domain — lib/domain.c (and lib/xml.c under it): the libvirt domain
  * XML the hook reads from stdin on every call, then what the hook does with

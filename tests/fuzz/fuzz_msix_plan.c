@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz_msix_plan — lib/msix.c: the per-VM plan the hook writes and the
  * QEMU wrapper reads (/run/vmhooks-wrapper/NAME.plan), and the small

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz_policy — lib/policy.c, the typed policy parser (vh_policy_apply),
  * on any bytes read as XML the way /etc/vmhooks/policy.xml is read.  (The

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz_policy_diff — the typed policy parser (vh_policy_apply) and the
  * RelaxNG schema (etc/policy.rng, vh_policy_validate_schema) must agree.

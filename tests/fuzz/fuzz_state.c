@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz_state — lib/state.c: the /run/vmhooks/state table (vh_state_parse,
  * vh_state_format).  The file is root's, but it is what every hook call

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz_virtconf — lib/virtconf.c: libvirt's configuration syntax
  * (libvirtd.conf, qemu.conf), read by `vmhooks audit`.

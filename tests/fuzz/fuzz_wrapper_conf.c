@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz_wrapper_conf — lib/wrapper_conf.c: /var/lib/vmhooks/wrapper.conf,
  * what the QEMU wrapper reads on every VM start instead of the policy.

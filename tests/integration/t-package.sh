@@ -56,7 +56,7 @@ expected() {
     # the guest-side snippets a clean checkout has
     git -C "$repo" ls-files etc/guest | sed 's|^etc/guest|/usr/share/vmhooks/guest|'
 }
-normalize() { sed -e 's/\.gz$//' | grep -v -e '^/usr/share/doc/' -e '^/usr/lib/\.build-id/' | sort; }
+normalize() { sed -e 's/\.gz$//' | grep -v -e '^/usr/share/doc/' -e '^/usr/share/licenses/' -e '^/usr/lib/\.build-id/' | sort; }
 deb_files=$(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {print $6}' | sed 's|^\./|/|' | normalize)
 rpm_dirs=$(rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$rpmf" 2>/dev/null | awk '$1 ~ /^d/ {print $2}')
 rpm_files=$(rpm -qlp "$rpmf" 2>/dev/null | grep -vxF -f <(printf '%s\n' "$rpm_dirs") | normalize)
@@ -75,6 +75,17 @@ same_list ".deb files (dpkg-deb -c)" "$deb_files" "$(printf '%s\n%s\n' "$want" "
 same_list "rpm files (rpm -qlp)" "$rpm_files" "$want"
 same_list "the files of both, but AppArmor's" "$(grep -v '^/etc/apparmor.d/' <<<"$deb_files")" "$rpm_files"
 contains "rpm directories" "$rpm_dirs" "/var/lib/vmhooks"
+# the license: the rpm ships LICENSE (%license), the .deb its copyright file
+contains "rpm License tag" "$(rpm -qp --qf '%{LICENSE}' "$rpmf" 2>/dev/null)" "LGPL-2.1-or-later"
+check "rpm %license LICENSE is the LGPL 2.1 text" bash -c \
+    'lic=$(rpm -qp --licensefiles "$1" 2>/dev/null | grep -x "/usr/share/licenses/vmhooks[^/]*/LICENSE") &&
+     rpm2archive - <"$1" | tar -xzOf - ".$lic" | cmp -s - "$2"' sh "$rpmf" "$repo/LICENSE"
+check ".deb copyright: LGPL-2.1+, pointing at common-licenses" bash -c \
+    'dpkg-deb --fsys-tarfile "$1" | tar -xOf - ./usr/share/doc/vmhooks/copyright |
+     grep -q "^License: LGPL-2.1+" && dpkg-deb --fsys-tarfile "$1" | tar -xOf - ./usr/share/doc/vmhooks/copyright |
+     grep -q /usr/share/common-licenses/LGPL-2.1' sh "$deb"
+check "LICENSE is the LGPL 2.1 text" cmp -s "$repo/LICENSE" /usr/share/common-licenses/LGPL-2.1
+check "no MIT SPDX header left" bash -c '! git -C "$1" grep -q "SPDX-License-Identifier: [M]IT"' sh "$repo"
 contains "rpm directories" "$rpm_dirs" "/var/log/vmhooks"
 ctl=$(mktemp -d)
 dpkg-deb -e "$deb" "$ctl"

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The QEMU command line model and rewrite (lib/argv.h), and build/qemu-kvm
  * end to end.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * vmhooks audit on a fake host (VMHOOKS_ROOT): a well-kept host where every
  * line passes, a neglected one where each finding has its level and fix,

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The prepare-time checks on a fake host (VMHOOKS_ROOT): each refusal with
  * its one line and fix, and the findings that are only logged.  Expected

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The domain model from libvirt's XML, and hostile XML. */
 #include "testutil.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * build/qemu-hook end to end on a fake host (VMHOOKS_ROOT), called the way
  * libvirt calls it: NAME OP SUBOP -, domain XML on stdin, empty environment.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * MSI-X relocation (lib/msix.h): device selection on a fake sysfs, the
  * per-VM plan (format, write, read, UUID check, removal), and the targets

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The domain XML rules (lib/patch/), KubeVirt style: one table of cases per
  * rule.  For every case the runner checks, independently of what the rule

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * vh_udiff, the unified line diff of `vmhooks diff` and `apply`, against
  * two oracles that share nothing with it: a small patch program (the diff

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The planner of `vmhooks patch`, `diff` and `apply` on real-world domain
  * XML (tests/data/domain/: virt-install's defaults, an OpenStack Nova

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The policy vocabulary: parsing, errors, merge, and agreement with the schema. */
 #include "testutil.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Least privilege: in a child process (the test runner keeps its own
  * capabilities), vh_privs_drop leaves exactly the hook's set, an empty

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Reconcile: every start/stop order of 1, 2 and 3 VMs against an oracle,
  * knobs changed by someone else, knobs that cannot be written, masks that

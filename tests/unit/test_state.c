@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The state table: round trips, hostile names, corrupt files, the lock. */
 #include "testutil.h"
 

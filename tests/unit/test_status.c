@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * vmhooks status on a fake host (VMHOOKS_ROOT): 0, 1 and 2 VMs registered
  * by the real hook, a knob someone else changed, stale registrations and a

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sVirt verification at `started begin`: every outcome (match, mismatch,
  * unconfined, duplicate MCS, the same category twice, permissive host,

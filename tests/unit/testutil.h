@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* testutil.h — fixtures for the unit tests: a fake host under VMHOOKS_ROOT. */
 #ifndef VH_TESTUTIL_H
 #define VH_TESTUTIL_H
