@@ -1,6 +1,8 @@
 # vmhooks — build, test, install.  See README.md and docs/HACKING.md.
 #
 #   make                 build/qemu-hook, build/libvmhooks.a
+#   make test-binaries   the same three programs with the test seams
+#                        (VMHOOKS_ROOT, VMHOOKS_FAULT, VMHOOKS_EMULATOR) in build/test/
 #   make check           unit tests (cmocka), no root, no daemon
 #   make test            deps, then every suite CI runs (root)
 #   make check SANITIZE=1   the same under ASan+UBSan
@@ -31,6 +33,16 @@ ifneq ($(findstring -O0,$(CFLAGS)),-O0)
 BASE_CFLAGS += -D_FORTIFY_SOURCE=2
 endif
 BASE_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+
+# TEST_SEAMS=1 (make test-binaries, into $(BUILD)/test): the programs read
+# VMHOOKS_ROOT, VMHOOKS_FAULT and VMHOOKS_EMULATOR.  The production build
+# (make, make install, the packages) is compiled without them.
+TEST_SEAMS ?= 0
+ifeq ($(TEST_SEAMS),1)
+BASE_CFLAGS += -DVH_TEST_SEAMS
+endif
+# where the test seams live: $(BUILD)/test, or $(BUILD) itself in that build
+TEST_OUT := $(if $(filter 1,$(TEST_SEAMS)),$(BUILD),$(BUILD)/test)
 
 ifeq ($(SANITIZE),1)
 BASE_CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -80,10 +92,23 @@ TEST_HELPER_SRCS := $(filter-out $(TEST_SRCS),$(sort $(wildcard tests/unit/*.c))
 TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:%.c=$(BUILD)/%.o)
 
 GEN_HDRS := $(BUILD)/gen/policy_rng.h
+# changes (and rebuilds every object) when TEST_SEAMS does
+SEAMS_STAMP := $(BUILD)/gen/seams.stamp
 
 .SECONDARY:
-.PHONY: all check test integration robust demo install uninstall deps clean bench
+.PHONY: all check run-unit test-binaries test integration robust demo install uninstall deps clean bench FORCE
 all: $(HOOK) $(WRAPPER) $(TOOL) $(LIB)
+
+test-binaries:
+ifeq ($(TEST_SEAMS),1)
+	@$(MAKE) --no-print-directory all
+else
+	@$(MAKE) --no-print-directory BUILD=$(TEST_OUT) TEST_SEAMS=1 all
+endif
+
+$(SEAMS_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo "TEST_SEAMS=$(TEST_SEAMS)" | cmp -s - $@ || echo "TEST_SEAMS=$(TEST_SEAMS)" > $@
 
 $(BUILD)/gen/policy_rng.h: etc/policy.rng
 	@mkdir -p $(dir $@)
@@ -92,7 +117,7 @@ $(BUILD)/gen/policy_rng.h: etc/policy.rng
 	  od -An -v -tx1 $< | sed -e 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
 	  echo '};'; } > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.o: %.c | $(GEN_HDRS)
+$(BUILD)/%.o: %.c $(SEAMS_STAMP) | $(GEN_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -c -o $@ $<
 
@@ -115,8 +140,14 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_HELPER_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $< $(TEST_HELPER_OBJS) $(LIB) $(JSON_LIBS) $(XML_LIBS) $(SEC_LIBS) $(CMOCKA_LIBS)
 
-check: all $(TEST_BINS)
+# The unit tests link the library with the seams and drive build/test/'s
+# programs; tests/seams.sh shows that the production programs ignore them.
+check: all
+	@$(MAKE) --no-print-directory BUILD=$(TEST_OUT) TEST_SEAMS=1 PROD_BUILD=$(or $(PROD_BUILD),$(BUILD)) run-unit
+
+run-unit: all $(TEST_BINS)
 	@VH_HOOK=$(HOOK) VH_WRAPPER=$(BUILD)/qemu-kvm VH_TOOL=$(BUILD)/vmhooks VALGRIND="$(VALGRIND)" bash tests/run-unit.sh $(TEST_BINS)
+	@PROD=$(PROD_BUILD) TEST=$(BUILD) bash tests/seams.sh
 
 # Everything CI runs: the README's test command.
 test:
@@ -129,19 +160,21 @@ test:
 	$(MAKE) --no-print-directory robust
 	$(MAKE) --no-print-directory integration
 
-integration: all
+# every suite drives the test binaries (build/test/); t-install and
+# t-package build and install the production ones themselves
+integration: all test-binaries
 	@bash tests/integration/run.sh
 
-robust: all
-	@VH_HOOK=$(abspath $(HOOK)) bash tests/robust/run.sh
+robust: test-binaries
+	@VH_HOOK=$(abspath $(TEST_OUT)/qemu-hook) bash tests/robust/run.sh
 
 demo:
 	@bash .ci/deps.sh
-	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory all test-binaries
 	@bash tests/integration/demo.sh
 
-bench: all
-	@BUILD=$(abspath $(BUILD)) bash tests/bench/run.sh
+bench: test-binaries
+	@BUILD=$(abspath $(TEST_OUT)) bash tests/bench/run.sh
 
 deps:
 	@bash .ci/deps.sh
@@ -180,7 +213,7 @@ install: all
 	    install -m 0644 etc/apparmor/vmhooks-libvirtd $(DESTDIR)$(SYSCONFDIR)/apparmor.d/vmhooks/libvirtd && \
 	    install -m 0644 etc/apparmor/vmhooks-qemu $(DESTDIR)$(SYSCONFDIR)/apparmor.d/vmhooks/qemu; \
 	else \
-	    VMHOOKS_ROOT=$(DESTDIR) $(HOOK) --wrapper-config && \
+	    $(HOOK) --wrapper-config --root=$(DESTDIR) && \
 	    DESTDIR="$(DESTDIR)" SYSCONFDIR="$(SYSCONFDIR)" SRC=etc WRAPPER="$(LIBEXECDIR)/vmhooks/qemu-kvm" \
 	        bash tools/install-confinement.sh && \
 	    DESTDIR="$(DESTDIR)" SYSCONFDIR="$(SYSCONFDIR)" HOOK="$(LIBEXECDIR)/vmhooks/qemu-hook" \

@@ -379,8 +379,11 @@ static void hook_done(hook *h)
 
 int main(int argc, char **argv)
 {
-        if (argc == 2 && streq(argv[1], "--wrapper-config")) {
-                /* make install / package scripts: write wrapper.conf from policy.xml now */
+        if ((argc == 2 || (argc == 3 && strncmp(argv[2], "--root=", 7) == 0)) && streq(argv[1], "--wrapper-config")) {
+                /* make install / package scripts: write wrapper.conf from policy.xml now;
+                 * --root=DIR: below DIR (make install DESTDIR=; the environment never redirects it) */
+                if (argc == 3)
+                        vh_root_set(argv[2] + 7);
                 _cleanup_error_ vh_error *e = NULL;
                 if (vh_wrapper_conf_refresh(true, &e) < 0) {
                         fprintf(stderr, "vmhooks: %s\n", vh_error_msg(e));
@@ -391,7 +394,7 @@ int main(int argc, char **argv)
         }
         if (argc < 4) {
                 fprintf(stderr, "usage: %s NAME OP SUBOP [EXTRA] < domain.xml\n"
-                                "       %s --wrapper-config\n"
+                                "       %s --wrapper-config [--root=DIR]\n"
                                 "vmhooks' libvirt QEMU hook; libvirt runs it (see vmhooks-hook(8)).\n",
                         argv[0], argv[0]);
                 return 2;

@@ -4,8 +4,9 @@
  *
  * Code calls vh_fault_point("name") before each step that changes something:
  * "sysfs-write", "write:BASENAME" for atomic file writes ("write:state"),
- * "log-write".  With VMHOOKS_FAULT unset (always, under
- * libvirt, which clears the environment) it returns 0 at the cost of one
+ * "log-write".  Only in test builds (-DVH_TEST_SEAMS, `make test-binaries`):
+ * in a production build it always returns 0 and never reads the
+ * environment.  With VMHOOKS_FAULT unset it returns 0 at the cost of one
  * cached getenv.  VMHOOKS_FAULT="NAME@N=ACTION" makes the Nth call of point
  * NAME ("*" = any point) either die with SIGKILL (ACTION "kill") or fail
  * with an errno (ACTION "EIO", "ENOSPC", "EROFS", "EACCES", "EINVAL").

@@ -9,11 +9,17 @@
 #include "cleanup.h"
 
 static const char *cached;
+static const char *explicit_root;
 
 const char *vh_root(void)
 {
         if (!cached) {
-                const char *r = secure_getenv("VMHOOKS_ROOT");
+                const char *r = explicit_root;
+#ifdef VH_TEST_SEAMS
+                /* test builds only (make test-binaries): a production build never reads it */
+                if (!r)
+                        r = secure_getenv("VMHOOKS_ROOT");
+#endif
                 cached = r ? r : "";
                 /* "/" and "" mean the real root. */
                 if (strcmp(cached, "/") == 0)
@@ -24,6 +30,12 @@ const char *vh_root(void)
 
 void vh_root_reset(void)
 {
+        cached = NULL;
+}
+
+void vh_root_set(const char *dir)
+{
+        explicit_root = dir;
         cached = NULL;
 }
 

@@ -12,7 +12,7 @@
  * is O_CLOEXEC; every inherited fd stays open.
  *
  * The real emulator: <wrapper emulator="..."/> in /etc/vmhooks/policy.xml,
- * else $VMHOOKS_EMULATOR (tests), else the build's default.  The wrapper
+ * else, in test builds only, $VMHOOKS_EMULATOR, else the build's default.  The wrapper
  * reads the host policy from /var/lib/vmhooks/wrapper.conf, the text the
  * hook derives from policy.xml (lib/wrapper_conf.h): it starts with every
  * VM and must not pay for loading libxml2.
@@ -71,8 +71,13 @@ static const char *emulator_path(const vh_wrapper_conf *conf)
 {
         if (conf->emulator)
                 return conf->emulator;
+#ifdef VH_TEST_SEAMS
+        /* test builds only (make test-binaries) */
         const char *env = secure_getenv("VMHOOKS_EMULATOR");
-        return env && *env ? env : VH_DEFAULT_EMULATOR;
+        if (env && *env)
+                return env;
+#endif
+        return VH_DEFAULT_EMULATOR;
 }
 
 static bool is_this_wrapper(const char *path)

@@ -22,7 +22,7 @@ FUZZ_ARGS    ?=
 FUZZ_DIR     := $(BUILD)/fuzz
 
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE $(WARNINGS) -g -O1 $(FUZZ_SAN) -Ilib -I$(BUILD)/gen -Itests/fuzz \
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -DVH_TEST_SEAMS $(WARNINGS) -g -O1 $(FUZZ_SAN) -Ilib -I$(BUILD)/gen -Itests/fuzz \
                 $(XML_CFLAGS) $(JSON_CFLAGS) $(SEC_CFLAGS) -MMD -MP
 
 FUZZ_SRCS    := $(sort $(wildcard tests/fuzz/fuzz_*.c))

@@ -50,9 +50,10 @@ vh_seed_knobs() {
 
 # make install into a staging dir, then copy it over / (private overlays).
 vh_install() {
-    local stage=/run/vmhooks-sandbox/stage out
+    local stage=/run/vmhooks-sandbox/stage out tb=${BUILD:-build}
+    [[ $tb == */test ]] || tb=$tb/test  # the test binaries (make test-binaries)
     rm -rf "$stage"
-    if ! out=$(make -C "$repo" --no-print-directory install BUILD="${BUILD:-build}" DESTDIR="$stage" 2>&1); then
+    if ! out=$(make -C "$repo" --no-print-directory install BUILD="$tb" TEST_SEAMS=1 DESTDIR="$stage" 2>&1); then
         printf '%s\n' "$out" >&2
         sandbox_die "make install failed"
     fi

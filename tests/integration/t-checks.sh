@@ -10,7 +10,7 @@ vh_setup
 # VH_T_CHECKS_HOOK=PATH: run this hook binary instead of the installed one (development)
 if [[ -n ${VH_T_CHECKS_HOOK:-} ]]; then install -m 0755 "$VH_T_CHECKS_HOOK" /usr/libexec/vmhooks/qemu-hook; fi
 
-VMHOOKS=$repo/${BUILD:-build}/vmhooks
+VMHOOKS=$repo/${BUILD:-build}/test/vmhooks
 POOL=/sys/kernel/mm/hugepages/hugepages-2048kB
 pool() { # pool NR FREE RESV
     local f v

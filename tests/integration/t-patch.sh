@@ -15,7 +15,7 @@
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 vh_setup
 
-VMH=$repo/${BUILD:-build}/vmhooks
+VMH=$repo/${BUILD:-build}/test/vmhooks
 work=/run/vmhooks-sandbox/patch
 mkdir -p "$work"
 arch=$(uname -m)

@@ -11,7 +11,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-HOOK=${VH_HOOK:-$repo/build/qemu-hook}
+HOOK=${VH_HOOK:-$repo/build/test/qemu-hook}
 [ -x "$HOOK" ] || { echo "robust: $HOOK is missing; run make first"; echo "0 passed, 1 failed"; exit 1; }
 base=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
 trap 'rm -rf "$base"' EXIT
