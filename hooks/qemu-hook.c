@@ -239,13 +239,15 @@ static int op_reconnect(hook *h)
 }
 
 /*
- * start begin: aliases are assigned now.  A VM with PCI hostdevs gets the
+ * start begin: aliases are assigned now.  A VM with PCI hostdevs (<hostdev>
+ * or <interface type='hostdev'>) gets the
  * wrapper's plan: which of them get x-msix-relocation (lib/msix.h).
  */
 static int op_start(hook *h)
 {
-        /* most VMs have no hostdev: no need to parse them at all */
-        if (!h->xml || !memmem(h->xml, h->xml_len, "<hostdev", 8))
+        /* most VMs have no hostdev: no need to parse them at all
+         * ("hostdev": <hostdev> and <interface type='hostdev'>, an SR-IOV VF) */
+        if (!h->xml || !memmem(h->xml, h->xml_len, "hostdev", 7))
                 return 0;
         if (load_domain(h, false) < 0)
                 return 0;

@@ -340,6 +340,36 @@ static void parse_pci_source(vh_hostdev *h, const xmlNode *n)
         h->has_pci_address = true;
 }
 
+bool vh_domain_is_hostdev(const xmlNode *n)
+{
+        if (!n || n->type != XML_ELEMENT_NODE)
+                return false;
+        if (streq((const char *)n->name, "hostdev"))
+                return true;
+        return streq((const char *)n->name, "interface") && vh_xml_prop_is(n, "type", "hostdev");
+}
+
+static void parse_hostdev(vh_hostdev *h, const xmlNode *n)
+{
+        if (streq((const char *)n->name, "interface")) {
+                /* <interface type='hostdev'><source><address type='pci' .../> */
+                h->interface = true;
+                h->mode = strdup("subsystem");
+                xmlNodePtr src = vh_xml_child(n, "source");
+                xmlNodePtr addr = src ? vh_xml_child(src, "address") : NULL;
+                h->type = addr ? vh_xml_prop(addr, "type") : NULL;
+        } else {
+                h->mode = vh_xml_prop(n, "mode");
+                h->type = vh_xml_prop(n, "type");
+        }
+        h->managed = vh_xml_prop_is(n, "managed", "yes");
+        if (streq(h->type, "pci"))
+                parse_pci_source(h, n);
+        xmlNodePtr al = vh_xml_child(n, "alias");
+        if (al)
+                h->alias = vh_xml_prop(al, "name");
+}
+
 static int parse_devices(vh_domain *d, const xmlNode *root, const char *what, vh_error **err)
 {
         xmlNodePtr devs = vh_xml_child(root, "devices");
@@ -371,20 +401,18 @@ static int parse_devices(vh_domain *d, const xmlNode *root, const char *what, vh
                         c->alias = vh_xml_prop(al, "name");
         }
 
-        r = alloc_items(devs, "hostdev", sizeof(vh_hostdev), (void **)&d->hostdevs, &d->n_hostdevs, what, err);
-        if (r < 0)
-                return r;
-        vh_xml_foreach(n, devs, "hostdev") {
-                vh_hostdev *h = &d->hostdevs[d->n_hostdevs++];
-                h->mode = vh_xml_prop(n, "mode");
-                h->type = vh_xml_prop(n, "type");
-                h->managed = vh_xml_prop_is(n, "managed", "yes");
-                if (streq(h->type, "pci"))
-                        parse_pci_source(h, n);
-                xmlNodePtr al = vh_xml_child(n, "alias");
-                if (al)
-                        h->alias = vh_xml_prop(al, "name");
-        }
+        /* <hostdev> and <interface type='hostdev'> in one array, in document order */
+        size_t nh = 0;
+        for (xmlNodePtr n = vh_xml_first_element(devs); n; n = vh_xml_next_element(n))
+                nh += vh_domain_is_hostdev(n);
+        if (nh > MAX_ITEMS)
+                return vh_fail_input(err, "%s: more than %u host devices (<hostdev>, <interface type='hostdev'>)",
+                                     what, MAX_ITEMS);
+        if (nh > 0 && !(d->hostdevs = calloc(nh, sizeof(*d->hostdevs))))
+                return vh_fail(err, ENOMEM, "%s", what);
+        for (xmlNodePtr n = vh_xml_first_element(devs); n; n = vh_xml_next_element(n))
+                if (vh_domain_is_hostdev(n))
+                        parse_hostdev(&d->hostdevs[d->n_hostdevs++], n);
 
         r = alloc_items(devs, "tpm", sizeof(vh_tpm), (void **)&d->tpms, &d->n_tpms, what, err);
         if (r < 0)

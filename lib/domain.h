@@ -45,9 +45,16 @@ typedef struct vh_controller {
         bool has_iothread;
 } vh_controller;
 
+/*
+ * A host device passed through: a <hostdev>, or an <interface type='hostdev'>
+ * (an SR-IOV VF as a NIC), which libvirt turns into the same vfio-pci
+ * -device.  For an interface, mode is "subsystem" and type the <source>
+ * <address type=...> ("pci"), so that every consumer treats both alike.
+ */
 typedef struct vh_hostdev {
         char *mode, *type;      /* subsystem / pci, usb, scsi, mdev ... */
         char *alias;
+        bool interface;         /* from <interface type='hostdev'> */
         bool managed;
         bool has_pci_address;   /* source address of a PCI hostdev */
         char bdf[16];           /* "0000:81:00.1" */
@@ -84,7 +91,7 @@ typedef struct vh_domain {
         size_t n_disks;
         vh_controller *controllers;
         size_t n_controllers;
-        vh_hostdev *hostdevs;
+        vh_hostdev *hostdevs;   /* <hostdev> and <interface type='hostdev'>, in document order */
         size_t n_hostdevs;
         vh_tpm *tpms;
         size_t n_tpms;
@@ -94,6 +101,9 @@ typedef struct vh_domain {
         xmlDocPtr doc;
         xmlNodePtr policy;      /* <policy xmlns="urn:vmhooks:policy:1"> in <metadata>, or NULL */
 } vh_domain;
+
+/* A child of <devices> that is a host device: <hostdev> or <interface type='hostdev'>. */
+bool vh_domain_is_hostdev(const xmlNode *n);
 
 /* Parse libvirt domain XML.  `what` names the input in errors. */
 int vh_domain_parse(const char *xml, size_t len, const char *what, vh_domain **ret, vh_error **err);

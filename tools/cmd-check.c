@@ -89,7 +89,8 @@ int vh_cmd_check(vh_cli *cli, int argc, char **argv, vh_error **err)
                 return r;
         if (res.n == 0 && vh_results_add(&res, "checks", VH_LEVEL_NOTE, false, NULL,
                                          "VM %s uses nothing a prepare-time check looks at (static hugepages, PCI "
-                                         "hostdevs, an emulated TPM, or an sVirt policy)", dom->name) < 0)
+                                         "passthrough by <hostdev> or <interface type='hostdev'>, an emulated TPM, "
+                                         "or an sVirt policy)", dom->name) < 0)
                 return vh_fail(err, ENOMEM, "check");
         return vh_report_print(stdout, &res, json, "check", err);
 }

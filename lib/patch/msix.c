@@ -185,8 +185,14 @@ int vh_rule_msix(vh_patch_ctx *c, vh_error **err)
         _cleanup_buf_ vh_buf notsel = { 0 };
         size_t i = 0, n_pci = 0;
         xmlNodePtr devices = vh_pdom_child(c->root, "devices");
-        /* dom->hostdevs[i] is the i-th <hostdev> of <devices> (domain.c walks them the same way) */
-        vh_xml_foreach(node, devices, "hostdev") {
+        /*
+         * dom->hostdevs[i] is the i-th <hostdev> or <interface type='hostdev'> of
+         * <devices> (domain.c walks them the same way): an SR-IOV VF given as a NIC
+         * is the same vfio-pci device to QEMU.
+         */
+        for (xmlNodePtr node = vh_xml_first_element(devices); node; node = vh_xml_next_element(node)) {
+                if (!vh_domain_is_hostdev(node))
+                        continue;
                 if (i >= d->n_hostdevs)
                         break;
                 const vh_hostdev *h = &d->hostdevs[i++];
@@ -214,7 +220,8 @@ int vh_rule_msix(vh_patch_ctx *c, vh_error **err)
                 p.v[p.n++] = (pick){ node, h->bdf, TAKE_PTR(why) };
         }
         if (n_pci == 0)
-                return vh_rule_say(c, err, VH_PATCH_SKIPPED, "the VM has no PCI hostdev");
+                return vh_rule_say(c, err, VH_PATCH_SKIPPED,
+                                   "the VM passes through no PCI device (<hostdev> or <interface type='hostdev'>)");
         if (p.n == 0)
                 return notsel.len ? vh_rule_say(c, err, VH_PATCH_SKIPPED, "no PCI hostdev is selected: %s", notsel.data)
                                   : vh_rule_say(c, err, VH_PATCH_SKIPPED, "no PCI hostdev is selected by devices=\"%s\"",

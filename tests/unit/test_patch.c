@@ -690,7 +690,7 @@ static const pcase msix_cases[] = {
                      "devices=\"nvme\"" },
           .match = { "/domain/devices/emulator[.='/usr/bin/qemu-system-x86_64']" } },
         { .name = "no hostdev", .policy = "<msix-relocation/>", .rule = "msix", .changes = 0,
-          .lines = { "msix: skipped: the VM has no PCI hostdev" } },
+          .lines = { "msix: skipped: the VM passes through no PCI device (<hostdev> or <interface type='hostdev'>)" } },
         { .name = "sysfs unreadable", .policy = "<msix-relocation devices='nvme'/>", .devices = HOSTDEV("0x5e"),
           .rule = "msix", .changes = 0, .lines = { "msix: warning: hostdev 0000:5e:00.0: " } },
         { .name = "override", .policy = "<msix-relocation bar='bar2' devices='nvme'/>",
