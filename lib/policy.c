@@ -94,6 +94,8 @@ static void clear_elem(vh_policy *p, vh_policy_elem e)
         }
         p->present &= ~(1u << e);
         p->enabled &= ~(1u << e);
+        p->from_vm &= ~(1u << e);
+        p->line[e] = 0;
 }
 
 void vh_policy_done(vh_policy *p)
@@ -138,22 +140,42 @@ static void move_elem(vh_policy *dst, vh_policy *src, vh_policy_elem e)
         }
         dst->present |= src->present & (1u << e);
         dst->enabled |= src->enabled & (1u << e);
+        dst->from_vm |= src->from_vm & (1u << e);
+        dst->line[e] = src->line[e];
 }
 
 /* Context for one element's errors: "WHERE: line N: <name attr=...>: " */
 typedef struct ectx {
         const char *where;
         const xmlNode *node;
+        const xmlNode *root;    /* <policy> */
+        bool relative;          /* metadata: lines count from <policy>, not from libvirt's document */
+        char line[64];          /* "line 16", "line 2 of the <policy> element" */
 } ectx;
+
+/*
+ * The line of n as the administrator knows it: the file's own line for a
+ * policy file; for metadata, the line within the <policy> element (libvirt
+ * stores it inside a whole domain definition, reindented), and it says so.
+ */
+static long elem_line(const ectx *c, const xmlNode *n)
+{
+        long l = xmlGetLineNo(n), base = xmlGetLineNo(c->root);
+        return c->relative && l >= base ? l - base + 1 : l;
+}
+
+static void set_line(ectx *c, const xmlNode *n)
+{
+        snprintf(c->line, sizeof(c->line), "line %ld%s", elem_line(c, n),
+                 c->relative ? " of the <policy> element" : "");
+}
 
 static int bad(const ectx *c, vh_error **err, const char *attr, const char *value, const char *expected)
 {
         if (attr)
-                return vh_fail_input(err, "%s: line %ld: <%s %s=\"%s\">: expected %s", c->where,
-                                     xmlGetLineNo(c->node), c->node->name, attr, value ? value : "",
-                                     expected);
-        return vh_fail_input(err, "%s: line %ld: <%s>: expected %s", c->where, xmlGetLineNo(c->node),
-                             c->node->name, expected);
+                return vh_fail_input(err, "%s: %s: <%s %s=\"%s\">: expected %s", c->where, c->line,
+                                     c->node->name, attr, value ? value : "", expected);
+        return vh_fail_input(err, "%s: %s: <%s>: expected %s", c->where, c->line, c->node->name, expected);
 }
 
 /* Required attribute `name` must be one of the NULL-terminated `choices`. */
@@ -496,46 +518,48 @@ static int check_attrs(const ectx *c, const elem_def *def, vh_error **err)
                                                 def->attrs[i]);
                 if (def->can_disable && off < sizeof(allowed))
                         snprintf(allowed + off, sizeof(allowed) - off, "%senabled", off ? ", " : "");
-                return vh_fail_input(err, "%s: line %ld: <%s>: unknown attribute %s; expected %s", c->where,
-                                     xmlGetLineNo(c->node), c->node->name, an,
-                                     *allowed ? allowed : "no attributes");
+                return vh_fail_input(err, "%s: %s: <%s>: unknown attribute %s; expected %s", c->where, c->line,
+                                     c->node->name, an, *allowed ? allowed : "no attributes");
         }
         return 0;
 }
 
 int vh_policy_apply(vh_policy *p, xmlNodePtr root, const char *where, bool host, vh_error **err)
 {
+        ectx c = { .where = where, .node = root, .root = root, .relative = !host };
+        set_line(&c, root);
         if (!in_our_ns(root) || strcmp((const char *)root->name, "policy") != 0)
-                return vh_fail_input(err, "%s: line %ld: root element <%s>: expected <policy xmlns=\"%s\">",
-                                     where, xmlGetLineNo(root), root->name, VH_POLICY_NS);
+                return vh_fail_input(err, "%s: %s: root element <%s>: expected <policy xmlns=\"%s\">", where, c.line,
+                                     root->name, VH_POLICY_NS);
         if (root->properties)
-                return vh_fail_input(err, "%s: line %ld: <policy>: unknown attribute %s; expected none", where,
-                                     xmlGetLineNo(root), root->properties->name);
+                return vh_fail_input(err, "%s: %s: <policy>: unknown attribute %s; expected none", where, c.line,
+                                     root->properties->name);
 
         _cleanup_policy_ vh_policy t = { 0 };
         for (xmlNodePtr n = root->children; n; n = n->next) {
+                c.node = n;
+                set_line(&c, n);
                 if (n->type == XML_TEXT_NODE) {
                         if (!xmlIsBlankNode(n))
-                                return vh_fail_input(err, "%s: line %ld: <policy>: unexpected text; expected elements",
-                                                     where, xmlGetLineNo(n));
+                                return vh_fail_input(err, "%s: %s: <policy>: unexpected text; expected elements",
+                                                     where, c.line);
                         continue;
                 }
                 if (n->type != XML_ELEMENT_NODE)
                         continue; /* comments, PIs */
-                ectx c = { where, n };
                 int e = -1;
                 for (int i = 0; i < VH_P_COUNT && e < 0; i++)
                         if (streq((const char *)n->name, elems[i].name))
                                 e = i;
                 if (e < 0 || !in_our_ns(n))
-                        return vh_fail_input(err, "%s: line %ld: unknown element <%s>; expected one of %s", where,
-                                             xmlGetLineNo(n), n->name, expected_elements());
+                        return vh_fail_input(err, "%s: %s: unknown element <%s>; expected one of %s", where, c.line,
+                                             n->name, expected_elements());
                 if (elems[e].host_only && !host)
-                        return vh_fail_input(err, "%s: line %ld: <%s>: allowed only in %s", where,
-                                             xmlGetLineNo(n), n->name, VH_POLICY_FILE);
+                        return vh_fail_input(err, "%s: %s: <%s>: allowed only in %s", where, c.line, n->name,
+                                             VH_POLICY_FILE);
                 if ((t.present >> e) & 1)
-                        return vh_fail_input(err, "%s: line %ld: <%s> given twice; expected at most one", where,
-                                             xmlGetLineNo(n), n->name);
+                        return vh_fail_input(err, "%s: %s: <%s> given twice; expected at most one", where, c.line,
+                                             n->name);
                 int r = check_attrs(&c, &elems[e], err);
                 if (r < 0)
                         return r;
@@ -545,6 +569,9 @@ int vh_policy_apply(vh_policy *p, xmlNodePtr root, const char *where, bool host,
                         if ((k->type == XML_TEXT_NODE || k->type == XML_CDATA_SECTION_NODE) && !xmlIsBlankNode(k))
                                 return bad(&c, err, NULL, NULL, "no text inside the element");
                 t.present |= 1u << e;
+                t.line[e] = elem_line(&c, n);
+                if (!host)
+                        t.from_vm |= 1u << e;
                 _cleanup_free_ char *en = vh_xml_prop(n, "enabled");
                 if (streq(en, "no")) {
                         if (xmlHasProp(n, (const xmlChar *)"enabled") && n->properties->next)

@@ -49,6 +49,9 @@ typedef enum vh_on_error { VH_ON_ERROR_CONTINUE = 0, VH_ON_ERROR_REFUSE } vh_on_
 typedef struct vh_policy {
         unsigned present;       /* bit per vh_policy_elem: element given (on or off) */
         unsigned enabled;       /* bit per vh_policy_elem: given and not enabled="no" */
+        unsigned from_vm;       /* bit per vh_policy_elem: given by the VM's metadata (else by the host file) */
+        long line[VH_P_COUNT];  /* where each given element is: the file's line, or for metadata the line
+                                   within its <policy> element */
 
         vh_thp_mode thp;
         uint32_t halt_poll_ns;

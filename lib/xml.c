@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include <libxml/parser.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlversion.h>
 #include <libxml/xmlsave.h>
 
 #include "cleanup.h"
@@ -42,6 +44,97 @@ static bool has_dtd(const char *buf, size_t len)
         return false;
 }
 
+/* libxml2 2.12 made the structured error const. */
+#if LIBXML_VERSION >= 21200
+#define VH_XML_ERROR const xmlError
+#else
+#define VH_XML_ERROR xmlError
+#endif
+
+/*
+ * The first error libxml2 reports, not its last: after a tag left open on
+ * line 16 the last is "Premature end of data in tag policy line 12" at the
+ * end of the file, the first "Opening and ending tag mismatch: thp line 16
+ * and policy".
+ */
+typedef struct first_error {
+        int line;
+        int code;
+        char *message;
+} first_error;
+
+static void keep_first(void *data, VH_XML_ERROR *e)
+{
+        xmlParserCtxtPtr ctxt = data;
+        first_error *fe = ctxt ? ctxt->_private : NULL;
+        if (!fe || fe->message || !e || !e->message || e->level < XML_ERR_ERROR)
+                return;
+        fe->message = strdup(e->message);
+        if (fe->message)
+                vh_rstrip(fe->message);
+        fe->line = e->line;
+        fe->code = e->code;
+}
+
+/*
+ * "Opening and ending tag mismatch: thp line 16 and policy", "Premature end
+ * of data in tag thp line 16": the element left open, the line of its start
+ * tag, and (for a mismatch) the end tag found instead.
+ */
+static bool open_tag(const char *msg, char *name, size_t name_size, long *line, char *end, size_t end_size)
+{
+        static const char *const leads[] = { "Opening and ending tag mismatch: ", "Premature end of data in tag " };
+        for (size_t i = 0; i < ELEMENTSOF(leads); i++) {
+                size_t n = strlen(leads[i]);
+                if (strncmp(msg, leads[i], n) != 0)
+                        continue;
+                const char *p = msg + n;
+                size_t len = strcspn(p, " ");
+                if (len == 0 || len >= name_size || strncmp(p + len, " line ", 6) != 0)
+                        return false;
+                const char *num = p + len + 6;
+                size_t dl = strspn(num, "0123456789");
+                char digits[16];
+                uint64_t v;
+                if (dl == 0 || dl >= sizeof(digits))
+                        return false;
+                memcpy(digits, num, dl);
+                digits[dl] = '\0';
+                if (vh_parse_u64(digits, INT32_MAX, &v) < 0)
+                        return false;
+                memcpy(name, p, len);
+                name[len] = '\0';
+                *line = (long)v;
+                end[0] = '\0';
+                const char *and = num + dl;
+                if (i == 0 && strncmp(and, " and ", 5) == 0 && strlen(and + 5) < end_size)
+                        strcpy(end, and + 5);
+                return true;
+        }
+        return false;
+}
+
+static int parse_error(const char *what, const first_error *fe, const xmlError *last, vh_error **err)
+{
+        const char *msg = fe->message ? fe->message : last && last->message ? last->message : NULL;
+        int line = fe->message ? fe->line : last ? last->line : 0;
+        if (!msg)
+                return vh_fail_input(err, "%s: not well-formed XML", what);
+        _cleanup_free_ char *m = strdup(msg);
+        if (!m)
+                return vh_fail(err, ENOMEM, "%s", what);
+        vh_rstrip(m);
+        char name[128], end[128];
+        long open_line;
+        if (!open_tag(m, name, sizeof(name), &open_line, end, sizeof(end)))
+                return vh_fail_input(err, "%s: line %d: %s", what, line, m);
+        if (*end)
+                return vh_fail_input(err, "%s: line %ld: <%s> is not closed before </%s> on line %d: expected "
+                                     "<%s .../> or </%s>", what, open_line, name, end, line, name, name);
+        return vh_fail_input(err, "%s: line %ld: <%s> is not closed: expected <%s .../> or </%s> before the end",
+                             what, open_line, name, name, name);
+}
+
 int vh_xml_parse(const char *buf, size_t len, const char *what, xmlDocPtr *ret, vh_error **err)
 {
         if (len > VH_XML_MAX)
@@ -54,21 +147,21 @@ int vh_xml_parse(const char *buf, size_t len, const char *what, xmlDocPtr *ret, 
         _cleanup_(xmlFreeParserCtxtp) xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
         if (!ctxt)
                 return vh_fail(err, ENOMEM, "%s", what);
+        first_error fe = { 0 };
+        ctxt->_private = &fe;
+        ctxt->sax->serror = keep_first; /* called with ctxt->userData, the context itself */
+        ctxt->userData = ctxt;
         /* No XML_PARSE_NOENT (would expand entities), no DTDLOAD/DTDATTR. */
         int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA | XML_PARSE_COMPACT;
         xmlDocPtr doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL, opts);
         if (!doc || !ctxt->wellFormed) {
-                const xmlError *e = xmlCtxtGetLastError(ctxt);
                 if (doc)
                         xmlFreeDoc(doc);
-                if (e && e->message) {
-                        _cleanup_free_ char *m = strdup(e->message);
-                        if (m)
-                                vh_rstrip(m);
-                        return vh_fail_input(err, "%s: line %d: %s", what, e->line, m ? m : "");
-                }
-                return vh_fail_input(err, "%s: not well-formed XML", what);
+                int r = parse_error(what, &fe, xmlCtxtGetLastError(ctxt), err);
+                free(fe.message);
+                return r;
         }
+        free(fe.message);
         if (doc->intSubset || doc->extSubset) {
                 xmlFreeDoc(doc);
                 return vh_fail_input(err, "%s: DOCTYPE and entity declarations are not accepted", what);

@@ -118,7 +118,7 @@ static void test_bad_metadata_continue(void **state)
         expect(root, HALT, "250000"); /* the host policy still applies */
         expect(root, THP, "always [madvise] never");
         char *log = tu_read(root, "/var/log/vmhooks/bad.log");
-        tu_assert_contains(log, "prepare begin: error: metadata of VM bad: line 11: <thp mode=\"sometimes\">: expected one of "
+        tu_assert_contains(log, "prepare begin: error: metadata of VM bad: line 1 of the <policy> element: <thp mode=\"sometimes\">: expected one of "
                                 "auto, madvise, always, never");
         tu_assert_contains(log, "using the host policy only for this VM");
         free(log);
@@ -137,7 +137,7 @@ static void test_bad_metadata_refuse(void **state)
         char *err = NULL;
         assert_int_equal(tu_run_hook(root, x, &err, NULL, "strict", "prepare", "begin"), 1);
         /* one line: what, where, what is expected, and why we refuse */
-        tu_assert_contains(err, "vmhooks: metadata of VM strict: line 11: <halt-poll ns=\"-5\">: expected nanoseconds");
+        tu_assert_contains(err, "vmhooks: metadata of VM strict: line 1 of the <policy> element: <halt-poll ns=\"-5\">: expected nanoseconds");
         tu_assert_contains(err, "(refusing: <on-error action=\"refuse\"/>)\n");
         assert_ptr_equal(strchr(err, '\n'), err + strlen(err) - 1);
         free(err);

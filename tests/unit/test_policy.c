@@ -114,6 +114,78 @@ static void test_errors_name_file_element_expectation(void **state)
         }
 }
 
+/*
+ * A typo in a policy file is reported at its own line: the first error
+ * libxml2 finds, and for a tag left open, the line of that tag (not
+ * "line 37: Premature end of data in tag policy line 12").
+ */
+static void test_malformed_file_right_line(void **state)
+{
+        (void)state;
+        /* the shipped policy with one typo on line 16 */
+        static const struct {
+                const char *from, *to, *needle;
+        } typos[] = {
+                { "<thp mode=\"auto\"/>", "<thp mode=\"auto\">",
+                  "/etc/vmhooks/policy.xml: line 16: <thp> is not closed before </policy> on line 35: expected "
+                  "<thp .../> or </thp>" },
+                { "<thp mode=\"auto\"/>", "<thp mode=auto/>", "/etc/vmhooks/policy.xml: line 16: " },
+                { "<thp mode=\"auto\"/>", "<thp mode=\"auto\"/", "/etc/vmhooks/policy.xml: line 16: " },
+                { "<thp mode=\"auto\"/>", "<thp mode=\"auto\"/></thp>", "before </thp> on line 16" },
+        };
+        char *text = tu_slurp("etc/policy.xml");
+        assert_non_null(text);
+        for (size_t i = 0; i < sizeof(typos) / sizeof(typos[0]); i++) {
+                char *at = strstr(text, typos[i].from);
+                assert_non_null(at);
+                char *bad = NULL;
+                assert_true(asprintf(&bad, "%.*s%s%s", (int)(at - text), text, typos[i].to,
+                                     at + strlen(typos[i].from)) > 0);
+                vh_policy p = { 0 };
+                vh_error *e = NULL;
+                assert_true(apply(&p, bad, "/etc/vmhooks/policy.xml", true, &e) < 0);
+                tu_assert_contains(e->msg, typos[i].needle);
+                assert_null(strstr(e->msg, "line 35: Premature"));
+                assert_null(strchr(e->msg, '\n'));
+                vh_error_free(e);
+                vh_policy_done(&p);
+                free(bad);
+        }
+        free(text);
+}
+
+/* Metadata: the line within the <policy> element, and the message says so. */
+static void test_metadata_line_within_policy(void **state)
+{
+        (void)state;
+        const char *dom = "<domain type='kvm'>\n  <name>web1</name>\n  <metadata>\n"
+                          "    <vmhooks:policy xmlns:vmhooks=\"urn:vmhooks:policy:1\">\n"
+                          "      <vmhooks:thp mode=\"never\"/>\n"
+                          "      <vmhooks:halt-poll ns=\"-3\"/>\n"
+                          "    </vmhooks:policy>\n  </metadata>\n</domain>\n";
+        xmlDocPtr doc = NULL;
+        vh_error *e = NULL;
+        assert_int_equal(vh_xml_parse(dom, strlen(dom), "t", &doc, &e), 0);
+        xmlNodePtr meta = vh_xml_child(xmlDocGetRootElement(doc), "metadata");
+        xmlNodePtr pol = vh_xml_child(meta, "policy");
+        assert_non_null(pol);
+        vh_policy p = { 0 };
+        assert_true(vh_policy_apply(&p, pol, "metadata of VM web1", false, &e) < 0);
+        assert_string_equal(e->msg, "metadata of VM web1: line 3 of the <policy> element: <halt-poll ns=\"-3\">: "
+                                    "expected nanoseconds, an integer from 0 to 4294967295");
+        vh_error_free(e);
+        e = NULL;
+        /* and where each element came from, for `vmhooks policy` */
+        xmlNodePtr bad = vh_xml_next_element(vh_xml_first_element(pol));
+        xmlUnlinkNode(bad);
+        xmlFreeNode(bad);
+        assert_int_equal(vh_policy_apply(&p, pol, "metadata of VM web1", false, &e), 0);
+        assert_true((p.from_vm >> VH_P_THP) & 1);
+        assert_int_equal(p.line[VH_P_THP], 2);
+        vh_policy_done(&p);
+        xmlFreeDoc(doc);
+}
+
 static void test_host_only_in_metadata(void **state)
 {
         (void)state;
@@ -121,7 +193,7 @@ static void test_host_only_in_metadata(void **state)
         vh_error *e = NULL;
         assert_true(apply(&p, "<policy " NS "><wrapper emulator=\"/bin/x\"/></policy>", "metadata of VM web1", false,
                           &e) < 0);
-        tu_assert_contains(e->msg, "metadata of VM web1: line 1: <wrapper>: allowed only in /etc/vmhooks/policy.xml");
+        tu_assert_contains(e->msg, "metadata of VM web1: line 1 of the <policy> element: <wrapper>: allowed only in /etc/vmhooks/policy.xml");
         vh_error_free(e);
         vh_policy_done(&p);
 }
@@ -270,6 +342,8 @@ int main(void)
                 cmocka_unit_test(test_full_vocabulary),
                 cmocka_unit_test(test_errors_name_file_element_expectation),
                 cmocka_unit_test(test_host_only_in_metadata),
+                cmocka_unit_test(test_malformed_file_right_line),
+                cmocka_unit_test(test_metadata_line_within_policy),
                 cmocka_unit_test(test_merge_element_by_element),
                 cmocka_unit_test(test_prefixed_root_bare_children),
                 cmocka_unit_test(test_schema_agrees),
