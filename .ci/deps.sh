@@ -6,7 +6,7 @@ set -euo pipefail
 
 build_pkgs=(gcc make libc6-dev pkg-config clang libclang-rt-14-dev valgrind python3 debhelper rpm logrotate man-db groff-base
             libxml2-dev libselinux1-dev libcap-ng-dev libjson-c-dev libvirt-dev libcmocka-dev
-            libxml2-utils)
+            libxml2-utils bash-completion)
 stack_pkgs=(libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-system-arm swtpm swtpm-tools util-linux procps apparmor)
 
 pkgs=("${build_pkgs[@]}")

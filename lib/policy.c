@@ -715,6 +715,56 @@ int vh_policy_effective(const vh_domain *dom, vh_policy *ret, vh_error **host_er
         return 0;
 }
 
+int vh_policy_describe_elem(const vh_policy *p, vh_policy_elem e, vh_buf *b)
+{
+        if (!((p->present >> e) & 1))
+                return vh_buf_puts(b, "not set");
+        if (!vh_policy_on(p, e))
+                return vh_buf_puts(b, "off");
+        int r = 0;
+        switch (e) {
+        case VH_P_THP: r = vh_buf_printf(b, "%s", vh_thp_mode_name(p->thp)); break;
+        case VH_P_HALT_POLL: r = vh_buf_printf(b, "%u", p->halt_poll_ns); break;
+        case VH_P_KWORKERS: {
+                r = vh_buf_printf(b, "isolate=%s", p->kworkers_isolate ? "yes" : "no");
+                if (r == 0 && p->has_kworkers_cpus) {
+                        _cleanup_free_ char *l = vh_cpuset_format_list(&p->kworkers_cpus);
+                        r = l ? vh_buf_printf(b, " cpus=%s", l) : -ENOMEM;
+                }
+                break;
+        }
+        case VH_P_SVIRT: {
+                static const char *const m[] = { "off", "warn", "enforce" };
+                r = vh_buf_printf(b, "%s", m[p->svirt]);
+                break;
+        }
+        case VH_P_MSIX: r = vh_buf_printf(b, "%s devices=%s", p->msix_bar, p->msix_devices); break;
+        case VH_P_IOTHREADS:
+                if (p->iothreads_auto)
+                        r = vh_buf_puts(b, "auto");
+                else
+                        r = vh_buf_printf(b, "%u", p->iothreads_count);
+                if (r == 0 && p->has_iothreads_cpuset) {
+                        _cleanup_free_ char *l = vh_cpuset_format_list(&p->iothreads_cpuset);
+                        r = l ? vh_buf_printf(b, " cpuset=%s", l) : -ENOMEM;
+                }
+                break;
+        case VH_P_HUGEPAGES: r = vh_buf_puts(b, p->hugepages_kib == 2048 ? "2M" : "1G"); break;
+        case VH_P_VTPM: r = vh_buf_printf(b, "%s", p->vtpm_version); break;
+        case VH_P_DISK_IO:
+                r = vh_buf_printf(b, "%s%s%s%s%s", p->disk_cache ? "cache=" : "", p->disk_cache ? p->disk_cache : "",
+                                  p->disk_cache && p->disk_io ? " " : "", p->disk_io ? "io=" : "",
+                                  p->disk_io ? p->disk_io : "");
+                break;
+        case VH_P_GUEST_AGENT: r = vh_buf_printf(b, "block-rpcs=%s", p->guest_agent_block); break;
+        case VH_P_ON_ERROR: r = vh_buf_puts(b, p->on_error == VH_ON_ERROR_REFUSE ? "refuse" : "continue"); break;
+        case VH_P_WRAPPER: r = vh_buf_printf(b, "%s", p->wrapper_emulator); break;
+        case VH_P_DEDICATED_HINT: case VH_P_PVSPINLOCK: r = vh_buf_puts(b, "on"); break;
+        case VH_P_COUNT: break;
+        }
+        return r;
+}
+
 char *vh_policy_describe(const vh_policy *p)
 {
         _cleanup_buf_ vh_buf b = { 0 };
@@ -725,49 +775,14 @@ char *vh_policy_describe(const vh_policy *p)
                 r = vh_buf_printf(&b, "%s%s", b.len ? ", " : "", elems[e].name);
                 if (r < 0)
                         break;
-                if (!vh_policy_on(p, (vh_policy_elem)e)) {
-                        r = vh_buf_puts(&b, " off");
+                if (e == VH_P_DEDICATED_HINT || e == VH_P_PVSPINLOCK) {
+                        if (!vh_policy_on(p, (vh_policy_elem)e))
+                                r = vh_buf_puts(&b, " off");
                         continue;
                 }
-                switch ((vh_policy_elem)e) {
-                case VH_P_THP: r = vh_buf_printf(&b, " %s", vh_thp_mode_name(p->thp)); break;
-                case VH_P_HALT_POLL: r = vh_buf_printf(&b, " %u", p->halt_poll_ns); break;
-                case VH_P_KWORKERS: {
-                        r = vh_buf_printf(&b, " isolate=%s", p->kworkers_isolate ? "yes" : "no");
-                        if (r == 0 && p->has_kworkers_cpus) {
-                                _cleanup_free_ char *l = vh_cpuset_format_list(&p->kworkers_cpus);
-                                r = l ? vh_buf_printf(&b, " cpus=%s", l) : -ENOMEM;
-                        }
-                        break;
-                }
-                case VH_P_SVIRT: {
-                        static const char *const m[] = { "off", "warn", "enforce" };
-                        r = vh_buf_printf(&b, " %s", m[p->svirt]);
-                        break;
-                }
-                case VH_P_MSIX: r = vh_buf_printf(&b, " %s devices=%s", p->msix_bar, p->msix_devices); break;
-                case VH_P_IOTHREADS:
-                        if (p->iothreads_auto)
-                                r = vh_buf_puts(&b, " auto");
-                        else
-                                r = vh_buf_printf(&b, " %u", p->iothreads_count);
-                        break;
-                case VH_P_HUGEPAGES:
-                        r = vh_buf_puts(&b, p->hugepages_kib == 2048 ? " 2M" : " 1G");
-                        break;
-                case VH_P_VTPM: r = vh_buf_printf(&b, " %s", p->vtpm_version); break;
-                case VH_P_DISK_IO:
-                        r = vh_buf_printf(&b, "%s%s%s%s", p->disk_cache ? " cache=" : "",
-                                          p->disk_cache ? p->disk_cache : "", p->disk_io ? " io=" : "",
-                                          p->disk_io ? p->disk_io : "");
-                        break;
-                case VH_P_GUEST_AGENT: r = vh_buf_printf(&b, " block-rpcs=%s", p->guest_agent_block); break;
-                case VH_P_ON_ERROR:
-                        r = vh_buf_puts(&b, p->on_error == VH_ON_ERROR_REFUSE ? " refuse" : " continue");
-                        break;
-                case VH_P_WRAPPER: r = vh_buf_printf(&b, " %s", p->wrapper_emulator); break;
-                case VH_P_DEDICATED_HINT: case VH_P_PVSPINLOCK: case VH_P_COUNT: break;
-                }
+                r = vh_buf_puts(&b, " ");
+                if (r == 0)
+                        r = vh_policy_describe_elem(p, (vh_policy_elem)e, &b);
         }
         if (r < 0)
                 return NULL;

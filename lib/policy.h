@@ -16,6 +16,7 @@
 #include "cpuset.h"
 #include "domain.h"
 #include "error.h"
+#include "util.h"
 
 typedef enum vh_policy_elem {
         VH_P_THP,
@@ -117,5 +118,8 @@ int vh_policy_effective(const vh_domain *dom, vh_policy *ret, vh_error **host_er
 
 /* One line listing the enabled elements ("thp never, halt-poll 400000, ..."). */
 char *vh_policy_describe(const vh_policy *p);
+
+/* One element's value as vh_policy_describe words it ("never", "isolate=yes cpus=2-5", "off", "not set"). */
+int vh_policy_describe_elem(const vh_policy *p, vh_policy_elem e, vh_buf *b);
 
 #endif

@@ -22,11 +22,18 @@ typedef struct vh_cli {
 
 typedef int (*vh_cmd_fn)(vh_cli *cli, int argc, char **argv, vh_error **err);
 
+/* One option (or argument) of a command, for `vmhooks help COMMAND`: "--policy FILE", "its meaning". */
+typedef struct vh_option_help {
+        const char *option;
+        const char *help;
+} vh_option_help;
+
 typedef struct vh_command {
         const char *name;
         vh_cmd_fn run;
         const char *usage;      /* "patch [--policy FILE] [FILE|-]" */
         const char *summary;    /* one line */
+        const vh_option_help *options;  /* ended by { NULL }; NULL: none */
 } vh_command;
 
 /* Print "usage: vmhooks USAGE" for the current command to stderr; returns 2. */

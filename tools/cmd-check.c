@@ -21,29 +21,6 @@
 #include "virt.h"
 #include "xml.h"
 
-static int load_xml(const vh_cli *cli, const char *file, const char *ref, char **ret, size_t *ret_len, vh_error **err)
-{
-        if (file) {
-                if (streq(file, "-"))
-                        return vh_read_fd(STDIN_FILENO, VH_XML_MAX, ret, ret_len, err) < 0
-                                       ? vh_error_wrap(err, "stdin")
-                                       : 0;
-                return vh_read_file(file, VH_XML_MAX, ret, ret_len, err);
-        }
-        _cleanup_conn_ virConnectPtr conn = NULL;
-        _cleanup_virdomain_ virDomainPtr d = NULL;
-        int r = vh_virt_open(cli->uri, true, &conn, err);
-        if (r < 0)
-                return r;
-        if ((r = vh_virt_domain(conn, ref, &d, err)) < 0)
-                return r;
-        /* the configuration the next start uses */
-        if ((r = vh_virt_domain_xml(d, VIR_DOMAIN_XML_INACTIVE, ret, err)) < 0)
-                return r;
-        *ret_len = strlen(*ret);
-        return 0;
-}
-
 int vh_cmd_check(vh_cli *cli, int argc, char **argv, vh_error **err)
 {
         static const struct option opts[] = {
@@ -67,7 +44,7 @@ int vh_cmd_check(vh_cli *cli, int argc, char **argv, vh_error **err)
 
         _cleanup_free_ char *xml = NULL;
         size_t len = 0;
-        int r = load_xml(cli, file, ref, &xml, &len, err);
+        int r = vh_virt_load_domain_xml(cli->uri, file, ref, &xml, &len, err);
         if (r < 0)
                 return r;
         _cleanup_domain_ vh_domain *dom = NULL;

@@ -6,7 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include <libvirt/virterror.h>
+
+#include "fileio.h"
+#include "util.h"
+#include "xml.h"
 
 static void silence(void *data, virErrorPtr e)
 {
@@ -58,5 +64,28 @@ int vh_virt_domain_xml(virDomainPtr dom, unsigned flags, char **ret, vh_error **
         if (!x)
                 return vh_virt_fail(err, virDomainGetName(dom));
         *ret = x;
+        return 0;
+}
+
+int vh_virt_load_domain_xml(const char *uri, const char *file, const char *ref, char **ret, size_t *ret_len, vh_error **err)
+{
+        if (file) {
+                if (streq(file, "-"))
+                        return vh_read_fd(STDIN_FILENO, VH_XML_MAX, ret, ret_len, err) < 0
+                                       ? vh_error_wrap(err, "stdin")
+                                       : 0;
+                return vh_read_file(file, VH_XML_MAX, ret, ret_len, err);
+        }
+        _cleanup_conn_ virConnectPtr conn = NULL;
+        _cleanup_virdomain_ virDomainPtr d = NULL;
+        int r = vh_virt_open(uri, true, &conn, err);
+        if (r < 0)
+                return r;
+        if ((r = vh_virt_domain(conn, ref, &d, err)) < 0)
+                return r;
+        /* the configuration the next start uses */
+        if ((r = vh_virt_domain_xml(d, VIR_DOMAIN_XML_INACTIVE, ret, err)) < 0)
+                return r;
+        *ret_len = strlen(*ret);
         return 0;
 }

@@ -8,6 +8,7 @@
 #define VH_VIRT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <libvirt/libvirt.h>
 
@@ -27,6 +28,14 @@ int vh_virt_domain(virConnectPtr conn, const char *ref, virDomainPtr *ret, vh_er
 
 /* A domain's XML (flags: VIR_DOMAIN_XML_INACTIVE, ...), malloc'd. */
 int vh_virt_domain_xml(virDomainPtr dom, unsigned flags, char **ret, vh_error **err);
+
+/*
+ * The XML of a domain for the commands that take DOMAIN | --file FILE:
+ * FILE ("-": stdin) when given, else the configuration of domain `ref`
+ * (the one its next start uses) on `uri`.
+ */
+int vh_virt_load_domain_xml(const char *uri, const char *file, const char *ref, char **ret, size_t *ret_len,
+                            vh_error **err);
 
 /* Fail with libvirt's last error message, prefixed with "what". */
 int vh_virt_fail(vh_error **err, const char *what);

@@ -37,18 +37,75 @@ bool vh_cli_wants_help(int argc, char **argv)
         return false;
 }
 
+/* The name column: wide enough for the longest command name. */
+static int name_width(void)
+{
+        size_t w = 0;
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                if (strlen(commands[i].name) > w)
+                        w = strlen(commands[i].name);
+        return (int)w;
+}
+
 static void help(FILE *f)
 {
         fprintf(f, "usage: vmhooks [-c URI] COMMAND [ARGS]\n\n"
                    "vmhooks applies the openEuler virtualization best practices to a libvirt/KVM host.\n\n"
                    "commands:\n");
+        int w = name_width();
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-                fprintf(f, "  %-34s %s\n", commands[i].usage, commands[i].summary);
+                fprintf(f, "  %-*s  %s\n", w, commands[i].name, commands[i].summary);
         fprintf(f, "\noptions:\n"
-                   "  -c, --connect URI   libvirt connection (default: $LIBVIRT_DEFAULT_URI, else qemu:///system)\n"
-                   "  -h, --help          this help; COMMAND --help for a command\n"
-                   "  -V, --version       print the version\n\n"
+                   "  -c, --connect URI  libvirt connection (default: $LIBVIRT_DEFAULT_URI, else qemu:///system)\n"
+                   "  -h, --help         this help\n"
+                   "  -V, --version      print the version\n\n"
+                   "vmhooks help COMMAND (or vmhooks COMMAND --help) shows a command's usage and options.\n"
                    "See vmhooks(8), vmhooks-policy(5), /var/log/vmhooks/NAME.log.\n");
+}
+
+static const vh_command *find(const char *name)
+{
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                if (streq(commands[i].name, name))
+                        return &commands[i];
+        return NULL;
+}
+
+/* usage, summary, then one line per option in two columns */
+static void command_help(FILE *f, const vh_command *cmd)
+{
+        fprintf(f, "usage: vmhooks %s\n%s\n", cmd->usage, cmd->summary);
+        if (!cmd->options || !cmd->options[0].option) {
+                fprintf(f, "\nno options (-h, --help: this help)\n");
+                return;
+        }
+        size_t w = strlen("-h, --help");
+        for (const vh_option_help *o = cmd->options; o->option; o++)
+                if (strlen(o->option) > w)
+                        w = strlen(o->option);
+        fprintf(f, "\noptions:\n");
+        for (const vh_option_help *o = cmd->options; o->option; o++)
+                fprintf(f, "  %-*s  %s\n", (int)w, o->option, o->help);
+        fprintf(f, "  %-*s  %s\n", (int)w, "-h, --help", "this help");
+}
+
+int vh_cmd_help(vh_cli *cli, int argc, char **argv, vh_error **err)
+{
+        (void)err;
+        if (argc == 1) {
+                help(stdout);
+                return 0;
+        }
+        if (argc != 2)
+                return vh_cli_usage(cli);
+        const vh_command *cmd = find(argv[1]);
+        if (!cmd) {
+                fprintf(stderr, "vmhooks help: unknown command \"%s\"; the commands are listed by vmhooks help\n",
+                        argv[1]);
+                return 2;
+        }
+        command_help(stdout, cmd);
+        return 0;
 }
 
 int main(int argc, char **argv)
@@ -75,28 +132,27 @@ int main(int argc, char **argv)
                 return 2;
         }
         const char *name = argv[optind];
-        for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
-                if (!streq(commands[i].name, name))
-                        continue;
-                current = &commands[i];
-                cli.command = name;
-                int sub_argc = argc - optind;
-                char **sub_argv = argv + optind;
-                if (vh_cli_wants_help(sub_argc, sub_argv)) {
-                        printf("usage: vmhooks %s\n%s\n", current->usage, current->summary);
-                        return 0;
-                }
-                optind = 1; /* each command parses its own options */
-                vh_error *err = NULL;
-                int r = current->run(&cli, sub_argc, sub_argv, &err);
-                if (r < 0) {
-                        fprintf(stderr, "vmhooks %s: %s\n", name, vh_error_msg(err));
-                        vh_error_free(err);
-                        return 1;
-                }
-                vh_error_free(err);
-                return r;
+        const vh_command *cmd = find(name);
+        if (!cmd) {
+                fprintf(stderr, "vmhooks: unknown command \"%s\"; see vmhooks --help\n", name);
+                return 2;
         }
-        fprintf(stderr, "vmhooks: unknown command \"%s\"; see vmhooks --help\n", name);
-        return 2;
+        current = cmd;
+        cli.command = name;
+        int sub_argc = argc - optind;
+        char **sub_argv = argv + optind;
+        if (vh_cli_wants_help(sub_argc, sub_argv)) {
+                command_help(stdout, current);
+                return 0;
+        }
+        optind = 1; /* each command parses its own options */
+        vh_error *err = NULL;
+        int r = current->run(&cli, sub_argc, sub_argv, &err);
+        if (r < 0) {
+                fprintf(stderr, "vmhooks %s: %s\n", name, vh_error_msg(err));
+                vh_error_free(err);
+                return 1;
+        }
+        vh_error_free(err);
+        return r;
 }

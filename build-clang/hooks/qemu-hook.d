@@ -17,8 +17,8 @@ build-clang/hooks/qemu-hook.o: hooks/qemu-hook.c \
   /usr/include/libxml2/libxml/SAX2.h /usr/include/libxml2/libxml/xlink.h \
   /usr/include/libxml2/libxml/xmlmemory.h \
   /usr/include/libxml2/libxml/threads.h lib/checks.h lib/domain.h \
-  lib/cpuset.h lib/error.h lib/cleanup.h lib/policy.h lib/demands.h \
-  lib/state.h lib/knobs.h lib/util.h lib/fileio.h lib/lifecycle.h \
+  lib/cpuset.h lib/error.h lib/cleanup.h lib/policy.h lib/util.h \
+  lib/demands.h lib/state.h lib/knobs.h lib/fileio.h lib/lifecycle.h \
   lib/reconcile.h lib/log.h lib/msix.h lib/argv.h lib/patch.h \
   lib/privs.h lib/root.h lib/svirt.h lib/wrapper_conf.h lib/xml.h
 
@@ -74,13 +74,13 @@ lib/cleanup.h:
 
 lib/policy.h:
 
+lib/util.h:
+
 lib/demands.h:
 
 lib/state.h:
 
 lib/knobs.h:
-
-lib/util.h:
 
 lib/fileio.h:
 

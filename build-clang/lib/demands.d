@@ -17,7 +17,7 @@ build-clang/lib/demands.o: lib/demands.c lib/demands.h lib/domain.h \
   /usr/include/libxml2/libxml/encoding.h \
   /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
   /usr/include/libxml2/libxml/xlink.h lib/cpuset.h lib/error.h \
-  lib/cleanup.h lib/policy.h lib/state.h lib/knobs.h lib/util.h
+  lib/cleanup.h lib/policy.h lib/util.h lib/state.h lib/knobs.h
 
 lib/demands.h:
 
@@ -71,8 +71,8 @@ lib/cleanup.h:
 
 lib/policy.h:
 
+lib/util.h:
+
 lib/state.h:
 
 lib/knobs.h:
-
-lib/util.h:

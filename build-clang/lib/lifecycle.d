@@ -17,8 +17,8 @@ build-clang/lib/lifecycle.o: lib/lifecycle.c lib/lifecycle.h lib/error.h \
   /usr/include/libxml2/libxml/entities.h \
   /usr/include/libxml2/libxml/encoding.h \
   /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
-  /usr/include/libxml2/libxml/xlink.h lib/domain.h lib/liveness.h \
-  lib/util.h
+  /usr/include/libxml2/libxml/xlink.h lib/domain.h lib/util.h \
+  lib/liveness.h
 
 lib/lifecycle.h:
 
@@ -78,6 +78,6 @@ lib/policy.h:
 
 lib/domain.h:
 
-lib/liveness.h:
-
 lib/util.h:
+
+lib/liveness.h:

@@ -17,8 +17,8 @@ build-clang/lib/liveness.o: lib/liveness.c lib/liveness.h lib/error.h \
   /usr/include/libxml2/libxml/entities.h \
   /usr/include/libxml2/libxml/encoding.h \
   /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
-  /usr/include/libxml2/libxml/xlink.h lib/domain.h lib/fileio.h \
-  lib/root.h lib/util.h
+  /usr/include/libxml2/libxml/xlink.h lib/domain.h lib/util.h \
+  lib/fileio.h lib/root.h
 
 lib/liveness.h:
 
@@ -76,8 +76,8 @@ lib/policy.h:
 
 lib/domain.h:
 
+lib/util.h:
+
 lib/fileio.h:
 
 lib/root.h:
-
-lib/util.h:

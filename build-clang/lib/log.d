@@ -17,8 +17,8 @@ build-clang/lib/log.o: lib/log.c lib/log.h lib/error.h lib/cleanup.h \
   /usr/include/libxml2/libxml/entities.h \
   /usr/include/libxml2/libxml/encoding.h \
   /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
-  /usr/include/libxml2/libxml/xlink.h lib/domain.h lib/fault.h \
-  lib/fileio.h lib/root.h lib/util.h
+  /usr/include/libxml2/libxml/xlink.h lib/domain.h lib/util.h \
+  lib/fault.h lib/fileio.h lib/root.h
 
 lib/log.h:
 
@@ -78,10 +78,10 @@ lib/policy.h:
 
 lib/domain.h:
 
+lib/util.h:
+
 lib/fault.h:
 
 lib/fileio.h:
 
 lib/root.h:
-
-lib/util.h:

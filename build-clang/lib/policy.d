@@ -17,8 +17,9 @@ build-clang/lib/policy.o: lib/policy.c lib/policy.h \
   /usr/include/libxml2/libxml/encoding.h \
   /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
   /usr/include/libxml2/libxml/xlink.h lib/cpuset.h lib/error.h \
-  lib/cleanup.h lib/domain.h /usr/include/libxml2/libxml/relaxng.h \
-  lib/root.h lib/util.h lib/xml.h build-clang/gen/policy_rng.h
+  lib/cleanup.h lib/domain.h lib/util.h \
+  /usr/include/libxml2/libxml/relaxng.h lib/root.h lib/xml.h \
+  build-clang/gen/policy_rng.h
 
 lib/policy.h:
 
@@ -70,11 +71,11 @@ lib/cleanup.h:
 
 lib/domain.h:
 
+lib/util.h:
+
 /usr/include/libxml2/libxml/relaxng.h:
 
 lib/root.h:
-
-lib/util.h:
 
 lib/xml.h:
 

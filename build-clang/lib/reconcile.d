@@ -17,8 +17,8 @@ build-clang/lib/reconcile.o: lib/reconcile.c lib/reconcile.h lib/cpuset.h \
   /usr/include/libxml2/libxml/entities.h \
   /usr/include/libxml2/libxml/encoding.h \
   /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
-  /usr/include/libxml2/libxml/xlink.h lib/domain.h lib/fileio.h \
-  lib/root.h lib/util.h
+  /usr/include/libxml2/libxml/xlink.h lib/domain.h lib/util.h \
+  lib/fileio.h lib/root.h
 
 lib/reconcile.h:
 
@@ -76,8 +76,8 @@ lib/policy.h:
 
 lib/domain.h:
 
+lib/util.h:
+
 lib/fileio.h:
 
 lib/root.h:
-
-lib/util.h:

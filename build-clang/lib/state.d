@@ -17,8 +17,8 @@ build-clang/lib/state.o: lib/state.c lib/state.h lib/cpuset.h lib/error.h \
   /usr/include/libxml2/libxml/entities.h \
   /usr/include/libxml2/libxml/encoding.h \
   /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
-  /usr/include/libxml2/libxml/xlink.h lib/domain.h lib/fileio.h \
-  lib/root.h lib/util.h
+  /usr/include/libxml2/libxml/xlink.h lib/domain.h lib/util.h \
+  lib/fileio.h lib/root.h
 
 lib/state.h:
 
@@ -74,8 +74,8 @@ lib/policy.h:
 
 lib/domain.h:
 
+lib/util.h:
+
 lib/fileio.h:
 
 lib/root.h:
-
-lib/util.h:

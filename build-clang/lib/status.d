@@ -17,9 +17,9 @@ build-clang/lib/status.o: lib/status.c lib/status.h lib/checks.h \
   /usr/include/libxml2/libxml/encoding.h \
   /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
   /usr/include/libxml2/libxml/xlink.h lib/cpuset.h lib/error.h \
-  lib/cleanup.h lib/policy.h lib/knobs.h lib/state.h lib/jsonout.h \
-  lib/audit/audit-int.h lib/audit.h lib/checks/check.h lib/demands.h \
-  lib/util.h lib/fileio.h lib/liveness.h lib/log.h lib/reconcile.h \
+  lib/cleanup.h lib/policy.h lib/util.h lib/knobs.h lib/state.h \
+  lib/jsonout.h lib/audit/audit-int.h lib/audit.h lib/checks/check.h \
+  lib/demands.h lib/fileio.h lib/liveness.h lib/log.h lib/reconcile.h \
   lib/root.h lib/version.h
 
 lib/status.h:
@@ -76,6 +76,8 @@ lib/cleanup.h:
 
 lib/policy.h:
 
+lib/util.h:
+
 lib/knobs.h:
 
 lib/state.h:
@@ -89,8 +91,6 @@ lib/audit.h:
 lib/checks/check.h:
 
 lib/demands.h:
-
-lib/util.h:
 
 lib/fileio.h:
 

@@ -17,8 +17,8 @@ build-clang/lib/svirt.o: lib/svirt.c lib/svirt.h lib/checks.h \
   /usr/include/libxml2/libxml/encoding.h \
   /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
   /usr/include/libxml2/libxml/xlink.h lib/cpuset.h lib/error.h \
-  lib/cleanup.h lib/policy.h lib/fileio.h lib/liveness.h lib/state.h \
-  lib/knobs.h lib/root.h lib/util.h
+  lib/cleanup.h lib/policy.h lib/util.h lib/fileio.h lib/liveness.h \
+  lib/state.h lib/knobs.h lib/root.h
 
 lib/svirt.h:
 
@@ -74,6 +74,8 @@ lib/cleanup.h:
 
 lib/policy.h:
 
+lib/util.h:
+
 lib/fileio.h:
 
 lib/liveness.h:
@@ -83,5 +85,3 @@ lib/state.h:
 lib/knobs.h:
 
 lib/root.h:
-
-lib/util.h:

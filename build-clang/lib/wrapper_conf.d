@@ -18,7 +18,7 @@ build-clang/lib/wrapper_conf.o: lib/wrapper_conf.c lib/wrapper_conf.h \
   /usr/include/libxml2/libxml/encoding.h \
   /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
   /usr/include/libxml2/libxml/xlink.h lib/cpuset.h lib/domain.h \
-  lib/fileio.h lib/root.h lib/util.h
+  lib/util.h lib/fileio.h lib/root.h
 
 lib/wrapper_conf.h:
 
@@ -72,8 +72,8 @@ lib/cpuset.h:
 
 lib/domain.h:
 
+lib/util.h:
+
 lib/fileio.h:
 
 lib/root.h:
-
-lib/util.h:

@@ -17,8 +17,8 @@ build-clang/tools/cmd-audit.o: tools/cmd-audit.c lib/audit.h lib/checks.h \
   /usr/include/libxml2/libxml/encoding.h \
   /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
   /usr/include/libxml2/libxml/xlink.h lib/cpuset.h lib/error.h \
-  lib/cleanup.h lib/policy.h tools/commands.h tools/cli.h tools/report.h \
-  lib/util.h tools/virt.h
+  lib/cleanup.h lib/policy.h lib/util.h tools/commands.h tools/cli.h \
+  tools/report.h tools/virt.h
 
 lib/audit.h:
 
@@ -74,12 +74,12 @@ lib/cleanup.h:
 
 lib/policy.h:
 
+lib/util.h:
+
 tools/commands.h:
 
 tools/cli.h:
 
 tools/report.h:
-
-lib/util.h:
 
 tools/virt.h:

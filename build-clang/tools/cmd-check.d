@@ -17,8 +17,8 @@ build-clang/tools/cmd-check.o: tools/cmd-check.c lib/checks.h \
   /usr/include/libxml2/libxml/encoding.h \
   /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
   /usr/include/libxml2/libxml/xlink.h lib/cpuset.h lib/error.h \
-  lib/cleanup.h lib/policy.h tools/commands.h tools/cli.h lib/fileio.h \
-  tools/report.h lib/util.h tools/virt.h lib/xml.h
+  lib/cleanup.h lib/policy.h lib/util.h tools/commands.h tools/cli.h \
+  lib/fileio.h tools/report.h tools/virt.h lib/xml.h
 
 lib/checks.h:
 
@@ -72,6 +72,8 @@ lib/cleanup.h:
 
 lib/policy.h:
 
+lib/util.h:
+
 tools/commands.h:
 
 tools/cli.h:
@@ -79,8 +81,6 @@ tools/cli.h:
 lib/fileio.h:
 
 tools/report.h:
-
-lib/util.h:
 
 tools/virt.h:
 

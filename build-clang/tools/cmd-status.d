@@ -18,7 +18,7 @@ build-clang/tools/cmd-status.o: tools/cmd-status.c tools/commands.h \
   /usr/include/libxml2/libxml/encoding.h \
   /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
   /usr/include/libxml2/libxml/xlink.h lib/cpuset.h lib/policy.h \
-  lib/knobs.h lib/state.h
+  lib/util.h lib/knobs.h lib/state.h
 
 tools/commands.h:
 
@@ -77,6 +77,8 @@ lib/domain.h:
 lib/cpuset.h:
 
 lib/policy.h:
+
+lib/util.h:
 
 lib/knobs.h:
 

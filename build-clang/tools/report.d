@@ -17,7 +17,7 @@ build-clang/tools/report.o: tools/report.c tools/report.h lib/checks.h \
   /usr/include/libxml2/libxml/encoding.h \
   /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
   /usr/include/libxml2/libxml/xlink.h lib/cpuset.h lib/error.h \
-  lib/cleanup.h lib/policy.h lib/jsonout.h
+  lib/cleanup.h lib/policy.h lib/util.h lib/jsonout.h
 
 tools/report.h:
 
@@ -72,5 +72,7 @@ lib/error.h:
 lib/cleanup.h:
 
 lib/policy.h:
+
+lib/util.h:
 
 lib/jsonout.h:

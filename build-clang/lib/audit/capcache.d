@@ -18,7 +18,7 @@ build-clang/lib/audit/capcache.o: lib/audit/capcache.c \
   /usr/include/libxml2/libxml/encoding.h \
   /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
   /usr/include/libxml2/libxml/xlink.h lib/cpuset.h lib/error.h \
-  lib/cleanup.h lib/policy.h lib/checks/check.h lib/root.h lib/util.h \
+  lib/cleanup.h lib/policy.h lib/util.h lib/checks/check.h lib/root.h \
   lib/xml.h
 
 lib/audit/audit-int.h:
@@ -77,10 +77,10 @@ lib/cleanup.h:
 
 lib/policy.h:
 
+lib/util.h:
+
 lib/checks/check.h:
 
 lib/root.h:
-
-lib/util.h:
 
 lib/xml.h:

@@ -18,8 +18,8 @@ build-clang/lib/audit/install.o: lib/audit/install.c \
   /usr/include/libxml2/libxml/encoding.h \
   /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
   /usr/include/libxml2/libxml/xlink.h lib/cpuset.h lib/error.h \
-  lib/cleanup.h lib/policy.h lib/checks/check.h lib/fileio.h \
-  lib/liveness.h lib/state.h lib/knobs.h lib/root.h lib/util.h
+  lib/cleanup.h lib/policy.h lib/util.h lib/checks/check.h lib/fileio.h \
+  lib/liveness.h lib/state.h lib/knobs.h lib/root.h
 
 lib/audit/audit-int.h:
 
@@ -77,6 +77,8 @@ lib/cleanup.h:
 
 lib/policy.h:
 
+lib/util.h:
+
 lib/checks/check.h:
 
 lib/fileio.h:
@@ -88,5 +90,3 @@ lib/state.h:
 lib/knobs.h:
 
 lib/root.h:
-
-lib/util.h:

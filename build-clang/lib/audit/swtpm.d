@@ -18,7 +18,7 @@ build-clang/lib/audit/swtpm.o: lib/audit/swtpm.c lib/audit/audit-int.h \
   /usr/include/libxml2/libxml/encoding.h \
   /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
   /usr/include/libxml2/libxml/xlink.h lib/cpuset.h lib/error.h \
-  lib/cleanup.h lib/policy.h lib/checks/check.h
+  lib/cleanup.h lib/policy.h lib/util.h lib/checks/check.h
 
 lib/audit/audit-int.h:
 
@@ -75,5 +75,7 @@ lib/error.h:
 lib/cleanup.h:
 
 lib/policy.h:
+
+lib/util.h:
 
 lib/checks/check.h:

@@ -18,8 +18,8 @@ build-clang/lib/audit/table.o: lib/audit/table.c lib/audit/audit-int.h \
   /usr/include/libxml2/libxml/encoding.h \
   /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
   /usr/include/libxml2/libxml/xlink.h lib/cpuset.h lib/error.h \
-  lib/cleanup.h lib/policy.h lib/checks/check.h lib/fileio.h lib/root.h \
-  lib/util.h lib/virtconf.h
+  lib/cleanup.h lib/policy.h lib/util.h lib/checks/check.h lib/fileio.h \
+  lib/root.h lib/virtconf.h
 
 lib/audit/audit-int.h:
 
@@ -77,12 +77,12 @@ lib/cleanup.h:
 
 lib/policy.h:
 
+lib/util.h:
+
 lib/checks/check.h:
 
 lib/fileio.h:
 
 lib/root.h:
-
-lib/util.h:
 
 lib/virtconf.h:

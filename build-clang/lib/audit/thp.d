@@ -18,7 +18,7 @@ build-clang/lib/audit/thp.o: lib/audit/thp.c lib/audit/audit-int.h \
   /usr/include/libxml2/libxml/encoding.h \
   /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
   /usr/include/libxml2/libxml/xlink.h lib/cpuset.h lib/error.h \
-  lib/cleanup.h lib/policy.h lib/checks/check.h lib/knobs.h lib/util.h
+  lib/cleanup.h lib/policy.h lib/util.h lib/checks/check.h lib/knobs.h
 
 lib/audit/audit-int.h:
 
@@ -76,8 +76,8 @@ lib/cleanup.h:
 
 lib/policy.h:
 
+lib/util.h:
+
 lib/checks/check.h:
 
 lib/knobs.h:
-
-lib/util.h:

@@ -17,7 +17,7 @@ build-clang/lib/checks/host.o: lib/checks/host.c lib/checks/check.h \
   /usr/include/libxml2/libxml/encoding.h \
   /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
   /usr/include/libxml2/libxml/xlink.h lib/cpuset.h lib/error.h \
-  lib/cleanup.h lib/policy.h lib/fileio.h lib/root.h lib/util.h \
+  lib/cleanup.h lib/policy.h lib/util.h lib/fileio.h lib/root.h \
   lib/virtconf.h
 
 lib/checks/check.h:
@@ -74,10 +74,10 @@ lib/cleanup.h:
 
 lib/policy.h:
 
+lib/util.h:
+
 lib/fileio.h:
 
 lib/root.h:
-
-lib/util.h:
 
 lib/virtconf.h:

@@ -18,7 +18,7 @@ build-clang/lib/checks/hugepages.o: lib/checks/hugepages.c \
   /usr/include/libxml2/libxml/encoding.h \
   /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
   /usr/include/libxml2/libxml/xlink.h lib/cpuset.h lib/error.h \
-  lib/cleanup.h lib/policy.h lib/root.h lib/util.h lib/xml.h
+  lib/cleanup.h lib/policy.h lib/util.h lib/root.h lib/xml.h
 
 lib/checks/check.h:
 
@@ -74,8 +74,8 @@ lib/cleanup.h:
 
 lib/policy.h:
 
-lib/root.h:
-
 lib/util.h:
+
+lib/root.h:
 
 lib/xml.h:

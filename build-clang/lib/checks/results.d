@@ -17,7 +17,7 @@ build-clang/lib/checks/results.o: lib/checks/results.c lib/checks.h \
   /usr/include/libxml2/libxml/encoding.h \
   /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
   /usr/include/libxml2/libxml/xlink.h lib/cpuset.h lib/error.h \
-  lib/cleanup.h lib/policy.h
+  lib/cleanup.h lib/policy.h lib/util.h
 
 lib/checks.h:
 
@@ -70,3 +70,5 @@ lib/error.h:
 lib/cleanup.h:
 
 lib/policy.h:
+
+lib/util.h:

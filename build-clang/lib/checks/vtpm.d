@@ -17,7 +17,7 @@ build-clang/lib/checks/vtpm.o: lib/checks/vtpm.c lib/checks/check.h \
   /usr/include/libxml2/libxml/encoding.h \
   /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
   /usr/include/libxml2/libxml/xlink.h lib/cpuset.h lib/error.h \
-  lib/cleanup.h lib/policy.h lib/root.h lib/util.h
+  lib/cleanup.h lib/policy.h lib/util.h lib/root.h
 
 lib/checks/check.h:
 
@@ -73,6 +73,6 @@ lib/cleanup.h:
 
 lib/policy.h:
 
-lib/root.h:
-
 lib/util.h:
+
+lib/root.h:
