@@ -233,9 +233,15 @@ static int op_prepare(hook *h)
         return op_register(h, false);
 }
 
+static void svirt_verify(hook *h);
+
 static int op_reconnect(hook *h)
 {
-        return op_register(h, true);
+        int r = op_register(h, true);
+        /* the label of the running QEMU, again: a restarted daemon must not blind the duplicate MCS check */
+        if (h->dom && h->policy.svirt != VH_SVIRT_OFF)
+                svirt_verify(h);
+        return r;
 }
 
 /*
@@ -271,36 +277,75 @@ static int op_start(hook *h)
         return 0;
 }
 
+/*
+ * sVirt cannot be verified: under enforce that is a refusal (fail closed),
+ * under warn a logged finding; one line saying what could not be verified.
+ */
+static void svirt_unverified(hook *h, const char *what, const char *why)
+{
+        vh_results r = { 0 };
+        bool enforce = h->policy.svirt == VH_SVIRT_ENFORCE;
+        if (vh_results_add(&r, "svirt", enforce ? VH_LEVEL_FAIL : VH_LEVEL_WARN, enforce, NULL,
+                           "cannot verify %s of VM %s: %s", what, h->name, why) < 0)
+                own_error(h, "out of memory judging the sVirt label");
+        log_results(h, &r);
+        vh_results_done(&r);
+}
+
+/*
+ * sVirt, when the policy asks (off by default): read the label QEMU runs
+ * with (pidfile, /proc/PID/attr/current), record it with the registration
+ * and learn the PID (vh_txn_started), judge it against the labels of the
+ * other running VMs.  At started the judgement can refuse; at reconnect
+ * (libvirtd restarted) the VM runs already: the label is read again so
+ * that the duplicate check of later starts sees it, and findings are
+ * logged.  A label that cannot be read at reconnect leaves the recorded one.
+ */
+static void svirt_verify(hook *h)
+{
+        bool svirt = h->policy.svirt != VH_SVIRT_OFF;
+        _cleanup_svirt_facts_ vh_svirt_facts f = { 0 };
+        _cleanup_error_ vh_error *e = NULL;
+        if (svirt && vh_svirt_read(h->dom->name, &f, &e) < 0) {
+                own_error(h, vh_error_msg(e));
+                svirt_unverified(h, "the sVirt label", vh_error_msg(e));
+                svirt = false;
+        }
+        _cleanup_txn_ vh_txn_result res = { 0 };
+        _cleanup_error_ vh_error *te = NULL;
+        int tr = vh_txn_started(vm_uuid(h), svirt ? f.label : NULL, &res, &te);
+        if (tr < 0)
+                own_error(h, vh_error_msg(te));
+        log_txn(h, &res);
+        if (!svirt)
+                return;
+        if (tr < 0) {
+                /* the other VMs' labels are unknown: the duplicate MCS check would be blind */
+                svirt_unverified(h, "that no other running VM shares the MCS categories", vh_error_msg(te));
+                return;
+        }
+        _cleanup_free_ vh_svirt_peer *peers = calloc(res.n_peers ? res.n_peers : 1, sizeof(*peers));
+        if (!peers) {
+                own_error(h, "out of memory judging the sVirt label");
+                svirt_unverified(h, "the sVirt label", "out of memory");
+                return;
+        }
+        for (size_t i = 0; i < res.n_peers; i++)
+                peers[i] = (vh_svirt_peer){ res.peer_names[i], res.peer_labels[i] };
+        _cleanup_results_ vh_results sr = { 0 };
+        if (vh_svirt_judge(h->dom, h->policy.svirt, &f, peers, res.n_peers, &sr) < 0) {
+                own_error(h, "out of memory judging the sVirt label");
+                svirt_unverified(h, "the sVirt label", "out of memory");
+        }
+        log_results(h, &sr);
+}
+
 /* started begin: QEMU runs; remember its PID so that a crash is noticed. */
 static int op_started(hook *h)
 {
         if (load_domain(h, false) < 0)
                 return 0;
-        /* sVirt: the label QEMU runs with, when the policy asks (off by default). */
-        _cleanup_svirt_facts_ vh_svirt_facts f = { 0 };
-        _cleanup_error_ vh_error *e = NULL;
-        bool svirt = h->policy.svirt != VH_SVIRT_OFF;
-        if (svirt && vh_svirt_read(h->dom->name, &f, &e) < 0) {
-                own_error(h, vh_error_msg(e));
-                svirt = false;
-        }
-        _cleanup_txn_ vh_txn_result res = { 0 };
-        if (vh_txn_started(vm_uuid(h), svirt ? f.label : NULL, &res, &e) < 0)
-                own_error(h, vh_error_msg(e));
-        log_txn(h, &res);
-        if (!svirt)
-                return 0;
-        _cleanup_free_ vh_svirt_peer *peers = calloc(res.n_peers ? res.n_peers : 1, sizeof(*peers));
-        if (!peers) {
-                own_error(h, "out of memory judging the sVirt label");
-                return 0;
-        }
-        for (size_t i = 0; i < res.n_peers; i++)
-                peers[i] = (vh_svirt_peer){ res.peer_names[i], res.peer_labels[i] };
-        _cleanup_results_ vh_results sr = { 0 };
-        if (vh_svirt_judge(h->dom, h->policy.svirt, &f, peers, res.n_peers, &sr) < 0)
-                own_error(h, "out of memory judging the sVirt label");
-        log_results(h, &sr);
+        svirt_verify(h);
         return 0;
 }
 

@@ -186,6 +186,9 @@ static int do_register(vh_state *st, void *data, vh_txn_result *res, vh_error **
         fresh.demands.static_hugepages = a->demands->static_hugepages;
         fresh.demands.has_halt_poll = a->demands->has_halt_poll;
         fresh.demands.halt_poll_ns = a->demands->halt_poll_ns;
+        /* At reconnect the VM runs: the sVirt label learnt at started stays its own (duplicate MCS check) */
+        if (a->learn_pid)
+                fresh.seclabel = TAKE_PTR(g->seclabel);
         vh_reg_done(g);
         *g = fresh;
         /* At reconnect the VM runs: learn its PID.  Without one, the start grace period applies. */

@@ -51,6 +51,17 @@ typedef struct selinux_api {
         const char *(*range)(context_t);
 } selinux_api;
 
+static const char *selinux_soname(void)
+{
+#ifdef VH_TEST_SEAMS
+        /* test builds only: VMHOOKS_LIBSELINUX=NAME loads NAME instead (a missing one: "libselinux missing") */
+        const char *so = secure_getenv("VMHOOKS_LIBSELINUX");
+        if (so && *so)
+                return so;
+#endif
+        return "libselinux.so.1";
+}
+
 static const selinux_api *selinux(void)
 {
         static selinux_api api;
@@ -58,7 +69,7 @@ static const selinux_api *selinux(void)
         if (state)
                 return state > 0 ? &api : NULL;
         state = -1;
-        void *h = dlopen("libselinux.so.1", RTLD_NOW | RTLD_LOCAL);
+        void *h = dlopen(selinux_soname(), RTLD_NOW | RTLD_LOCAL);
         if (!h)
                 return NULL;
         /* POSIX's way from the void * of dlsym to a function pointer */

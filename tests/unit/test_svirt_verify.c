@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * sVirt through the hook (build/test/qemu-hook on a fake host): every
+ * outcome of `started begin` under enforce and warn, one table, and the
+ * duplicate MCS check across a libvirtd restart (`reconnect begin`):
+ *   - the label recorded at started stays with the registration that
+ *     reconnect renews (it used to be dropped: a restart blinded the check);
+ *   - reconnect reads the running QEMU's label again (pidfile +
+ *     /proc/PID/attr/current), so a VM whose label was never recorded is
+ *     seen after the restart;
+ *   - what cannot be verified (no pidfile, unreadable or empty attr, a
+ *     label that does not parse, libselinux missing, SELinux not enforcing)
+ *     refuses under enforce with one line, and is logged under warn.
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define UUID_A "aaaaaaaa-0000-4000-8000-00000000000a"
+#define UUID_B "bbbbbbbb-0000-4000-8000-00000000000b"
+#define LABEL_A "system_u:system_r:svirt_t:s0:c1,c2"
+#define LABEL_B "system_u:system_r:svirt_t:s0:c7,c9"
+
+static char *xml(const char *name, const char *uuid, const char *label)
+{
+        char *x = NULL;
+        assert_true(asprintf(&x,
+                             "<domain type='kvm' id='1'><name>%s</name><uuid>%s</uuid><memory>65536</memory>"
+                             "<vcpu>1</vcpu><os><type>hvm</type></os>"
+                             "<seclabel type='dynamic' model='selinux' relabel='yes'><label>%s</label>"
+                             "</seclabel></domain>",
+                             name, uuid, label) > 0);
+        return x;
+}
+
+/* A running fake QEMU: pidfile, /proc/PID/stat, and its label (NULL: no attr file). */
+static void qemu(const char *root, const char *name, int pid, const char *label)
+{
+        char rel[128], stat[256];
+        snprintf(rel, sizeof(rel), "/run/libvirt/qemu/%s.pid", name);
+        snprintf(stat, sizeof(stat), "%d\n", pid);
+        tu_write(root, rel, stat);
+        snprintf(rel, sizeof(rel), "/proc/%d/stat", pid);
+        snprintf(stat, sizeof(stat), "%d (qemu-system-x86) S 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 %d 0 0\n", pid,
+                 1000 + pid);
+        tu_write(root, rel, stat);
+        snprintf(rel, sizeof(rel), "/proc/%d/attr/current", pid);
+        if (label) {
+                tu_write(root, rel, label);
+        } else {
+                char *p = NULL;
+                assert_true(asprintf(&p, "%s%s", root, rel) > 0);
+                (void)unlink(p);
+                free(p);
+        }
+}
+
+static void policy(const char *root, const char *mode)
+{
+        char *p = NULL;
+        assert_true(asprintf(&p, "<policy xmlns='urn:vmhooks:policy:1'><svirt mode='%s'/></policy>\n", mode) > 0);
+        tu_write(root, "/etc/vmhooks/policy.xml", p);
+        free(p);
+}
+
+static int call(const char *root, const char *name, const char *uuid, const char *label, const char *op,
+                const char *sub, const char *env, char **err)
+{
+        char *x = xml(name, uuid, label);
+        int rc = tu_run_hook(root, x, err, env, name, op, sub);
+        free(x);
+        return rc;
+}
+
+/* prepare + started of A; returns started's exit status, *err its stderr. */
+static int start_a(const char *root, const char *env, char **err)
+{
+        char *e0 = NULL;
+        assert_int_equal(call(root, "A", UUID_A, LABEL_A, "prepare", "begin", NULL, &e0), 0);
+        free(e0);
+        return call(root, "A", UUID_A, LABEL_A, "started", "begin", env, err);
+}
+
+typedef struct row {
+        const char *what;
+        const char *enforce;    /* /sys/fs/selinux/enforce, NULL: absent */
+        bool pidfile;
+        const char *attr;       /* A's /proc/PID/attr/current; NULL: absent */
+        const char *env;        /* extra environment of started */
+        const char *line;       /* what the refusal (enforce) / the log line (warn) says; NULL: passes */
+} row;
+
+static const row rows[] = {
+        { "match", "1", true, LABEL_A, NULL, NULL },
+        { "no pidfile", "1", false, LABEL_A, NULL, "/run/libvirt/qemu/A.pid" },
+        { "attr unreadable", "1", true, NULL, NULL, "cannot open " },
+        { "attr empty", "1", true, "", NULL, "/attr/current is empty" },
+        { "label does not parse", "1", true, "garbage", NULL, "\"garbage\" is not an SELinux context" },
+        { "libselinux missing", "1", true, LABEL_A, "VMHOOKS_LIBSELINUX=libselinux-missing.so.1",
+          "libselinux.so.1 cannot be loaded to parse the label " LABEL_A },
+        { "permissive", "0", true, LABEL_A, NULL, "SELinux is not enforcing" },
+        { "SELinux disabled", NULL, true, LABEL_A, NULL, "SELinux is disabled" },
+        { "other label", "1", true, "system_u:system_r:svirt_t:s0:c1,c3", NULL,
+          "it differs from the domain XML's <label>" },
+};
+
+static void run_row(const char *mode, const row *w)
+{
+        char *root = tu_mkroot();
+        policy(root, mode);
+        if (w->enforce)
+                tu_write(root, "/sys/fs/selinux/enforce", w->enforce);
+        qemu(root, "A", 4242, w->attr);
+        if (!w->pidfile) {
+                char *p = NULL;
+                assert_true(asprintf(&p, "%s/run/libvirt/qemu/A.pid", root) > 0);
+                assert_int_equal(unlink(p), 0);
+                free(p);
+        }
+        char *err = NULL;
+        int rc = start_a(root, w->env, &err);
+        char *log = tu_read(root, "/var/log/vmhooks/A.log");
+        bool enforce = streq(mode, "enforce");
+        if (!w->line) {
+                if (rc != 0)
+                        fail_msg("%s/%s: exit %d: %s", mode, w->what, rc, err);
+                assert_null(strstr(log ? log : "", "svirt:"));
+                /* judged, and the label recorded for the duplicate check of later starts */
+                char *st = tu_read(root, "/run/vmhooks/state");
+                tu_assert_contains(st, "label=");
+                free(st);
+        } else if (enforce) {
+                if (rc != 1)
+                        fail_msg("%s/%s: exit %d, expected a refusal", mode, w->what, rc);
+                /* one line on stderr, saying what */
+                assert_true(startswith(err, "vmhooks: svirt: "));
+                assert_non_null(strchr(err, '\n'));
+                assert_int_equal(strchr(err, '\n')[1], '\0');
+                tu_assert_contains(err, w->line);
+        } else {
+                if (rc != 0)
+                        fail_msg("%s/%s: exit %d under warn: %s", mode, w->what, rc, err);
+                tu_assert_contains(log, "WARN svirt: ");
+                tu_assert_contains(log, w->line);
+        }
+        free(log);
+        free(err);
+        tu_rmroot(root);
+}
+
+static void test_started_table(void **state)
+{
+        (void)state;
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                run_row("enforce", &rows[i]);
+                run_row("warn", &rows[i]);
+        }
+}
+
+/* B runs with A's categories; A's start must be refused. */
+static void expect_duplicate_refused(const char *root)
+{
+        char *err = NULL;
+        int rc = start_a(root, NULL, &err);
+        if (rc != 1)
+                fail_msg("A started beside B with the same MCS: exit %d: %s", rc, err);
+        tu_assert_contains(err, "vmhooks: svirt: ");
+        tu_assert_contains(err, "MCS s0:c1,c2 is also used by running VM B");
+        free(err);
+}
+
+static void test_duplicate_across_reconnect(void **state)
+{
+        char *root = *state;
+        policy(root, "enforce");
+        tu_write(root, "/sys/fs/selinux/enforce", "1");
+        qemu(root, "A", 4242, LABEL_A);
+        /* B runs with A's categories (c2,c1 is the same MCS) */
+        const char *b_label = "system_u:system_r:svirt_t:s0:c2,c1";
+        qemu(root, "B", 5151, b_label);
+        char *err = NULL;
+        assert_int_equal(call(root, "B", UUID_B, b_label, "prepare", "begin", NULL, &err), 0);
+        free(err);
+        assert_int_equal(call(root, "B", UUID_B, b_label, "started", "begin", NULL, &err), 0);
+        free(err);
+        char *st = tu_read(root, "/run/vmhooks/state");
+        tu_assert_contains(st, "label=");
+        free(st);
+
+        /* libvirtd is killed and restarted: reconnect begin for B.  Its attr is unreadable
+         * now, so only the recorded label can keep the check seeing B. */
+        qemu(root, "B", 5151, NULL);
+        assert_int_equal(call(root, "B", UUID_B, b_label, "reconnect", "begin", NULL, &err), 0);
+        free(err);
+        char *log = tu_read(root, "/var/log/vmhooks/B.log");
+        tu_assert_contains(log, "reconnect begin: FAIL svirt: QEMU of VM B (PID 5151) runs as (unknown)");
+        free(log);
+        expect_duplicate_refused(root);
+        assert_int_equal(call(root, "A", UUID_A, LABEL_A, "release", "end", NULL, &err), 0);
+        free(err);
+
+        /* a second restart, B readable again: still refused */
+        qemu(root, "B", 5151, b_label);
+        assert_int_equal(call(root, "B", UUID_B, b_label, "reconnect", "begin", NULL, &err), 0);
+        free(err);
+        expect_duplicate_refused(root);
+}
+
+static void test_reconnect_reads_label(void **state)
+{
+        char *root = *state;
+        tu_write(root, "/sys/fs/selinux/enforce", "1");
+        qemu(root, "A", 4242, LABEL_A);
+        const char *b_label = "system_u:system_r:svirt_t:s0:c1,c2";
+        qemu(root, "B", 5151, b_label);
+        /* B started while the policy was off: no label recorded */
+        policy(root, "off");
+        char *err = NULL;
+        assert_int_equal(call(root, "B", UUID_B, b_label, "prepare", "begin", NULL, &err), 0);
+        free(err);
+        assert_int_equal(call(root, "B", UUID_B, b_label, "started", "begin", NULL, &err), 0);
+        free(err);
+        char *st = tu_read(root, "/run/vmhooks/state");
+        assert_null(strstr(st, "label="));
+        free(st);
+        /* the admin turns enforce on and restarts libvirtd: reconnect reads B's label from /proc */
+        policy(root, "enforce");
+        assert_int_equal(call(root, "B", UUID_B, b_label, "reconnect", "begin", NULL, &err), 0);
+        free(err);
+        st = tu_read(root, "/run/vmhooks/state");
+        tu_assert_contains(st, "label=");
+        free(st);
+        expect_duplicate_refused(root);
+
+        /* a different MCS passes */
+        char *e2 = NULL;
+        assert_int_equal(call(root, "A", UUID_A, LABEL_A, "release", "end", NULL, &e2), 0);
+        free(e2);
+        qemu(root, "B", 5151, LABEL_B);
+        assert_int_equal(call(root, "B", UUID_B, LABEL_B, "reconnect", "begin", NULL, &err), 0);
+        free(err);
+        assert_int_equal(start_a(root, NULL, &err), 0);
+        free(err);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_started_table),
+                cmocka_unit_test_setup_teardown(test_duplicate_across_reconnect, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_reconnect_reads_label, tu_setup_root, tu_teardown_root),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
