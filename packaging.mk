@@ -41,9 +41,11 @@ pkg-check-version:
 # Shell: a new temporary $$work with the tree as a fresh clone has it in
 # $$work/vmhooks-VERSION (the files git tracks, and untracked ones it does
 # not ignore: never build/ or editor droppings); removed when the recipe ends.
+# Outside a git checkout (a release tarball, also one unpacked inside some
+# other checkout) every file but build/.
 VH_PKG_STAGE = set -e; work=$$(mktemp -d $(PKG_TMP)/vmhooks-pkg.XXXXXX); trap 'rm -rf "$$work"' EXIT; \
 	src=$$work/vmhooks-$(VH_PKG_VERSION); mkdir -p "$$src" $(PKG_DIR); \
-	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	if [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$$(pwd -P)" ]; then \
 	    git ls-files -z --cached --others --exclude-standard | \
 	        xargs -0 sh -c 'for f; do [ -f "$$f" ] && printf "%s\0" "$$f"; done' sh | \
 	        tar --null -T - -cf - | tar -xf - -C "$$src"; \

@@ -13,7 +13,7 @@
 # executions, the coverage and whether it found anything; a crash, a leak,
 # a timeout or running out of memory fails the harness, and the input is
 # kept in $(BUILD)/fuzz/crashes/NAME/ with a .repro script.  The last line
-# is "N passed, N failed"; make fails when one did.  See tests/fuzz/README.md.
+# is "N passed, N failed, N skipped"; make fails when one did.  See tests/fuzz/README.md.
 
 FUZZ_TIME    ?= 10
 FUZZ_CC      ?= clang

@@ -147,5 +147,7 @@ for name in "$@"; do
                 echo "     reproduce: $bin $input   (log: $input.log)"
         done
 done
-echo "$pass passed, $fail failed${failed:+ (failed:$failed)}"
+. tests/count.sh
+count_summary_add fuzz "$pass" "$fail" 0
+echo "$pass passed, $fail failed, 0 skipped${failed:+ (failed:$failed)}"
 [ "$fail" = 0 ]

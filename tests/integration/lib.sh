@@ -6,11 +6,13 @@
 #   . "$here/lib.sh"          # sources sandbox.sh and re-execs into it
 #   vh_setup                  # seed knobs, sandbox_setup, install, daemons
 #   check "what" cmd args...  # ok/FAIL line, counted
-#   finish                    # "N passed, N failed"; exit status
+#   skip "why"                # a skip line, counted apart (never a pass)
+#   finish                    # "N passed, N failed, N skipped"; exit status
 set -u
 here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 repo=$(cd "$here/../.." && pwd)
 . "$here/sandbox.sh"
+. "$here/../count.sh"
 sandbox_reexec "$@"            # from here on: inside the namespaces
 
 THP=/sys/kernel/mm/transparent_hugepage/enabled
@@ -19,12 +21,9 @@ WQ=/sys/devices/virtual/workqueue/cpumask
 WB=/sys/bus/workqueue/devices/writeback/cpumask
 ONLINE=/sys/devices/system/cpu/online
 
-pass=0 fail=0
-ok()  { pass=$((pass + 1)); echo "ok   - $*"; }
-nok() { fail=$((fail + 1)); echo "FAIL - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; fi; }
+# ok, nok, skip, check: tests/count.sh
 finish() {
-    echo "$pass passed, $fail failed"
+    count_line
     ((fail == 0)) || exit 1
     exit 0
 }

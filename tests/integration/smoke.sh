@@ -5,14 +5,11 @@
 set -u
 here=$(dirname "$(readlink -f "$0")")
 . "$here/sandbox.sh"
+. "$here/../count.sh"
 sandbox_reexec "$@"            # from here on: inside the namespaces
 
-pass=0 fail=0
-ok()  { pass=$((pass + 1)); echo "ok   - $*"; }
-nok() { fail=$((fail + 1)); echo "FAIL - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; fi; }
 finish() {
-    echo "$pass passed, $fail failed"
+    count_line
     ((fail == 0)) || exit 1
     exit 0
 }

@@ -53,8 +53,17 @@ expected() {
         /usr/share/man/man8/vmhooks-hook.8 /usr/share/man/man8/vmhooks-wrapper.8 /usr/share/man/man8/vmhooks.8 \
         /usr/share/vmhooks/policy.rng /usr/share/vmhooks/policy.xml \
         /usr/share/vmhooks/selinux/vmhooks.fc /usr/share/vmhooks/selinux/vmhooks.te
-    # the guest-side snippets a clean checkout has
-    git -C "$repo" ls-files etc/guest | sed 's|^etc/guest|/usr/share/vmhooks/guest|'
+    # the guest-side snippets of the tree the packages were built from: what
+    # packaging.mk stages (in a git checkout the files git tracks or does not
+    # ignore; in a release tarball, every file)
+    guest_files | sed 's|^etc/guest|/usr/share/vmhooks/guest|'
+}
+guest_files() {
+    if [[ $(git -C "$repo" rev-parse --show-toplevel 2>/dev/null) == "$(cd "$repo" && pwd -P)" ]]; then
+        git -C "$repo" ls-files --cached --others --exclude-standard etc/guest
+    else
+        (cd "$repo" && find etc/guest -type f)
+    fi
 }
 normalize() { sed -e 's/\.gz$//' | grep -v -e '^/usr/share/doc/' -e '^/usr/share/licenses/' -e '^/usr/lib/\.build-id/' | sort; }
 deb_files=$(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {print $6}' | sed 's|^\./|/|' | normalize)

@@ -665,7 +665,7 @@ static void test_real_qemu(void **state)
         const char *root = *state;
         const char *qemu = "/usr/bin/qemu-system-x86_64";
         if (access(qemu, X_OK) != 0) {
-                skip();
+                tu_skip("%s is not installed (apt-get install qemu-system-x86)", qemu);
                 return;
         }
         char *rom = NULL, *net = NULL;

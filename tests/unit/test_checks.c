@@ -298,7 +298,7 @@ static void test_vtpm(void **state)
 
         if (geteuid() != 0) {
                 vh_domain_free(d);
-                skip(); /* the rest needs chown */
+                tu_skip("needs root for the rest: the fixture chowns the swtpm state to tss");
         }
         tpm_host(root);
         /* libvirt's default user tss exists; the localca belongs to root: a new vTPM fails */

@@ -23,6 +23,19 @@ void tu_rmroot(char *root);
 int tu_setup_root(void **state);
 int tu_teardown_root(void **state);
 
+/*
+ * Skip the running test and say why (printf-like), on the line that
+ * tests/run-unit.sh collects: "skip - test_name: why".  A bare skip()
+ * counts as a failure there: every skip says why.
+ */
+#define tu_skip(...)                                                    \
+        do {                                                            \
+                print_message("skip - %s: ", __func__);                 \
+                print_message(__VA_ARGS__);                             \
+                print_message("\n");                                    \
+                skip();                                                 \
+        } while (0)
+
 /* Write / read a file below the root (read strips trailing whitespace). */
 void tu_write(const char *root, const char *rel, const char *content);
 char *tu_read(const char *root, const char *rel);
