@@ -8,6 +8,8 @@
 #   make check SANITIZE=1   the same under ASan+UBSan
 #   make integration     real libvirtd + QEMU in a private namespace (root)
 #   make robust          concurrency, crashes, hostile input (root for read-only /run)
+#   make realhost        the hook on the REAL sysfs knobs of this kernel (root; saved and
+#                        restored; VMHOOKS_REALHOST=0 skips it on a machine that is not disposable)
 #   make bench           measured speed (BENCHMARKS.md)
 #   make fuzz            libFuzzer harnesses, FUZZ_TIME seconds each (tests/fuzz)
 #   make demo            the same sandbox, one guest, narrated (root)
@@ -96,7 +98,7 @@ GEN_HDRS := $(BUILD)/gen/policy_rng.h
 SEAMS_STAMP := $(BUILD)/gen/seams.stamp
 
 .SECONDARY:
-.PHONY: all check run-unit test-binaries test integration robust demo install uninstall deps clean bench FORCE
+.PHONY: all check run-unit test-binaries test integration robust realhost demo install uninstall deps clean bench FORCE
 all: $(HOOK) $(WRAPPER) $(TOOL) $(LIB)
 
 test-binaries:
@@ -162,6 +164,9 @@ integration: all test-binaries
 
 robust: test-binaries
 	@VH_HOOK=$(abspath $(TEST_OUT)/qemu-hook) bash tests/robust/run.sh
+
+realhost: all
+	@BUILD=$(abspath $(BUILD)) bash tests/realhost/run.sh
 
 demo:
 	@bash .ci/deps.sh

@@ -33,5 +33,6 @@ step unit-clang check BUILD="$B/clang" CC=clang
 step fuzz fuzz FUZZ_TIME=10
 step robust robust
 step integration integration
+step realhost realhost
 bash tests/summary.sh "$VH_TEST_SUMMARY" || rc=1
 exit $rc
