@@ -165,7 +165,8 @@ integration: all test-binaries
 robust: test-binaries
 	@VH_HOOK=$(abspath $(TEST_OUT)/qemu-hook) bash tests/robust/run.sh
 
-realhost: all
+# the production hook (no seams); build/test/qemu-hook for the SIGKILLs (VMHOOKS_FAULT)
+realhost: all test-binaries
 	@BUILD=$(abspath $(BUILD)) bash tests/realhost/run.sh
 
 demo:

@@ -13,10 +13,7 @@
 # /var/log/vmhooks it would use stay out of its reach.
 set -u
 PROD=${PROD:-build} TEST=${TEST:-build/test}
-pass=0 fail=0 skip=0
-ok()   { pass=$((pass + 1)); echo "ok   - $*"; }
-nok()  { fail=$((fail + 1)); echo "FAIL - $*"; }
-skip() { skip=$((skip + 1)); echo "skip - $*"; }
+. "$(dirname "$0")/count.sh"   # ok, nok, skip, count_line
 work=$(mktemp -d)
 chmod 0711 "$work"  # the unprivileged hook below must reach its root
 trap 'rm -rf "$work"' EXIT
@@ -90,5 +87,6 @@ out=$(env VMHOOKS_ROOT="$work/none" VMHOOKS_EMULATOR=/bin/echo "${as[@]}" "$PROD
 [[ $out != "-version" ]] && ok "production wrapper ignores VMHOOKS_EMULATOR" ||
     nok "production wrapper ran VMHOOKS_EMULATOR"
 
-echo "$pass passed, $fail failed, $skip skipped"
+count_report "${VH_SUITE:-unit}/seams"
+count_line
 ((fail == 0))
