@@ -137,17 +137,38 @@ static const char *vm_uuid(const hook *h)
         return h->dom && h->dom->uuid && *h->dom->uuid ? h->dom->uuid : h->name;
 }
 
-static void log_txn(hook *h, const vh_txn_result *res)
+/*
+ * Is a note of the report this call's to tell?  A conflict, to the VM it
+ * is about; a knob not present, not tunable or lost, at the VM's own
+ * registration when it demands that knob (once per start); a knob gone,
+ * to whichever call noticed.  No VM's log gets another VM's notes.
+ */
+static bool note_is_ours(const hook *h, const vh_change *c, const vh_demands *mine)
+{
+        switch (c->kind) {
+        case VH_CHANGE_CONFLICT: return streq(c->vm, h->name);
+        case VH_CHANGE_GONE: return true;
+        case VH_CHANGE_ABSENT:
+        case VH_CHANGE_UNTUNABLE:
+        case VH_CHANGE_LOST: return mine && c->family < VH_FAM_COUNT && vh_family_demanded_by(c->family, mine);
+        default: return false;
+        }
+}
+
+/* `mine`: the demands this call registered (prepare, reconnect), else NULL. */
+static void log_txn(hook *h, const vh_txn_result *res, const vh_demands *mine)
 {
         for (size_t i = 0; i < res->n_dropped; i++)
                 (void)vh_log(&h->log, "dropped the registration of VM %s: it no longer runs", res->dropped[i]);
         (void)vh_log_report(&h->log, &res->report);
         for (size_t i = 0; i < res->report.n; i++) {
                 const vh_change *c = &res->report.changes[i];
+                if (vh_change_is_note(c->kind) && note_is_ours(h, c, mine))
+                        (void)vh_log_change(&h->log, c);
                 if (c->kind != VH_CHANGE_FAILED)
                         continue;
                 _cleanup_free_ char *m = NULL;
-                if (asprintf(&m, "%s: %s", vh_knobs[c->knob].name, c->why) < 0)
+                if (asprintf(&m, "%s: %s", c->knob, c->why) < 0)
                         continue;
                 remember_error(h, m);
                 if (h->refuse_on_error)
@@ -210,7 +231,7 @@ static int op_register(hook *h, bool reconnect)
 
         _cleanup_txn_ vh_txn_result res = { 0 };
         int r = vh_txn_register(vm_uuid(h), h->name, &d, reconnect, &res, &e);
-        log_txn(h, &res);
+        log_txn(h, &res, &d);
         if (r < 0)
                 own_error(h, vh_error_msg(e));
         if (reconnect && res.was_registered)
@@ -223,7 +244,7 @@ static int op_register(hook *h, bool reconnect)
                 _cleanup_error_ vh_error *ue = NULL;
                 if (vh_txn_unregister(vm_uuid(h), h->name, &undo, &ue) < 0)
                         (void)vh_log(&h->log, "error: %s", vh_error_msg(ue));
-                log_txn(h, &undo);
+                log_txn(h, &undo, NULL);
         }
         return 0;
 }
@@ -316,7 +337,7 @@ static void svirt_verify(hook *h)
         int tr = vh_txn_started(vm_uuid(h), svirt ? f.label : NULL, &res, &te);
         if (tr < 0)
                 own_error(h, vh_error_msg(te));
-        log_txn(h, &res);
+        log_txn(h, &res, NULL);
         if (!svirt)
                 return;
         if (tr < 0) {
@@ -362,7 +383,7 @@ static int op_unregister(hook *h)
                 (void)vh_log(&h->log, "error: %s", vh_error_msg(te));
         if (res.was_registered)
                 (void)vh_log(&h->log, "unregistered");
-        log_txn(h, &res);
+        log_txn(h, &res, NULL);
         _cleanup_error_ vh_error *pe = NULL;
         if (vh_msix_plan_remove(h->name, &pe) < 0)
                 (void)vh_log(&h->log, "error: %s", vh_error_msg(pe));

@@ -8,8 +8,11 @@ int vh_demands_from(const vh_domain *dom, const vh_policy *p, vh_demands *ret, v
 {
         vh_demands d = { 0 };
         d.static_hugepages = dom->hugepages;
-        if (vh_policy_on(p, VH_P_THP))
+        d.shared_memory = dom->shared_memory;
+        if (vh_policy_on(p, VH_P_THP)) {
                 d.thp = p->thp;
+                d.defrag = p->thp_defrag;
+        }
         if (vh_policy_on(p, VH_P_HALT_POLL)) {
                 d.has_halt_poll = true;
                 d.halt_poll_ns = p->halt_poll_ns;
@@ -42,6 +45,15 @@ int vh_demands_describe(const vh_demands *d, vh_buf *out)
                                   d->thp == VH_THP_AUTO ? (d->static_hugepages ? " (static hugepages: never)"
                                                                                : " (no static hugepages: none)")
                                                         : "");
+                sep = "; ";
+        }
+        if (d->defrag != VH_DEFRAG_NONE) {
+                r = vh_buf_printf(out, "%sthp defrag %s", sep, vh_thp_defrag_name(d->defrag));
+                sep = "; ";
+        }
+        if (r == 0 && d->shared_memory && d->thp != VH_THP_NONE && d->thp != VH_THP_AUTO && !d->static_hugepages) {
+                r = vh_buf_printf(out, "%sthp of shared memory %s", sep,
+                                  d->thp == VH_THP_MADVISE ? "advise" : vh_thp_mode_name(d->thp));
                 sep = "; ";
         }
         if (r == 0 && d->has_halt_poll) {

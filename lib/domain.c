@@ -245,6 +245,22 @@ static int parse_cpu_section(vh_domain *d, const xmlNode *root, const char *what
         return 0;
 }
 
+
+/* Is guest RAM shared memory (memfd or shared access), which THP's shmem_enabled governs? */
+static bool shared_backing(const xmlNode *root, const xmlNode *mb)
+{
+        xmlNodePtr src = mb ? vh_xml_child(mb, "source") : NULL;
+        xmlNodePtr acc = mb ? vh_xml_child(mb, "access") : NULL;
+        if ((src && vh_xml_prop_is(src, "type", "memfd")) || (acc && vh_xml_prop_is(acc, "mode", "shared")))
+                return true;
+        xmlNodePtr cpu = vh_xml_child(root, "cpu");
+        xmlNodePtr numa = cpu ? vh_xml_child(cpu, "numa") : NULL;
+        for (xmlNodePtr c = numa ? vh_xml_child(numa, "cell") : NULL; c; c = vh_xml_next(c, "cell"))
+                if (vh_xml_prop_is(c, "memAccess", "shared"))
+                        return true;
+        return false;
+}
+
 static int parse_memory(vh_domain *d, const xmlNode *root, const char *what, vh_error **err)
 {
         xmlNodePtr mem = vh_xml_child(root, "memory");
@@ -257,6 +273,7 @@ static int parse_memory(vh_domain *d, const xmlNode *root, const char *what, vh_
         }
         xmlNodePtr mb = vh_xml_child(root, "memoryBacking");
         xmlNodePtr hp = mb ? vh_xml_child(mb, "hugepages") : NULL;
+        d->shared_memory = shared_backing(root, mb);
         if (hp) {
                 d->hugepages = true;
                 int r = alloc_items(hp, "page", sizeof(vh_hugepage), (void **)&d->pages, &d->n_pages, what,

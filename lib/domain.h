@@ -84,6 +84,8 @@ typedef struct vh_domain {
         vh_pin *iothreadpins;
         size_t n_iothreadpins;
         bool hugepages;         /* <memoryBacking><hugepages> present */
+        bool shared_memory;     /* guest RAM is shmem: <source type="memfd"/>, <access mode="shared"/> or a
+                                   NUMA cell with memAccess="shared" (virtiofs, vhost-user) */
         vh_hugepage *pages;
         size_t n_pages;
         char *numa_nodeset;     /* <numatune><memory nodeset=...> */

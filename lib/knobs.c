@@ -1,35 +1,190 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "knobs.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "cpuset.h"
 #include "fileio.h"
 #include "root.h"
 #include "util.h"
 
-const vh_knob_def vh_knobs[VH_KNOB_COUNT] = {
-        [VH_KNOB_THP] = { "thp", "/sys/kernel/mm/transparent_hugepage/enabled", VH_KIND_THP },
-        [VH_KNOB_HALT_POLL] = { "halt_poll_ns", "/sys/module/kvm/parameters/halt_poll_ns", VH_KIND_UINT },
-        [VH_KNOB_WQ_MASK] = { "workqueue_cpumask", "/sys/devices/virtual/workqueue/cpumask", VH_KIND_MASK },
-        [VH_KNOB_WB_MASK] = { "writeback_cpumask", "/sys/bus/workqueue/devices/writeback/cpumask",
-                              VH_KIND_MASK },
+static const char *const thp_words[] = { "always", "madvise", "never", NULL };
+static const char *const defrag_words[] = { "always", "defer", "defer+madvise", "madvise", "never", NULL };
+static const char *const shmem_words[] = { "always", "within_size", "advise", "never", "deny", "force", NULL };
+
+#define THP_DIR "/sys/kernel/mm/transparent_hugepage/"
+#define WQ_DIR "/sys/devices/virtual/workqueue/"
+
+const vh_family vh_families[VH_FAM_COUNT] = {
+        [VH_FAM_THP] = { .name = "thp", .title = "THP enabled", .kind = VH_KIND_WORD, .words = thp_words,
+                         .path = THP_DIR "enabled" },
+        [VH_FAM_THP_DEFRAG] = { .name = "thp_defrag", .title = "THP defrag", .kind = VH_KIND_WORD,
+                                .words = defrag_words, .path = THP_DIR "defrag" },
+        [VH_FAM_THP_SHMEM] = { .name = "thp_shmem", .title = "THP for shared memory", .kind = VH_KIND_WORD,
+                               .words = shmem_words, .path = THP_DIR "shmem_enabled" },
+        [VH_FAM_HALT_POLL] = { .name = "halt_poll_ns", .title = "KVM halt polling", .kind = VH_KIND_UINT,
+                               .path = "/sys/module/kvm/parameters/halt_poll_ns" },
+        [VH_FAM_WQ_MASK] = { .name = "workqueue_cpumask", .title = "unbound workqueue CPUs", .kind = VH_KIND_MASK,
+                             .path = WQ_DIR "cpumask", .read_prefer = WQ_DIR "cpumask_requested" },
+        [VH_FAM_WQ_QUEUE] = { .name = "wq_cpumask", .title = "workqueue CPUs", .kind = VH_KIND_MASK,
+                              .dir = "/sys/bus/workqueue/devices", .file = "cpumask" },
 };
 
-int vh_knob_by_name(const char *name)
+void vh_knob_done(vh_knob *k)
 {
-        for (int i = 0; i < VH_KNOB_COUNT; i++)
-                if (streq(vh_knobs[i].name, name))
-                        return i;
-        return -1;
+        free(k->name);
+        free(k->path);
+        free(k->read_path);
+        memset(k, 0, sizeof(*k));
 }
 
-static const char *const thp_words[] = { "always", "madvise", "never", NULL };
+const char *vh_knob_canonical_name(const char *name, char *buf, size_t size)
+{
+        /* vmhooks <= 0.1 kept the writeback queue as a knob of its own */
+        if (streq(name, "writeback_cpumask") && snprintf(buf, size, "wq_cpumask:writeback") < (int)size)
+                return buf;
+        return name;
+}
+
+/* An instance name is a directory entry: no '/', not "." or "..". */
+static bool instance_valid(const char *s)
+{
+        return *s && !strchr(s, '/') && !streq(s, ".") && !streq(s, "..") && strlen(s) < 256;
+}
+
+static char *instance_string(const char *a, const char *sep, const char *b, const char *sep2, const char *c)
+{
+        char *s = NULL;
+        return asprintf(&s, "%s%s%s%s%s", a, sep, b, sep2, c) < 0 ? NULL : s;
+}
+
+static int knob_make(vh_family_id f, const char *instance, vh_knob *ret)
+{
+        const vh_family *fam = &vh_families[f];
+        _cleanup_(vh_knob_done) vh_knob k = { .family = f };
+        if (instance) {
+                k.name = instance_string(fam->name, ":", instance, "", "");
+                k.path = instance_string(fam->dir, "/", instance, "/", fam->file);
+        } else {
+                k.name = strdup(fam->name);
+                k.path = strdup(fam->path);
+        }
+        if (!k.name || !k.path)
+                return -ENOMEM;
+        if (fam->read_prefer) {
+                _cleanup_free_ char *full = vh_path(fam->read_prefer);
+                if (!full)
+                        return -ENOMEM;
+                if (access(full, F_OK) == 0 && !(k.read_path = strdup(fam->read_prefer)))
+                        return -ENOMEM;
+        }
+        *ret = k;
+        memset(&k, 0, sizeof(k));
+        return 0;
+}
+
+int vh_knob_resolve(const char *name, vh_knob *ret)
+{
+        char buf[64];
+        name = vh_knob_canonical_name(name, buf, sizeof(buf));
+        for (int f = 0; f < VH_FAM_COUNT; f++) {
+                const vh_family *fam = &vh_families[f];
+                if (fam->path && streq(name, fam->name))
+                        return knob_make((vh_family_id)f, NULL, ret);
+                const char *inst = fam->dir ? startswith(name, fam->name) : NULL;
+                if (inst && *inst == ':' && instance_valid(inst + 1))
+                        return knob_make((vh_family_id)f, inst + 1, ret);
+        }
+        return -EINVAL;
+}
+
+static int push_knob(vh_knob **list, size_t *n, vh_knob *k)
+{
+        vh_knob *l = realloc(*list, (*n + 1) * sizeof(*l));
+        if (!l) {
+                vh_knob_done(k);
+                return -ENOMEM;
+        }
+        *list = l;
+        l[(*n)++] = *k;
+        return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int vh_family_instances(vh_family_id f, vh_knob **list, size_t *n, vh_error **err)
+{
+        const vh_family *fam = &vh_families[f];
+        if (fam->path) {
+                _cleanup_free_ char *full = vh_path(fam->path);
+                if (!full)
+                        return vh_fail(err, ENOMEM, "%s", fam->name);
+                if (access(full, F_OK) < 0)
+                        return 0;
+                vh_knob k;
+                int r = knob_make(f, NULL, &k);
+                if (r == 0)
+                        r = push_knob(list, n, &k);
+                return r < 0 ? vh_fail(err, -r, "%s", fam->name) : 0;
+        }
+        _cleanup_free_ char *dir = vh_path(fam->dir);
+        if (!dir)
+                return vh_fail(err, ENOMEM, "%s", fam->name);
+        DIR *d = opendir(dir);
+        if (!d)
+                return 0; /* no such directory: no instance on this host */
+        char **names = NULL;
+        size_t nn = 0;
+        int r = 0;
+        for (struct dirent *de; r == 0 && (de = readdir(d));) {
+                if (!instance_valid(de->d_name) || de->d_name[0] == '.')
+                        continue;
+                struct stat sb;
+                if (fstatat(dirfd(d), de->d_name, &sb, 0) < 0 || !S_ISDIR(sb.st_mode))
+                        continue;
+                _cleanup_free_ char *file = NULL;
+                if (asprintf(&file, "%s/%s", de->d_name, fam->file) < 0) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (faccessat(dirfd(d), file, F_OK, 0) < 0)
+                        continue;
+                char **nl = realloc(names, (nn + 1) * sizeof(*nl));
+                if (!nl || !(nl[nn] = strdup(de->d_name))) {
+                        if (nl)
+                                names = nl;
+                        r = -ENOMEM;
+                        break;
+                }
+                names = nl;
+                nn++;
+        }
+        closedir(d);
+        /* a stable order: the log and the state list instances alike on every call */
+        if (nn)
+                qsort(names, nn, sizeof(*names), name_cmp);
+        for (size_t i = 0; i < nn; i++) {
+                vh_knob k;
+                if (r == 0)
+                        r = knob_make(f, names[i], &k);
+                if (r == 0)
+                        r = push_knob(list, n, &k);
+                free(names[i]);
+        }
+        free(names);
+        return r < 0 ? vh_fail(err, -r, "%s", fam->name) : 0;
+}
 
 /* "always [madvise] never" -> "madvise"; "never" -> "never". */
-static int normalize_thp(const char *raw, char **ret)
+static int normalize_word(const char *const *words, const char *raw, char **ret)
 {
         const char *open = strchr(raw, '[');
         const char *w = raw;
@@ -46,79 +201,166 @@ static int normalize_thp(const char *raw, char **ret)
                 if (w[n + strspn(w + n, " \t\n")] != '\0')
                         return -EINVAL;
         }
-        for (int i = 0; thp_words[i]; i++) {
-                if (strlen(thp_words[i]) == n && strncmp(w, thp_words[i], n) == 0) {
-                        *ret = strdup(thp_words[i]);
+        for (int i = 0; words[i]; i++) {
+                if (strlen(words[i]) == n && strncmp(w, words[i], n) == 0) {
+                        *ret = strdup(words[i]);
                         return *ret ? 0 : -ENOMEM;
                 }
         }
         return -EINVAL;
 }
 
-int vh_knob_normalize(vh_knob_id id, const char *raw, char **ret, vh_error **err)
+static int words_list(const char *const *words, vh_buf *b)
 {
-        const vh_knob_def *k = &vh_knobs[id];
+        int r = 0;
+        for (int i = 0; r == 0 && words[i]; i++)
+                r = vh_buf_printf(b, "%s%s", i ? (words[i + 1] ? ", " : " or ") : "", words[i]);
+        return r;
+}
+
+int vh_knob_normalize(const vh_knob *k, const char *raw, char **ret, vh_error **err)
+{
+        const vh_family *fam = &vh_families[k->family];
+        const char *path = k->read_path ? k->read_path : k->path;
         int r;
-        switch (k->kind) {
-        case VH_KIND_THP:
-                r = normalize_thp(raw, ret);
+        switch (fam->kind) {
+        case VH_KIND_WORD: {
+                r = normalize_word(fam->words, raw, ret);
                 if (r == -ENOMEM)
-                        return vh_fail(err, ENOMEM, "%s", k->path);
-                if (r < 0)
-                        return vh_fail_input(err, "%s reads \"%s\"; expected always, madvise or never", k->path,
-                                             raw);
+                        return vh_fail(err, ENOMEM, "%s", path);
+                if (r < 0) {
+                        _cleanup_buf_ vh_buf w = { 0 };
+                        if (words_list(fam->words, &w) < 0)
+                                return vh_fail(err, ENOMEM, "%s", path);
+                        return vh_fail_input(err, "%s reads \"%s\"; expected %s", path, raw, w.data);
+                }
                 return 0;
+        }
         case VH_KIND_UINT: {
                 uint64_t v;
                 if (vh_parse_u64(raw, UINT32_MAX, &v) < 0)
-                        return vh_fail_input(err, "%s reads \"%s\"; expected a number", k->path, raw);
+                        return vh_fail_input(err, "%s reads \"%s\"; expected a number", path, raw);
                 if (asprintf(ret, "%llu", (unsigned long long)v) < 0)
-                        return vh_fail(err, ENOMEM, "%s", k->path);
+                        return vh_fail(err, ENOMEM, "%s", path);
                 return 0;
         }
         case VH_KIND_MASK: {
                 _cleanup_cpuset_ vh_cpuset s = { 0 };
                 _cleanup_error_ vh_error *inner = NULL;
                 if (vh_cpuset_parse_mask(raw, &s, &inner) < 0)
-                        return vh_fail_input(err, "%s reads \"%s\"; expected a hex CPU mask", k->path, raw);
+                        return vh_fail_input(err, "%s reads \"%s\"; expected a hex CPU mask", path, raw);
                 *ret = strdup(raw);
                 if (!*ret)
-                        return vh_fail(err, ENOMEM, "%s", k->path);
+                        return vh_fail(err, ENOMEM, "%s", path);
                 vh_rstrip(*ret);
                 return 0;
         }
         }
-        return vh_fail_input(err, "%s: unknown knob kind", k->path);
+        return vh_fail_input(err, "%s: unknown knob kind", path);
 }
 
-int vh_knob_read(vh_knob_id id, char **ret, vh_error **err)
+int vh_knob_read(const vh_knob *k, char **ret, vh_error **err)
 {
-        _cleanup_free_ char *path = vh_path(vh_knobs[id].path);
+        const char *rel = k->read_path ? k->read_path : k->path;
+        _cleanup_free_ char *path = vh_path(rel);
         if (!path)
-                return vh_fail(err, ENOMEM, "%s", vh_knobs[id].path);
+                return vh_fail(err, ENOMEM, "%s", rel);
         _cleanup_free_ char *raw = NULL;
         int r = vh_read_line(path, &raw, err);
         if (r < 0)
                 return r;
-        return vh_knob_normalize(id, raw, ret, err);
+        return vh_knob_normalize(k, raw, ret, err);
 }
 
-int vh_knob_write(vh_knob_id id, const char *value, vh_error **err)
+int vh_knob_write(const vh_knob *k, const char *value, vh_error **err)
 {
-        _cleanup_free_ char *path = vh_path(vh_knobs[id].path);
+        _cleanup_free_ char *path = vh_path(k->path);
         if (!path)
-                return vh_fail(err, ENOMEM, "%s", vh_knobs[id].path);
+                return vh_fail(err, ENOMEM, "%s", k->path);
         return vh_write_sysfs(path, value, err);
 }
 
-bool vh_knob_equal(vh_knob_id id, const char *a, const char *b)
+bool vh_knob_equal(const vh_knob *k, const char *a, const char *b)
 {
         if (!a || !b)
                 return a == b;
-        if (vh_knobs[id].kind != VH_KIND_MASK)
+        if (vh_families[k->family].kind != VH_KIND_MASK)
                 return streq(a, b);
         _cleanup_cpuset_ vh_cpuset sa = { 0 }, sb = { 0 };
         if (vh_cpuset_parse_mask(a, &sa, NULL) < 0 || vh_cpuset_parse_mask(b, &sb, NULL) < 0)
                 return streq(a, b);
         return vh_cpuset_equal(&sa, &sb);
+}
+
+int vh_knob_access(const vh_knob *k, char **why)
+{
+        _cleanup_free_ char *path = vh_path(k->path);
+        if (!path)
+                return -ENOMEM;
+        struct stat sb;
+        if (stat(path, &sb) < 0) {
+                int e = errno;
+                if (e != ENOENT && e != ENOTDIR)
+                        return 0; /* let the read say what is wrong */
+                if (why && asprintf(why, "not present on this host (%s does not exist)", k->path) < 0)
+                        *why = NULL;
+                return -ENOENT;
+        }
+        if (S_ISREG(sb.st_mode) && !(sb.st_mode & 0222)) {
+                if (why && asprintf(why, "cannot be tuned here: %s is read-only (mode %04o)", k->path,
+                                    (unsigned)(sb.st_mode & 07777)) < 0)
+                        *why = NULL;
+                return -EROFS;
+        }
+        return 0;
+}
+
+bool vh_knob_untunable_errno(int e)
+{
+        return e == EACCES || e == EPERM || e == EROFS;
+}
+
+static int read_cpulist(const char *rel, bool missing_ok, vh_cpuset *ret, vh_error **err)
+{
+        _cleanup_free_ char *path = vh_path(rel);
+        if (!path)
+                return vh_fail(err, ENOMEM, "%s", rel);
+        _cleanup_free_ char *text = NULL;
+        _cleanup_error_ vh_error *e = NULL;
+        int r = vh_read_line(path, &text, &e);
+        if (r == -ENOENT && missing_ok)
+                return 0;
+        if (r < 0) {
+                *err = TAKE_PTR(e);
+                return r;
+        }
+        /* nohz_full reads "(null)" when the kernel has it but none is set */
+        if (!*text || streq(text, "(null)"))
+                return 0;
+        r = vh_cpuset_parse_list(text, ret, err);
+        return r < 0 ? vh_error_wrap(err, "%s", path) : 0;
+}
+
+int vh_read_online(vh_cpuset *ret, vh_error **err)
+{
+        return read_cpulist(VH_CPU_ONLINE_PATH, false, ret, err);
+}
+
+int vh_read_housekeeping(const vh_cpuset *online, vh_cpuset *ret, vh_error **err)
+{
+        _cleanup_cpuset_ vh_cpuset hk = { 0 }, isolated = { 0 }, nohz = { 0 };
+        int r = vh_cpuset_copy(&hk, online);
+        if (r < 0)
+                return vh_fail(err, -r, "housekeeping CPUs");
+        r = read_cpulist(VH_CPU_ISOLATED_PATH, true, &isolated, err);
+        if (r == 0)
+                r = read_cpulist(VH_CPU_NOHZ_FULL_PATH, true, &nohz, err);
+        if (r < 0)
+                return r;
+        vh_cpuset_subtract(&hk, &isolated);
+        vh_cpuset_subtract(&hk, &nohz);
+        vh_cpuset_done(ret);
+        *ret = hk;
+        memset(&hk, 0, sizeof(hk));
+        return 0;
 }

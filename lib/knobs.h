@@ -1,53 +1,112 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * knobs.h — the host knobs vmhooks tunes: where they live, how the kernel
- * spells their values, how to compare and write them.
+ * knobs.h — the host knobs vmhooks tunes, as families of instances.
  *
- * Values are kept as strings in their normal form: a THP mode word
- * ("madvise", not "always [madvise] never"), a decimal number, or a CPU
- * mask as the kernel printed it (compared numerically).
+ * A family is one table entry (lib/knobs.c): how the kernel spells its
+ * values, where its instances live, and whether a host has them.  The
+ * planning half of a family (who demands what) is in lib/reconcile.c.
+ * A family is either one file (thp, halt_poll_ns, workqueue_cpumask) or
+ * one file per directory entry (wq_cpumask: every WQ_SYSFS workqueue,
+ * /sys/bus/workqueue/devices/NAME/cpumask), an instance being then
+ * "FAMILY:NAME" in the state, the log and `vmhooks status`.
+ *
+ * Values are kept as strings in their normal form: a word ("madvise", not
+ * "always [madvise] never"), a decimal number, or a CPU mask as the kernel
+ * printed it (compared numerically).
+ *
+ * A knob the host does not have is "not present" (a NOTE, never an error);
+ * one that exists but cannot be written (a read-only module parameter,
+ * mode 0444) is "cannot be tuned here".  Neither gets an original saved.
  */
 #ifndef VH_KNOBS_H
 #define VH_KNOBS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
+#include "cpuset.h"
 #include "error.h"
 
-typedef enum vh_knob_id {
-        VH_KNOB_THP,
-        VH_KNOB_HALT_POLL,
-        VH_KNOB_WQ_MASK,
-        VH_KNOB_WB_MASK,
-        VH_KNOB_COUNT
-} vh_knob_id;
+typedef enum vh_knob_kind { VH_KIND_WORD, VH_KIND_UINT, VH_KIND_MASK } vh_knob_kind;
 
-typedef enum vh_knob_kind { VH_KIND_THP, VH_KIND_UINT, VH_KIND_MASK } vh_knob_kind;
+typedef enum vh_family_id {
+        VH_FAM_THP,             /* transparent_hugepage/enabled */
+        VH_FAM_THP_DEFRAG,      /* transparent_hugepage/defrag */
+        VH_FAM_THP_SHMEM,       /* transparent_hugepage/shmem_enabled */
+        VH_FAM_HALT_POLL,       /* kvm halt_poll_ns */
+        VH_FAM_WQ_MASK,         /* the unbound workqueue mask (cpumask_requested where the kernel has it) */
+        VH_FAM_WQ_QUEUE,        /* every WQ_SYSFS workqueue's own mask (writeback, blkcg_punt_bio, ...) */
+        VH_FAM_COUNT
+} vh_family_id;
 
-typedef struct vh_knob_def {
-        const char *name;       /* state and log name */
-        const char *path;       /* sysfs path, relative to VMHOOKS_ROOT */
+typedef struct vh_family {
+        const char *name;               /* state and log name; instances: NAME:INSTANCE */
+        const char *title;              /* for people: "THP defrag" */
         vh_knob_kind kind;
-} vh_knob_def;
+        const char *const *words;       /* VH_KIND_WORD: the words the kernel knows */
+        const char *path;               /* a one-file family: its path (written, and read unless read_prefer) */
+        const char *read_prefer;        /* ... read instead when it exists: the kernel's "requested" value */
+        const char *dir;                /* an enumerated family: one instance per entry of dir */
+        const char *file;               /* ... whose file is dir/ENTRY/file */
+} vh_family;
 
-extern const vh_knob_def vh_knobs[VH_KNOB_COUNT];
+extern const vh_family vh_families[VH_FAM_COUNT];
 
-/* The CPUs online (/sys/devices/system/cpu/online). */
-#define VH_CPU_ONLINE_PATH "/sys/devices/system/cpu/online"
+/* One knob instance: a family member with its own file. */
+typedef struct vh_knob {
+        vh_family_id family;
+        char *name;             /* "thp", "wq_cpumask:writeback" */
+        char *path;             /* written (and read); relative to VMHOOKS_ROOT */
+        char *read_path;        /* read instead, when the family has a read_prefer file here; else NULL */
+} vh_knob;
 
-/* Look a knob up by its state name; -1 when unknown. */
-int vh_knob_by_name(const char *name);
+void vh_knob_done(vh_knob *k);
+
+/*
+ * Resolve a state name ("thp", "wq_cpumask:writeback", and the old name
+ * "writeback_cpumask") into a knob; -EINVAL for a name no family has.
+ * Whether read_prefer exists is looked up here.
+ */
+int vh_knob_resolve(const char *name, vh_knob *ret);
+
+/* The state name for an old one ("writeback_cpumask" -> "wq_cpumask:writeback"), else `name`. */
+const char *vh_knob_canonical_name(const char *name, char *buf, size_t size);
+
+/*
+ * The instances of family `f` present on this host, appended to *list
+ * (one-file families: the one, when its file exists; enumerated ones:
+ * every entry with the file).  Never an error for a missing directory.
+ */
+int vh_family_instances(vh_family_id f, vh_knob **list, size_t *n, vh_error **err);
 
 /* Normalize a raw value as read from sysfs into *ret (malloc'd). */
-int vh_knob_normalize(vh_knob_id id, const char *raw, char **ret, vh_error **err);
+int vh_knob_normalize(const vh_knob *k, const char *raw, char **ret, vh_error **err);
 
-/* Read the knob's current value, normalized. */
-int vh_knob_read(vh_knob_id id, char **ret, vh_error **err);
+/* Read the knob's current value, normalized; -ENOENT when the host does not have it. */
+int vh_knob_read(const vh_knob *k, char **ret, vh_error **err);
 
 /* Write a normalized value (like `echo value > path`). */
-int vh_knob_write(vh_knob_id id, const char *value, vh_error **err);
+int vh_knob_write(const vh_knob *k, const char *value, vh_error **err);
 
 /* Do two normalized values mean the same (masks compared numerically)? */
-bool vh_knob_equal(vh_knob_id id, const char *a, const char *b);
+bool vh_knob_equal(const vh_knob *k, const char *a, const char *b);
+
+/*
+ * Can the knob be tuned here?  0: yes.  -ENOENT: not present (*why: "not
+ * present on this host (PATH does not exist)").  -EROFS: exists but cannot
+ * be written (*why: "cannot be tuned here: PATH is read-only (mode 0444)").
+ */
+int vh_knob_access(const vh_knob *k, char **why);
+
+/* Is this write error the kernel (or the file) saying "not tunable here" rather than a failure? */
+bool vh_knob_untunable_errno(int e);
+
+/* The CPUs online, and the housekeeping CPUs (online minus isolcpus= and nohz_full=). */
+#define VH_CPU_ONLINE_PATH "/sys/devices/system/cpu/online"
+#define VH_CPU_ISOLATED_PATH "/sys/devices/system/cpu/isolated"
+#define VH_CPU_NOHZ_FULL_PATH "/sys/devices/system/cpu/nohz_full"
+
+int vh_read_online(vh_cpuset *ret, vh_error **err);
+int vh_read_housekeeping(const vh_cpuset *online, vh_cpuset *ret, vh_error **err);
 
 #endif

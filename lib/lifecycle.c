@@ -80,30 +80,17 @@ typedef int (*mutate_fn)(vh_state *st, void *data, vh_txn_result *res, vh_error 
 static char *knob_fingerprint(const vh_state *st)
 {
         _cleanup_buf_ vh_buf b = { 0 };
-        if (vh_buf_puts(&b, "") < 0)
+        if (vh_buf_printf(&b, "%d\n", st->lost_unknown) < 0)
                 return NULL;
-        for (int i = 0; i < VH_KNOB_COUNT; i++) {
+        for (size_t i = 0; i < st->n_knobs; i++) {
                 const vh_knob_state *k = &st->knobs[i];
-                if (vh_buf_printf(&b, "%d %s %s %s %d\n", k->saved, k->original ? k->original : "-",
-                                  k->expected ? k->expected : "-", k->last_written ? k->last_written : "-",
-                                  k->drifted) < 0)
+                if (vh_buf_printf(&b, "%s %d %d %s %s %s %d %s\n", k->name, k->saved, k->lost,
+                                  k->original ? k->original : "-", k->expected ? k->expected : "-",
+                                  k->last_written ? k->last_written : "-", k->drifted,
+                                  k->failure ? k->failure : "-") < 0)
                         return NULL;
         }
         return TAKE_PTR(b.data);
-}
-
-/*
- * A call that died midway leaves knobs to settle: a write-ahead value, or
- * a saved original that no registration demands any more.
- */
-static bool unsettled(const vh_state *st)
-{
-        for (int id = 0; id < VH_KNOB_COUNT; id++) {
-                const vh_knob_state *k = &st->knobs[id];
-                if (k->pending || (k->saved && !vh_reconcile_demanded(st, (vh_knob_id)id)))
-                        return true;
-        }
-        return false;
 }
 
 static int persist(const vh_state *st, void *userdata, vh_error **err)
@@ -112,12 +99,49 @@ static int persist(const vh_state *st, void *userdata, vh_error **err)
         return vh_state_save_intent(st, err);
 }
 
+static bool tuned_something(const vh_report *rep)
+{
+        for (size_t i = 0; i < rep->n; i++)
+                if (rep->changes[i].kind == VH_CHANGE_SET)
+                        return true;
+        return false;
+}
+
+/*
+ * The table could not be saved after knobs were tuned: what the table on
+ * disk (with the intent) records no longer justifies them.  Bring the host
+ * back to what it records, in this call and logged with it, rather than
+ * leave it to a later call that nobody may make.
+ */
+static void rollback(vh_txn_result *res)
+{
+        if (!tuned_something(&res->report))
+                return;
+        _cleanup_state_ vh_state st = { 0 };
+        _cleanup_error_ vh_error *e = NULL;
+        int r = vh_state_load(&st, &e);
+        if (r < 0 && r != -EINVAL)
+                return;
+        vh_error_free(TAKE_PTR(e));
+        if (vh_reconcile(&st, persist, NULL, &res->report, &e) < 0)
+                return;
+        vh_error_free(TAKE_PTR(e));
+        (void)vh_state_save(&st, &e); /* best effort: the intent already holds what was written */
+}
+
 /*
  * lock; load; sweep; mutate; reconcile; save; unlock.  A call that changes
  * nothing (release after stopped, a second unregister) neither reconciles
  * nor rewrites the table.
  */
-static int transaction(const char *uuid, const char *name, bool reconcile, mutate_fn fn, void *data,
+/* What a transaction may do to the knobs. */
+typedef enum txn_kind {
+        TXN_RECONCILE,  /* its change reconciles (register, unregister) */
+        TXN_SETTLE,     /* reconciles only what sweeping or an earlier call left (started) */
+        TXN_RECORD,     /* never touches the host: no sweep, no reconcile (note an error) */
+} txn_kind;
+
+static int transaction(const char *uuid, const char *name, txn_kind kind, mutate_fn fn, void *data,
                        vh_txn_result *res,
                        vh_error **err)
 {
@@ -134,13 +158,14 @@ static int transaction(const char *uuid, const char *name, bool reconcile, mutat
         }
         /* A corrupt table was moved aside: go on with an empty one, but say so. */
         int64_t now = (int64_t)time(NULL);
-        if (vh_state_sweep(&st, uuid, name, now, res) < 0)
+        if (kind != TXN_RECORD && vh_state_sweep(&st, uuid, name, now, res) < 0)
                 return vh_fail(err, ENOMEM, "state");
         r = fn(&st, data, res, err);
         if (r < 0)
                 return r;
         bool changed = r > 0 || res->n_dropped > 0 || load_err;
-        if ((reconcile && r > 0) || res->n_dropped || unsettled(&st)) {
+        if (kind != TXN_RECORD &&
+            ((kind == TXN_RECONCILE && r > 0) || res->n_dropped || vh_reconcile_unsettled(&st))) {
                 _cleanup_free_ char *before = knob_fingerprint(&st);
                 r = vh_reconcile(&st, persist, NULL, &res->report, err);
                 if (r < 0)
@@ -150,8 +175,10 @@ static int transaction(const char *uuid, const char *name, bool reconcile, mutat
         }
         if (changed) {
                 r = vh_state_save(&st, err);
-                if (r < 0)
+                if (r < 0) {
+                        rollback(res);
                         return r;
+                }
         }
         if (load_err) {
                 *err = TAKE_PTR(load_err);
@@ -201,7 +228,7 @@ int vh_txn_register(const char *uuid, const char *name, const vh_demands *d, boo
                     vh_txn_result *res, vh_error **err)
 {
         reg_args a = { uuid, name, d, learn_pid };
-        return transaction(uuid, name, true, do_register, &a, res, err);
+        return transaction(uuid, name, TXN_RECONCILE, do_register, &a, res, err);
 }
 
 typedef struct unreg_args {
@@ -237,7 +264,7 @@ static int do_unregister(vh_state *st, void *data, vh_txn_result *res, vh_error 
 int vh_txn_unregister(const char *uuid, const char *name, vh_txn_result *res, vh_error **err)
 {
         unreg_args a = { uuid, name };
-        return transaction(uuid, name, true, do_unregister, &a, res, err);
+        return transaction(uuid, name, TXN_RECONCILE, do_unregister, &a, res, err);
 }
 
 typedef struct started_args {
@@ -289,7 +316,7 @@ static int do_started(vh_state *st, void *data, vh_txn_result *res, vh_error **e
 int vh_txn_started(const char *uuid, const char *label, vh_txn_result *res, vh_error **err)
 {
         started_args a = { uuid, label };
-        return transaction(uuid, NULL, false, do_started, &a, res, err);
+        return transaction(uuid, NULL, TXN_SETTLE, do_started, &a, res, err);
 }
 
 typedef struct note_args {
@@ -315,5 +342,5 @@ int vh_txn_note_error(const char *uuid, const char *msg, vh_error **err)
 {
         _cleanup_txn_ vh_txn_result res = { 0 };
         note_args a = { uuid, msg };
-        return transaction(uuid, NULL, false, do_note, &a, &res, err);
+        return transaction(uuid, NULL, TXN_RECORD, do_note, &a, &res, err);
 }

@@ -12,7 +12,6 @@
 
 #include "fault.h"
 #include "fileio.h"
-#include "knobs.h"
 #include "root.h"
 #include "util.h"
 
@@ -135,30 +134,37 @@ int vh_log(vh_logger *l, const char *fmt, ...)
         return emit(l, msg);
 }
 
+int vh_log_change(vh_logger *l, const vh_change *c)
+{
+        const char *name = c->knob;
+        switch (c->kind) {
+        case VH_CHANGE_SET:
+        case VH_CHANGE_RESTORE:
+                return vh_log(l, "%s: %s -> %s; %s", name, c->from, c->to, c->why);
+        case VH_CHANGE_DRIFT:
+                return vh_log(l, "%s: now %s; %s", name, c->to, c->why);
+        case VH_CHANGE_ABSENT:
+        case VH_CHANGE_UNTUNABLE:
+        case VH_CHANGE_LOST:
+        case VH_CHANGE_GONE:
+                return vh_log(l, "note: %s: %s", name, c->why);
+        case VH_CHANGE_CONFLICT:
+                return vh_log(l, "note: %s", c->why);
+        case VH_CHANGE_FAILED:
+                break;
+        }
+        if (c->to)
+                return vh_log(l, "error: %s: %s -> %s failed: %s", name, c->from ? c->from : "?", c->to, c->why);
+        return vh_log(l, "error: %s: %s", name, c->why);
+}
+
 int vh_log_report(vh_logger *l, const vh_report *rep)
 {
         int ret = 0;
         for (size_t i = 0; i < rep->n; i++) {
-                const vh_change *c = &rep->changes[i];
-                const char *name = vh_knobs[c->knob].name;
-                int r;
-                switch (c->kind) {
-                case VH_CHANGE_SET:
-                case VH_CHANGE_RESTORE:
-                        r = vh_log(l, "%s: %s -> %s; %s", name, c->from, c->to, c->why);
-                        break;
-                case VH_CHANGE_DRIFT:
-                        r = vh_log(l, "%s: now %s; %s", name, c->to, c->why);
-                        break;
-                case VH_CHANGE_FAILED:
-                default:
-                        if (c->to)
-                                r = vh_log(l, "error: %s: %s -> %s failed: %s", name, c->from ? c->from : "?",
-                                           c->to, c->why);
-                        else
-                                r = vh_log(l, "error: %s: %s", name, c->why);
-                        break;
-                }
+                if (vh_change_is_note(rep->changes[i].kind))
+                        continue; /* notes are for the VM they concern: the caller picks them */
+                int r = vh_log_change(l, &rep->changes[i]);
                 if (r < 0)
                         ret = r;
         }

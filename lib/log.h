@@ -39,7 +39,13 @@ void vh_log_close(vh_logger *l);
 /* One line.  Returns 0, or a negative errno when it went to stderr instead. */
 int vh_log(vh_logger *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* One line per change in a reconcile report. */
+/*
+ * One line per change in a reconcile report: every write, every drift,
+ * every failure.  Notes (a knob not present or not tunable here, a VM's
+ * isolation conflict) are left out: they concern one VM, whose call logs
+ * them with vh_log_change.
+ */
 int vh_log_report(vh_logger *l, const vh_report *rep);
+int vh_log_change(vh_logger *l, const vh_change *c);
 
 #endif

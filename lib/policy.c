@@ -26,7 +26,7 @@ typedef struct elem_def {
 #define ATTRS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 static const elem_def elems[VH_P_COUNT] = {
-        [VH_P_THP] = { "thp", ATTRS("mode"), true, false },
+        [VH_P_THP] = { "thp", ATTRS("mode", "defrag"), true, false },
         [VH_P_HALT_POLL] = { "halt-poll", ATTRS("ns"), true, false },
         [VH_P_KWORKERS] = { "kworkers", ATTRS("isolate", "cpus"), true, false },
         [VH_P_SVIRT] = { "svirt", ATTRS("mode"), true, false },
@@ -47,6 +47,16 @@ static const char *const thp_names[] = {
         [VH_THP_ALWAYS] = "always", [VH_THP_NEVER] = "never",
 };
 
+static const char *const defrag_names[] = {
+        [VH_DEFRAG_NONE] = "none", [VH_DEFRAG_ALWAYS] = "always", [VH_DEFRAG_MADVISE] = "madvise",
+        [VH_DEFRAG_DEFER_MADVISE] = "defer+madvise", [VH_DEFRAG_DEFER] = "defer", [VH_DEFRAG_NEVER] = "never",
+};
+
+const char *vh_thp_defrag_name(vh_thp_defrag d)
+{
+        return d <= VH_DEFRAG_NEVER ? defrag_names[d] : "?";
+}
+
 const char *vh_policy_elem_name(vh_policy_elem e)
 {
         return e < VH_P_COUNT ? elems[e].name : "?";
@@ -60,7 +70,7 @@ const char *vh_thp_mode_name(vh_thp_mode m)
 static void clear_elem(vh_policy *p, vh_policy_elem e)
 {
         switch (e) {
-        case VH_P_THP: p->thp = VH_THP_NONE; break;
+        case VH_P_THP: p->thp = VH_THP_NONE; p->thp_defrag = VH_DEFRAG_NONE; break;
         case VH_P_HALT_POLL: p->halt_poll_ns = 0; break;
         case VH_P_KWORKERS:
                 p->kworkers_isolate = false;
@@ -112,7 +122,7 @@ static void move_elem(vh_policy *dst, vh_policy *src, vh_policy_elem e)
 {
         clear_elem(dst, e);
         switch (e) {
-        case VH_P_THP: MOVE(thp); break;
+        case VH_P_THP: MOVE(thp); MOVE(thp_defrag); break;
         case VH_P_HALT_POLL: MOVE(halt_poll_ns); break;
         case VH_P_KWORKERS:
                 MOVE(kworkers_isolate);
@@ -276,10 +286,20 @@ static int parse_thp(vh_policy *p, const ectx *c, vh_error **err)
 {
         static const char *const modes[] = { "auto", "madvise", "always", "never", NULL };
         static const vh_thp_mode vals[] = { VH_THP_AUTO, VH_THP_MADVISE, VH_THP_ALWAYS, VH_THP_NEVER };
-        int i = 0, r = parse_choice(c, "mode", modes, true, &i, err);
+        static const char *const defrags[] = { "always", "madvise", "defer+madvise", "defer", "never", NULL };
+        static const vh_thp_defrag dvals[] = { VH_DEFRAG_ALWAYS, VH_DEFRAG_MADVISE, VH_DEFRAG_DEFER_MADVISE,
+                                               VH_DEFRAG_DEFER, VH_DEFRAG_NEVER };
+        int i = 0, r = parse_choice(c, "mode", modes, false, &i, err);
         if (r < 0)
                 return r;
-        p->thp = vals[i];
+        int j = 0, rd = parse_choice(c, "defrag", defrags, false, &j, err);
+        if (rd < 0)
+                return rd;
+        if (r == 0 && rd == 0)
+                return bad(c, err, NULL, NULL, "attribute mode=\"auto\"|\"never\"|\"madvise\"|\"always\", "
+                                               "or defrag=, or both");
+        p->thp = r > 0 ? vals[i] : VH_THP_NONE;
+        p->thp_defrag = rd > 0 ? dvals[j] : VH_DEFRAG_NONE;
         return 0;
 }
 
@@ -723,7 +743,13 @@ int vh_policy_describe_elem(const vh_policy *p, vh_policy_elem e, vh_buf *b)
                 return vh_buf_puts(b, "off");
         int r = 0;
         switch (e) {
-        case VH_P_THP: r = vh_buf_printf(b, "%s", vh_thp_mode_name(p->thp)); break;
+        case VH_P_THP:
+                if (p->thp != VH_THP_NONE)
+                        r = vh_buf_printf(b, "%s", vh_thp_mode_name(p->thp));
+                if (r == 0 && p->thp_defrag != VH_DEFRAG_NONE)
+                        r = vh_buf_printf(b, "%sdefrag %s", p->thp != VH_THP_NONE ? " " : "",
+                                          vh_thp_defrag_name(p->thp_defrag));
+                break;
         case VH_P_HALT_POLL: r = vh_buf_printf(b, "%u", p->halt_poll_ns); break;
         case VH_P_KWORKERS: {
                 r = vh_buf_printf(b, "isolate=%s", p->kworkers_isolate ? "yes" : "no");

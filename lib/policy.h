@@ -44,6 +44,16 @@ typedef enum vh_thp_mode {
         VH_THP_NEVER,           /* order matters: never > always > madvise */
 } vh_thp_mode;
 
+/* THP defrag, ordered by precedence: the fewest allocation stalls wins (never > defer > ... > always). */
+typedef enum vh_thp_defrag {
+        VH_DEFRAG_NONE = 0,     /* no demand */
+        VH_DEFRAG_ALWAYS,
+        VH_DEFRAG_MADVISE,
+        VH_DEFRAG_DEFER_MADVISE,
+        VH_DEFRAG_DEFER,
+        VH_DEFRAG_NEVER,
+} vh_thp_defrag;
+
 typedef enum vh_svirt_mode { VH_SVIRT_OFF = 0, VH_SVIRT_WARN, VH_SVIRT_ENFORCE } vh_svirt_mode;
 typedef enum vh_on_error { VH_ON_ERROR_CONTINUE = 0, VH_ON_ERROR_REFUSE } vh_on_error;
 
@@ -54,7 +64,8 @@ typedef struct vh_policy {
         long line[VH_P_COUNT];  /* where each given element is: the file's line, or for metadata the line
                                    within its <policy> element */
 
-        vh_thp_mode thp;
+        vh_thp_mode thp;        /* VH_THP_NONE when <thp> gives only defrag */
+        vh_thp_defrag thp_defrag;
         uint32_t halt_poll_ns;
         bool kworkers_isolate;
         bool has_kworkers_cpus;
@@ -87,6 +98,8 @@ static inline bool vh_policy_on(const vh_policy *p, vh_policy_elem e)
 
 const char *vh_policy_elem_name(vh_policy_elem e);
 const char *vh_thp_mode_name(vh_thp_mode m);
+/* The kernel's word for a defrag demand ("defer+madvise"). */
+const char *vh_thp_defrag_name(vh_thp_defrag d);
 
 void vh_policy_done(vh_policy *p);
 #define _cleanup_policy_ __attribute__((cleanup(vh_policy_done)))

@@ -2,6 +2,7 @@
 #include "reconcile.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,9 +15,11 @@
 void vh_report_done(vh_report *r)
 {
         for (size_t i = 0; i < r->n; i++) {
+                free(r->changes[i].knob);
                 free(r->changes[i].from);
                 free(r->changes[i].to);
                 free(r->changes[i].why);
+                free(r->changes[i].vm);
         }
         free(r->changes);
         r->changes = NULL;
@@ -29,8 +32,36 @@ void vh_desired_done(vh_desired *d)
         free(d->value);
         free(d->why);
         free(d->error);
+        for (size_t i = 0; i < d->n_conflicts; i++) {
+                free(d->conflicts[i].vm);
+                free(d->conflicts[i].msg);
+        }
+        free(d->conflicts);
         memset(d, 0, sizeof(*d));
 }
+
+void vh_plan_host_done(vh_plan_host *h)
+{
+        vh_cpuset_done(&h->online);
+        vh_cpuset_done(&h->housekeeping);
+        h->have_cpus = false;
+}
+
+int vh_plan_host_load(vh_plan_host *h, vh_error **err)
+{
+        vh_plan_host_done(h);
+        int r = vh_read_online(&h->online, err);
+        if (r == 0)
+                r = vh_read_housekeeping(&h->online, &h->housekeeping, err);
+        if (r < 0) {
+                vh_plan_host_done(h);
+                return r;
+        }
+        h->have_cpus = true;
+        return 0;
+}
+
+/* ---- the planners, one per family ---- */
 
 static vh_thp_mode thp_demand(const vh_demands *d)
 {
@@ -39,22 +70,32 @@ static vh_thp_mode thp_demand(const vh_demands *d)
         return d->thp;
 }
 
-static bool demands_knob(const vh_demands *d, vh_knob_id id)
+/* shmem_enabled: only for shared-memory RAM, only an explicit mode (auto concerns static hugepages). */
+static vh_thp_mode shmem_demand(const vh_demands *d)
 {
-        switch (id) {
-        case VH_KNOB_THP: return thp_demand(d) != VH_THP_NONE;
-        case VH_KNOB_HALT_POLL: return d->has_halt_poll;
-        case VH_KNOB_WQ_MASK:
-        case VH_KNOB_WB_MASK: return !vh_cpuset_is_empty(&d->isolate);
-        case VH_KNOB_COUNT: break;
+        if (!d->shared_memory || d->static_hugepages || d->thp == VH_THP_AUTO)
+                return VH_THP_NONE;
+        return d->thp;
+}
+
+bool vh_family_demanded_by(vh_family_id f, const vh_demands *d)
+{
+        switch (f) {
+        case VH_FAM_THP: return thp_demand(d) != VH_THP_NONE;
+        case VH_FAM_THP_DEFRAG: return d->defrag != VH_DEFRAG_NONE;
+        case VH_FAM_THP_SHMEM: return shmem_demand(d) != VH_THP_NONE;
+        case VH_FAM_HALT_POLL: return d->has_halt_poll;
+        case VH_FAM_WQ_MASK:
+        case VH_FAM_WQ_QUEUE: return !vh_cpuset_is_empty(&d->isolate);
+        case VH_FAM_COUNT: break;
         }
         return false;
 }
 
-bool vh_reconcile_demanded(const vh_state *st, vh_knob_id id)
+bool vh_reconcile_demanded(const vh_state *st, vh_family_id f)
 {
         for (size_t i = 0; i < st->n_regs; i++)
-                if (demands_knob(&st->regs[i].demands, id))
+                if (vh_family_demanded_by(f, &st->regs[i].demands))
                         return true;
         return false;
 }
@@ -84,29 +125,58 @@ static int finish_why(vh_buf *why, unsigned count)
         return 0;
 }
 
-static int desired_thp(const vh_state *st, vh_desired *out, vh_buf *why)
+/* A word family: the demand of highest rank wins; rank 0 is no demand. */
+typedef int (*rank_fn)(const vh_demands *d, const char **ret_word, char what[64]);
+
+static int rank_thp(const vh_demands *d, const char **word, char what[64])
 {
-        vh_thp_mode best = VH_THP_NONE;
+        vh_thp_mode m = thp_demand(d);
+        *word = vh_thp_mode_name(m);
+        snprintf(what, 64, "%s", d->thp == VH_THP_AUTO ? "thp auto, static hugepages" : "");
+        if (d->thp != VH_THP_AUTO)
+                snprintf(what, 64, "thp %s", vh_thp_mode_name(d->thp));
+        return (int)m;
+}
+
+static int rank_defrag(const vh_demands *d, const char **word, char what[64])
+{
+        *word = vh_thp_defrag_name(d->defrag);
+        snprintf(what, 64, "thp defrag %s", *word);
+        return (int)d->defrag;
+}
+
+static int rank_shmem(const vh_demands *d, const char **word, char what[64])
+{
+        vh_thp_mode m = shmem_demand(d);
+        *word = m == VH_THP_MADVISE ? "advise" : vh_thp_mode_name(m);
+        snprintf(what, 64, "thp %s, shared memory", vh_thp_mode_name(d->thp));
+        return (int)m;
+}
+
+static int desired_word(const vh_state *st, rank_fn rank, vh_desired *out, vh_buf *why)
+{
+        int best = 0;
+        const char *best_word = NULL;
         unsigned count = 0;
         int r = 0;
         for (size_t i = 0; i < st->n_regs && r == 0; i++) {
-                const vh_demands *d = &st->regs[i].demands;
-                vh_thp_mode m = thp_demand(d);
-                if (m == VH_THP_NONE)
+                const char *word;
+                char what[64];
+                int k = rank(&st->regs[i].demands, &word, what);
+                if (k == 0)
                         continue;
-                if (m > best)
-                        best = m;
-                r = add_why(why, &count, st->regs[i].name,
-                            d->thp == VH_THP_AUTO ? "thp auto, static hugepages" :
-                            d->thp == VH_THP_NEVER ? "thp never" :
-                            d->thp == VH_THP_ALWAYS ? "thp always" : "thp madvise");
+                if (k > best) {
+                        best = k;
+                        best_word = word;
+                }
+                r = add_why(why, &count, st->regs[i].name, what);
         }
         if (r == 0)
                 r = finish_why(why, count);
         if (r < 0)
                 return r;
-        out->demanded = best != VH_THP_NONE;
-        if (out->demanded && !(out->value = strdup(vh_thp_mode_name(best))))
+        out->demanded = best > 0;
+        if (out->demanded && !(out->value = strdup(best_word)))
                 return -ENOMEM;
         return 0;
 }
@@ -138,100 +208,234 @@ static int desired_halt_poll(const vh_state *st, vh_desired *out, vh_buf *why)
         return 0;
 }
 
-static int desired_mask(const vh_state *st, const char *original, const vh_cpuset *online, vh_desired *out,
+static int add_conflict(vh_desired *out, const char *vm, char *msg)
+{
+        if (!msg)
+                return -ENOMEM;
+        vh_conflict *c = realloc(out->conflicts, (out->n_conflicts + 1) * sizeof(*c));
+        if (!c) {
+                free(msg);
+                return -ENOMEM;
+        }
+        out->conflicts = c;
+        c[out->n_conflicts] = (vh_conflict){ strdup(vm), msg };
+        if (!c[out->n_conflicts].vm) {
+                free(msg);
+                return -ENOMEM;
+        }
+        out->n_conflicts++;
+        return 0;
+}
+
+static char *conflict_msg(const vh_cpuset *cpus, const vh_buf *kept_by, const char *kept)
+{
+        _cleanup_free_ char *l = vh_cpuset_format_list(cpus);
+        char *m = NULL;
+        if (!l)
+                return NULL;
+        if (kept_by->len) {
+                if (asprintf(&m, "kworkers: this VM's CPUs %s stay open to unbound kworkers: %s already keep%s "
+                                 "kworkers off their CPUs, and isolating these too would leave no housekeeping CPU "
+                                 "(kept mask %s; the VMs that started first keep their isolation)",
+                             l, kept_by->data, strchr(kept_by->data, ',') ? "" : "s", kept) < 0)
+                        m = NULL;
+        } else if (asprintf(&m, "kworkers: this VM's CPUs %s stay open to unbound kworkers: they are every "
+                                "housekeeping CPU of mask %s, and a mask without one is never written",
+                            l, kept) < 0) {
+                m = NULL;
+        }
+        return m;
+}
+
+/*
+ * A kworker mask: the original minus the isolated CPUs, VM by VM in the
+ * order they registered, skipping (and telling) a VM that would leave the
+ * mask without a housekeeping CPU.
+ */
+static int desired_mask(const vh_state *st, const char *original, const vh_plan_host *host, vh_desired *out,
                         vh_buf *why, vh_error **err)
 {
-        _cleanup_cpuset_ vh_cpuset isolated = { 0 };
+        _cleanup_cpuset_ vh_cpuset mask = { 0 };
+        bool any = false;
+        for (size_t i = 0; i < st->n_regs && !any; i++)
+                any = !vh_cpuset_is_empty(&st->regs[i].demands.isolate);
+        if (!any)
+                return 0;
+        out->demanded = true;
+        int r = vh_cpuset_parse_mask(original, &mask, err);
+        if (r < 0)
+                return r;
+        const vh_cpuset *hk = host && host->have_cpus ? &host->housekeeping : NULL;
+        _cleanup_cpuset_ vh_cpuset isolated = { 0 }, cand = { 0 }, usable = { 0 };
+        _cleanup_buf_ vh_buf kept_by = { 0 };
+        if (vh_buf_puts(&kept_by, "") < 0)
+                return -ENOMEM;
         unsigned count = 0;
-        int r = 0;
         for (size_t i = 0; i < st->n_regs && r == 0; i++) {
-                const vh_demands *d = &st->regs[i].demands;
+                const vh_reg *g = &st->regs[i];
+                const vh_demands *d = &g->demands;
                 if (vh_cpuset_is_empty(&d->isolate))
                         continue;
-                out->demanded = true;
-                r = vh_cpuset_union(&isolated, &d->isolate);
+                if (vh_cpuset_copy(&cand, &isolated) < 0 || vh_cpuset_union(&cand, &d->isolate) < 0 ||
+                    vh_cpuset_copy(&usable, &mask) < 0)
+                        return -ENOMEM;
+                vh_cpuset_subtract(&usable, &cand);
+                if (hk)
+                        vh_cpuset_intersect(&usable, hk);
+                if (vh_cpuset_is_empty(&usable)) {
+                        _cleanup_free_ char *kept = vh_cpuset_format_mask(&mask, vh_cpuset_mask_digits(original));
+                        _cleanup_cpuset_ vh_cpuset left = { 0 };
+                        if (!kept || vh_cpuset_copy(&left, &mask) < 0)
+                                return -ENOMEM;
+                        vh_cpuset_subtract(&left, &isolated);
+                        free(kept);
+                        kept = vh_cpuset_format_mask(&left, vh_cpuset_mask_digits(original));
+                        r = kept ? add_conflict(out, g->name, conflict_msg(&d->isolate, &kept_by, kept)) : -ENOMEM;
+                        continue;
+                }
+                vh_cpuset_done(&isolated);
+                isolated = cand;
+                memset(&cand, 0, sizeof(cand));
+                _cleanup_free_ char *l = vh_cpuset_format_list(&d->isolate);
                 _cleanup_free_ char *what = NULL;
-                _cleanup_free_ char *l = r == 0 ? vh_cpuset_format_list(&d->isolate) : NULL;
-                if (r == 0 && (!l || asprintf(&what, "isolate CPUs %s", l) < 0))
-                        r = -ENOMEM;
+                if (!l || asprintf(&what, "isolate CPUs %s", l) < 0) {
+                        what = NULL;
+                        return -ENOMEM;
+                }
+                r = add_why(why, &count, g->name, what);
                 if (r == 0)
-                        r = add_why(why, &count, st->regs[i].name, what);
+                        r = vh_buf_puts(&kept_by, kept_by.len ? ", " : "");
+                if (r == 0)
+                        r = vh_buf_escape(&kept_by, g->name, true);
         }
         if (r == 0)
                 r = finish_why(why, count);
         if (r < 0)
                 return r;
-        if (!out->demanded)
-                return 0;
-
-        _cleanup_cpuset_ vh_cpuset mask = { 0 };
-        r = vh_cpuset_parse_mask(original, &mask, err);
-        if (r < 0)
-                return r;
         vh_cpuset_subtract(&mask, &isolated);
-        _cleanup_cpuset_ vh_cpuset usable = { 0 };
-        if (vh_cpuset_copy(&usable, &mask) < 0)
-                return -ENOMEM;
-        if (online)
-                vh_cpuset_intersect(&usable, online);
-        if (vh_cpuset_is_empty(&usable)) {
-                _cleanup_free_ char *l = vh_cpuset_format_list(&isolated);
-                if (asprintf(&out->error,
-                             "keeping %s: removing CPUs %s would leave no online CPU for unbound kworkers",
-                             original, l ? l : "?") < 0) {
-                        out->error = NULL;
-                        return -ENOMEM;
-                }
-                out->value = strdup(original);
-                return out->value ? 0 : -ENOMEM;
-        }
         out->value = vh_cpuset_format_mask(&mask, vh_cpuset_mask_digits(original));
         return out->value ? 0 : -ENOMEM;
 }
 
-int vh_reconcile_desired(const vh_state *st, vh_knob_id id, const char *original, const vh_cpuset *online,
+int vh_reconcile_desired(const vh_state *st, const vh_knob *k, const char *original, const vh_plan_host *host,
                          vh_desired *ret, vh_error **err)
 {
         vh_desired d = { 0 };
         _cleanup_buf_ vh_buf why = { 0 };
         int r = vh_buf_puts(&why, "");
         if (r == 0) {
-                switch (vh_knobs[id].kind) {
-                case VH_KIND_THP: r = desired_thp(st, &d, &why); break;
-                case VH_KIND_UINT: r = desired_halt_poll(st, &d, &why); break;
-                case VH_KIND_MASK: r = desired_mask(st, original, online, &d, &why, err); break;
+                switch (k->family) {
+                case VH_FAM_THP: r = desired_word(st, rank_thp, &d, &why); break;
+                case VH_FAM_THP_DEFRAG: r = desired_word(st, rank_defrag, &d, &why); break;
+                case VH_FAM_THP_SHMEM: r = desired_word(st, rank_shmem, &d, &why); break;
+                case VH_FAM_HALT_POLL: r = desired_halt_poll(st, &d, &why); break;
+                case VH_FAM_WQ_MASK:
+                case VH_FAM_WQ_QUEUE: r = desired_mask(st, original, host, &d, &why, err); break;
+                case VH_FAM_COUNT: break;
                 }
         }
         if (r < 0) {
                 vh_desired_done(&d);
                 if (err && *err)
                         return r;
-                return vh_fail(err, -r, "%s", vh_knobs[id].name);
+                return vh_fail(err, -r, "%s", k->name);
         }
         d.why = TAKE_PTR(why.data);
         *ret = d;
         return 0;
 }
 
-/* ---- apply ---- */
+/* ---- which knobs ---- */
 
-static int report_add(vh_report *rep, vh_knob_id id, vh_change_kind kind, const char *from, const char *to,
-                      const char *why)
+void vh_knobs_free(vh_knob *list, size_t n)
 {
+        for (size_t i = 0; i < n; i++)
+                vh_knob_done(&list[i]);
+        free(list);
+}
+
+static int report_add(vh_report *rep, const vh_knob *k, const char *name, vh_change_kind kind, const char *from,
+                      const char *to, const char *why, const char *vm)
+{
+        if (!rep)
+                return 0;
+        /* the same note twice (one VM's conflict on every workqueue mask) is told once */
+        for (size_t i = 0; vm && i < rep->n; i++)
+                if (rep->changes[i].kind == kind && streq(rep->changes[i].vm, vm) && streq(rep->changes[i].why, why))
+                        return 0;
         vh_change *c = realloc(rep->changes, (rep->n + 1) * sizeof(*c));
         if (!c)
                 return -ENOMEM;
         rep->changes = c;
         c = &c[rep->n++];
-        c->knob = id;
+        c->knob = strdup(k ? k->name : name);
+        c->family = k ? k->family : VH_FAM_COUNT;
         c->kind = kind;
         c->from = vh_strdup0(from);
         c->to = vh_strdup0(to);
         c->why = vh_strdup0(why);
+        c->vm = vh_strdup0(vm);
         if (kind == VH_CHANGE_FAILED)
                 rep->failed = true;
+        if (!c->knob || (from && !c->from) || (to && !c->to) || (why && !c->why) || (vm && !c->vm))
+                return -ENOMEM;
         return 0;
 }
+
+static bool listed(const vh_knob *list, size_t n, const char *name)
+{
+        for (size_t i = 0; i < n; i++)
+                if (streq(list[i].name, name))
+                        return true;
+        return false;
+}
+
+int vh_reconcile_knobs(const vh_state *st, vh_knob **ret, size_t *ret_n, vh_report *rep, vh_error **err)
+{
+        vh_knob *list = NULL;
+        size_t n = 0;
+        int r = 0;
+        for (int f = 0; f < VH_FAM_COUNT && r == 0; f++) {
+                if (!vh_reconcile_demanded(st, (vh_family_id)f))
+                        continue;
+                size_t before = n;
+                r = vh_family_instances((vh_family_id)f, &list, &n, err);
+                if (r == 0 && n == before && vh_families[f].path) {
+                        _cleanup_free_ char *why = NULL;
+                        if (asprintf(&why, "not present on this host (%s does not exist)", vh_families[f].path) < 0)
+                                why = NULL;
+                        r = why ? report_add(rep, NULL, vh_families[f].name, VH_CHANGE_ABSENT, NULL, NULL, why, NULL)
+                                : -ENOMEM;
+                        if (r == 0 && rep)
+                                rep->changes[rep->n - 1].family = (vh_family_id)f;
+                }
+        }
+        for (size_t i = 0; i < st->n_knobs && r == 0; i++) {
+                const vh_knob_state *ks = &st->knobs[i];
+                if ((!ks->saved && !ks->lost) || listed(list, n, ks->name))
+                        continue;
+                vh_knob k;
+                if (vh_knob_resolve(ks->name, &k) < 0)
+                        continue; /* the parser only keeps names it resolves */
+                vh_knob *l = realloc(list, (n + 1) * sizeof(*l));
+                if (!l) {
+                        vh_knob_done(&k);
+                        r = -ENOMEM;
+                        break;
+                }
+                list = l;
+                list[n++] = k;
+        }
+        if (r < 0) {
+                vh_knobs_free(list, n);
+                return err && *err ? r : vh_fail(err, -r, "knobs");
+        }
+        *ret = list;
+        *ret_n = n;
+        return 0;
+}
+
+/* ---- apply ---- */
 
 static int set_str(char **dst, const char *v)
 {
@@ -240,21 +444,6 @@ static int set_str(char **dst, const char *v)
                 return -ENOMEM;
         free(*dst);
         *dst = n;
-        return 0;
-}
-
-static int read_online(vh_cpuset *online, vh_error **err)
-{
-        _cleanup_free_ char *path = vh_path(VH_CPU_ONLINE_PATH);
-        if (!path)
-                return vh_fail(err, ENOMEM, "online CPUs");
-        _cleanup_free_ char *text = NULL;
-        int r = vh_read_line(path, &text, err);
-        if (r < 0)
-                return r;
-        r = vh_cpuset_parse_list(text, online, err);
-        if (r < 0)
-                return vh_error_wrap(err, "%s", path);
         return 0;
 }
 
@@ -274,44 +463,81 @@ static void step_done(step *s)
         memset(s, 0, sizeof(*s));
 }
 
+static bool writes(const step *s)
+{
+        return s->kind == STEP_SET || s->kind == STEP_RESTORE;
+}
+
 /*
  * Read the knob, settle what a crashed call left (pending), detect drift,
  * save the original on first demand, and decide the step.  Writes nothing.
  */
-static int plan_knob(vh_state *st, vh_knob_id id, const vh_cpuset *online, vh_report *rep, step *s)
+static int plan_knob(vh_state *st, const vh_knob *kn, const vh_plan_host *host, vh_report *rep, step *s)
 {
-        vh_knob_state *k = &st->knobs[id];
-        bool demanded = vh_reconcile_demanded(st, id);
-        if (!demanded && !k->saved)
-                return 0;
+        vh_knob_state *k = vh_state_knob(st, kn->name);
+        bool demanded = vh_reconcile_demanded(st, kn->family);
+        bool saved = k && k->saved;
+        bool lost = (k && k->lost) || (!saved && st->lost_unknown);
+
+        if (!demanded) {
+                if (k && k->lost)
+                        s->kind = STEP_FORGET; /* nobody demands it: the lost original no longer matters */
+                if (!saved)
+                        return 0;
+        }
+        if (demanded && lost)
+                return report_add(rep, kn, NULL, VH_CHANGE_LOST, NULL, NULL,
+                                  "its original was lost with a damaged state file: left alone until no VM demands "
+                                  "it (check its value by hand)", NULL);
+
+        _cleanup_free_ char *why = NULL;
+        if (!saved) {
+                /* never written by us: is it there, and can it be written at all? */
+                int a = vh_knob_access(kn, &why);
+                if (a == -ENOMEM)
+                        return -ENOMEM;
+                if (a == -ENOENT || a == -EROFS)
+                        return report_add(rep, kn, NULL, a == -ENOENT ? VH_CHANGE_ABSENT : VH_CHANGE_UNTUNABLE, NULL,
+                                          NULL, why ? why : "cannot be tuned here", NULL);
+        }
 
         _cleanup_free_ char *current = NULL;
         _cleanup_error_ vh_error *e = NULL;
-        if (vh_knob_read(id, &current, &e) < 0)
-                return report_add(rep, id, VH_CHANGE_FAILED, NULL, NULL, vh_error_msg(e));
+        int rr = vh_knob_read(kn, &current, &e);
+        if (rr == -ENOENT && saved) {
+                s->kind = STEP_FORGET;
+                return report_add(rep, kn, NULL, VH_CHANGE_GONE, NULL, NULL,
+                                  "no longer exists (its workqueue or device went away): forgotten", NULL);
+        }
+        if (rr < 0)
+                return report_add(rep, kn, NULL, VH_CHANGE_FAILED, NULL, NULL, vh_error_msg(e), NULL);
 
         /* A call died between its write and its final save: the write is ours. */
-        if (k->saved && k->pending && vh_knob_equal(id, current, k->pending)) {
+        if (saved && k->pending && vh_knob_equal(kn, current, k->pending)) {
                 if (set_str(&k->expected, k->pending) < 0 || set_str(&k->last_written, k->pending) < 0)
                         return -ENOMEM;
         }
-        free(k->pending);
-        k->pending = NULL;
+        if (k) {
+                free(k->pending);
+                k->pending = NULL;
+        }
 
-        if (k->saved && !k->drifted && !vh_knob_equal(id, current, k->expected)) {
+        if (saved && !k->drifted && !vh_knob_equal(kn, current, k->expected)) {
                 k->drifted = true;
-                _cleanup_free_ char *why = NULL;
+                free(why);
                 if (asprintf(&why, "changed by someone else (expected %s); leaving it alone, original %s is not restored",
-                             k->expected, k->original) < 0)
+                             k->expected, k->original) < 0) {
+                        why = NULL;
                         return -ENOMEM;
-                int r = report_add(rep, id, VH_CHANGE_DRIFT, k->expected, current, why);
+                }
+                int r = report_add(rep, kn, NULL, VH_CHANGE_DRIFT, k->expected, current, why, NULL);
                 if (r < 0)
                         return r;
         }
 
         if (!demanded) {
                 s->kind = STEP_FORGET;
-                if (!k->drifted && !vh_knob_equal(id, current, k->original)) {
+                if (!k->drifted && !vh_knob_equal(kn, current, k->original)) {
                         s->kind = STEP_RESTORE;
                         s->current = TAKE_PTR(current);
                         if (!(s->value = strdup(k->original)))
@@ -320,7 +546,9 @@ static int plan_knob(vh_state *st, vh_knob_id id, const vh_cpuset *online, vh_re
                 return 0;
         }
 
-        if (!k->saved) {
+        if (!saved) {
+                if (!(k = vh_state_knob_add(st, kn->name)))
+                        return -ENOMEM;
                 if (set_str(&k->original, current) < 0 || set_str(&k->expected, current) < 0)
                         return -ENOMEM;
                 k->saved = true;
@@ -329,12 +557,14 @@ static int plan_knob(vh_state *st, vh_knob_id id, const vh_cpuset *online, vh_re
                 return 0;
 
         vh_desired d = { 0 };
-        if (vh_reconcile_desired(st, id, k->original, online, &d, &e) < 0)
-                return report_add(rep, id, VH_CHANGE_FAILED, current, NULL, vh_error_msg(e));
+        if (vh_reconcile_desired(st, kn, k->original, host, &d, &e) < 0)
+                return report_add(rep, kn, NULL, VH_CHANGE_FAILED, current, NULL, vh_error_msg(e), NULL);
         int r = 0;
-        if (d.error)
-                r = report_add(rep, id, VH_CHANGE_FAILED, current, d.value, d.error);
-        if (r == 0 && !vh_knob_equal(id, current, d.value)) {
+        for (size_t i = 0; i < d.n_conflicts && r == 0; i++)
+                r = report_add(rep, kn, NULL, VH_CHANGE_CONFLICT, NULL, NULL, d.conflicts[i].msg, d.conflicts[i].vm);
+        if (r == 0 && d.error)
+                r = report_add(rep, kn, NULL, VH_CHANGE_FAILED, current, d.value, d.error, NULL);
+        if (r == 0 && d.value && !vh_knob_equal(kn, current, d.value)) {
                 s->kind = STEP_SET;
                 s->current = TAKE_PTR(current);
                 s->value = TAKE_PTR(d.value);
@@ -347,56 +577,105 @@ static int plan_knob(vh_state *st, vh_knob_id id, const vh_cpuset *online, vh_re
         return r;
 }
 
-static int apply_step(vh_state *st, vh_knob_id id, step *s, vh_report *rep)
+/* A write the kernel refused as "not here" (EACCES, EPERM, EROFS): a note, and the knob forgotten if untouched. */
+static int write_refused(vh_state *st, const vh_knob *kn, vh_knob_state *k, const step *s, vh_report *rep,
+                         const vh_error *e)
 {
-        vh_knob_state *k = &st->knobs[id];
-        free(k->pending);
-        k->pending = NULL;
+        if (!vh_knob_untunable_errno(e->code) || !k || k->last_written)
+                return 1;
+        (void)st;
+        vh_knob_state_forget(k);
+        _cleanup_free_ char *why = NULL;
+        if (asprintf(&why, "cannot be tuned here: %s", vh_error_msg(e)) < 0)
+                return -ENOMEM;
+        return report_add(rep, kn, NULL, VH_CHANGE_UNTUNABLE, s->current, s->value, why, NULL);
+}
+
+static int apply_step(vh_state *st, const vh_knob *kn, step *s, vh_report *rep)
+{
+        vh_knob_state *k = vh_state_knob(st, kn->name);
+        if (k) {
+                free(k->pending);
+                k->pending = NULL;
+        }
         _cleanup_error_ vh_error *e = NULL;
+        int r;
         switch (s->kind) {
         case STEP_NONE:
                 return 0;
         case STEP_FORGET:
-                vh_knob_state_forget(k);
+                if (k) {
+                        vh_knob_state_forget(k);
+                }
                 return 0;
         case STEP_RESTORE:
-                if (vh_knob_write(id, s->value, &e) < 0)
-                        return report_add(rep, id, VH_CHANGE_FAILED, s->current, s->value, vh_error_msg(e));
-                vh_knob_state_forget(k);
-                return report_add(rep, id, VH_CHANGE_RESTORE, s->current, s->value,
-                                  "restored the original: no running VM demands it");
         case STEP_SET:
-                if (vh_knob_write(id, s->value, &e) < 0)
-                        return report_add(rep, id, VH_CHANGE_FAILED, s->current, s->value, vh_error_msg(e));
+                if (vh_knob_write(kn, s->value, &e) < 0) {
+                        r = write_refused(st, kn, k, s, rep, e);
+                        if (r <= 0)
+                                return r;
+                        if (k && set_str(&k->failure, vh_error_msg(e)) < 0)
+                                return -ENOMEM;
+                        return report_add(rep, kn, NULL, VH_CHANGE_FAILED, s->current, s->value, vh_error_msg(e),
+                                          NULL);
+                }
+                if (s->kind == STEP_RESTORE) {
+                        vh_knob_state_forget(k);
+                        return report_add(rep, kn, NULL, VH_CHANGE_RESTORE, s->current, s->value,
+                                          "restored the original: no running VM demands it", NULL);
+                }
+                free(k->failure);
+                k->failure = NULL;
                 if (set_str(&k->expected, s->value) < 0 || set_str(&k->last_written, s->value) < 0)
                         return -ENOMEM;
-                return report_add(rep, id, VH_CHANGE_SET, s->current, s->value, s->why);
+                return report_add(rep, kn, NULL, VH_CHANGE_SET, s->current, s->value, s->why, NULL);
         }
         return 0;
 }
 
+bool vh_reconcile_unsettled(const vh_state *st)
+{
+        if (st->lost_unknown && st->n_regs == 0)
+                return true;
+        for (size_t i = 0; i < st->n_knobs; i++) {
+                const vh_knob_state *k = &st->knobs[i];
+                if (!k->saved && !k->lost)
+                        continue;
+                if (k->pending || k->failure)
+                        return true;
+                _cleanup_(vh_knob_done) vh_knob kn = { 0 };
+                if (vh_knob_resolve(k->name, &kn) == 0 && !vh_reconcile_demanded(st, kn.family))
+                        return true;
+        }
+        return false;
+}
+
 int vh_reconcile(vh_state *st, vh_persist_fn persist, void *userdata, vh_report *rep, vh_error **err)
 {
-        _cleanup_cpuset_ vh_cpuset online = { 0 };
-        bool have_online = false;
-        step steps[VH_KNOB_COUNT] = { 0 };
-        int r = 0;
-        bool writes = false;
-        for (int id = 0; id < VH_KNOB_COUNT && r >= 0; id++) {
-                if (vh_knobs[id].kind == VH_KIND_MASK && !have_online && vh_reconcile_demanded(st, (vh_knob_id)id)) {
-                        _cleanup_error_ vh_error *e = NULL;
-                        if (read_online(&online, &e) < 0) {
-                                /* Without it, a mask is checked only for emptiness. */
-                                r = report_add(rep, (vh_knob_id)id, VH_CHANGE_FAILED, NULL, NULL, vh_error_msg(e));
-                                if (r < 0)
-                                        break;
-                        } else {
-                                have_online = true;
-                        }
-                }
-                r = plan_knob(st, (vh_knob_id)id, have_online ? &online : NULL, rep, &steps[id]);
-                writes = writes || steps[id].kind == STEP_SET || steps[id].kind == STEP_RESTORE;
+        vh_knob *knobs = NULL;
+        size_t n = 0;
+        int r = vh_reconcile_knobs(st, &knobs, &n, rep, err);
+        if (r < 0)
+                return r;
+        _cleanup_(vh_plan_host_done) vh_plan_host host = { 0 };
+        bool masks = vh_reconcile_demanded(st, VH_FAM_WQ_MASK);
+        if (masks) {
+                _cleanup_error_ vh_error *e = NULL;
+                /* Without it, a mask is checked only for emptiness. */
+                if (vh_plan_host_load(&host, &e) < 0)
+                        r = report_add(rep, NULL, "workqueue_cpumask", VH_CHANGE_FAILED, NULL, NULL, vh_error_msg(e),
+                                       NULL);
         }
+        step *steps = calloc(n ? n : 1, sizeof(*steps));
+        if (!steps)
+                r = -ENOMEM;
+        bool any_write = false;
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                r = plan_knob(st, &knobs[i], &host, rep, &steps[i]);
+                any_write = any_write || writes(&steps[i]);
+        }
+        if (r >= 0 && st->lost_unknown && st->n_regs == 0)
+                st->lost_unknown = false; /* no VM left: nothing of theirs can be told from the host's own */
         /*
          * Write-ahead: the values about to be written are recorded first, so
          * that a call killed between a write and the final save leaves no
@@ -404,33 +683,42 @@ int vh_reconcile(vh_state *st, vh_persist_fn persist, void *userdata, vh_report 
          * recorded, nothing is written: a knob we could not restore later
          * would stay changed for good.
          */
-        if (r >= 0 && writes && persist) {
-                for (int id = 0; id < VH_KNOB_COUNT && r >= 0; id++)
-                        if (steps[id].kind == STEP_SET || steps[id].kind == STEP_RESTORE)
-                                r = set_str(&st->knobs[id].pending, steps[id].value);
+        if (r >= 0 && any_write && persist) {
+                for (size_t i = 0; i < n && r >= 0; i++) {
+                        if (!writes(&steps[i]))
+                                continue;
+                        vh_knob_state *k = vh_state_knob(st, knobs[i].name);
+                        r = k ? set_str(&k->pending, steps[i].value) : 0;
+                }
                 _cleanup_error_ vh_error *e = NULL;
                 if (r >= 0 && persist(st, userdata, &e) < 0) {
-                        for (int id = 0; id < VH_KNOB_COUNT && r >= 0; id++) {
-                                vh_knob_state *k = &st->knobs[id];
-                                free(k->pending);
-                                k->pending = NULL;
-                                if (steps[id].kind != STEP_SET && steps[id].kind != STEP_RESTORE)
+                        for (size_t i = 0; i < n && r >= 0; i++) {
+                                vh_knob_state *k = vh_state_knob(st, knobs[i].name);
+                                if (k) {
+                                        free(k->pending);
+                                        k->pending = NULL;
+                                }
+                                if (!writes(&steps[i]))
                                         continue;
                                 _cleanup_free_ char *why = NULL;
-                                if (asprintf(&why, "not changed: %s", vh_error_msg(e)) < 0)
+                                if (asprintf(&why, "not changed: %s", vh_error_msg(e)) < 0) {
+                                        why = NULL;
                                         r = -ENOMEM;
-                                else
-                                        r = report_add(rep, (vh_knob_id)id, VH_CHANGE_FAILED, steps[id].current,
-                                                       steps[id].value, why);
-                                steps[id].kind = STEP_NONE;
+                                } else {
+                                        r = report_add(rep, &knobs[i], NULL, VH_CHANGE_FAILED, steps[i].current,
+                                                       steps[i].value, why, NULL);
+                                }
+                                steps[i].kind = STEP_NONE;
                         }
                 }
         }
-        for (int id = 0; id < VH_KNOB_COUNT && r >= 0; id++)
-                r = apply_step(st, (vh_knob_id)id, &steps[id], rep);
-        for (int id = 0; id < VH_KNOB_COUNT; id++)
-                step_done(&steps[id]);
+        for (size_t i = 0; i < n && r >= 0; i++)
+                r = apply_step(st, &knobs[i], &steps[i], rep);
+        for (size_t i = 0; steps && i < n; i++)
+                step_done(&steps[i]);
+        free(steps);
+        vh_knobs_free(knobs, n);
         if (r < 0)
-                return vh_fail(err, -r, "reconcile");
+                return err && *err ? r : vh_fail(err, -r, "reconcile");
         return 0;
 }

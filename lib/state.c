@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "kv.h"
 #include "root.h"
 #include "util.h"
 
@@ -35,23 +36,77 @@ void vh_reg_done(vh_reg *r)
 
 void vh_knob_state_forget(vh_knob_state *k)
 {
+        char *name = k->name;
         free(k->original);
         free(k->expected);
         free(k->last_written);
         free(k->pending);
+        free(k->failure);
         memset(k, 0, sizeof(*k));
+        k->name = name;
+}
+
+static void strv_free(char **v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
 }
 
 void vh_state_done(vh_state *st)
 {
-        for (int i = 0; i < VH_KNOB_COUNT; i++)
+        for (size_t i = 0; i < st->n_knobs; i++) {
                 vh_knob_state_forget(&st->knobs[i]);
+                free(st->knobs[i].name);
+        }
+        free(st->knobs);
         for (size_t i = 0; i < st->n_regs; i++)
                 vh_reg_done(&st->regs[i]);
         free(st->regs);
-        st->regs = NULL;
-        st->n_regs = st->regs_cap = 0;
-        st->sweep_cursor = 0;
+        strv_free(st->extra, st->n_extra);
+        strv_free(st->damaged, st->n_damaged);
+        free(st->damaged_copy);
+        memset(st, 0, sizeof(*st));
+}
+
+vh_knob_state *vh_state_knob(const vh_state *st, const char *name)
+{
+        for (size_t i = 0; i < st->n_knobs; i++)
+                if (streq(st->knobs[i].name, name))
+                        return &st->knobs[i];
+        return NULL;
+}
+
+vh_knob_state *vh_state_knob_add(vh_state *st, const char *name)
+{
+        vh_knob_state *k = vh_state_knob(st, name);
+        if (k)
+                return k;
+        char *n = strdup(name);
+        if (!n)
+                return NULL;
+        k = realloc(st->knobs, (st->n_knobs + 1) * sizeof(*k));
+        if (!k) {
+                free(n);
+                return NULL;
+        }
+        st->knobs = k;
+        k = &st->knobs[st->n_knobs++];
+        memset(k, 0, sizeof(*k));
+        k->name = n;
+        return k;
+}
+
+static int strv_push(char ***v, size_t *n, const char *s, size_t len)
+{
+        char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+        if (!nv)
+                return -ENOMEM;
+        *v = nv;
+        if (!(nv[*n] = strndup(s, len)))
+                return -ENOMEM;
+        (*n)++;
+        return 0;
 }
 
 vh_reg *vh_state_find(vh_state *st, const char *uuid)
@@ -123,76 +178,71 @@ int vh_state_lock(int timeout_ms, int *ret_fd, vh_error **err)
 
 /* ---- format ---- */
 
-/* `key` is spelled " name=" so that each field is one append. */
-static int put_field(vh_buf *b, const char *key, const char *value)
-{
-        if (!value)
-                return 0;
-        int r = vh_buf_puts(b, key);
-        return r < 0 ? r : vh_buf_escape(b, value, false);
-}
-
-static int put_num(vh_buf *b, const char *key, uint64_t v)
-{
-        int r = vh_buf_puts(b, key);
-        return r < 0 ? r : vh_buf_put_u64(b, v);
-}
-
 /* Hand-rolled rather than printf: with 1000 VMs, printf alone cost 9M instructions a call. */
 static int format_reg(vh_buf *b, const vh_reg *g)
 {
         const vh_demands *d = &g->demands;
         int r = vh_buf_puts(b, "vm");
         if (r == 0)
-                r = put_field(b, " uuid=", g->uuid);
+                r = vh_kv_put(b, "uuid", g->uuid);
         if (r == 0)
-                r = put_field(b, " name=", g->name);
+                r = vh_kv_put(b, "name", g->name);
         if (r == 0)
-                r = put_num(b, " since=", (uint64_t)(g->since > 0 ? g->since : 0));
+                r = vh_kv_put_u64(b, "since", (uint64_t)(g->since > 0 ? g->since : 0));
         if (r == 0 && g->pid > 0)
-                r = put_num(b, " pid=", (uint64_t)g->pid);
+                r = vh_kv_put_u64(b, "pid", (uint64_t)g->pid);
         if (r == 0 && g->pid > 0)
-                r = put_num(b, " pidstart=", g->pidstart);
+                r = vh_kv_put_u64(b, "pidstart", g->pidstart);
         if (r == 0 && d->thp != VH_THP_NONE)
-                r = put_field(b, " thp=", vh_thp_mode_name(d->thp));
+                r = vh_kv_put(b, "thp", vh_thp_mode_name(d->thp));
+        if (r == 0 && d->defrag != VH_DEFRAG_NONE)
+                r = vh_kv_put(b, "defrag", vh_thp_defrag_name(d->defrag));
         if (r == 0 && d->static_hugepages)
                 r = vh_buf_puts(b, " hugepages=1");
+        if (r == 0 && d->shared_memory)
+                r = vh_buf_puts(b, " shmem=1");
         if (r == 0 && d->has_halt_poll)
-                r = put_num(b, " halt_poll_ns=", d->halt_poll_ns);
+                r = vh_kv_put_u64(b, "halt_poll_ns", d->halt_poll_ns);
         if (r == 0 && !vh_cpuset_is_empty(&d->isolate)) {
                 _cleanup_free_ char *l = vh_cpuset_format_list(&d->isolate);
-                r = l ? put_field(b, " isolate=", l) : -ENOMEM;
+                r = l ? vh_kv_put(b, "isolate", l) : -ENOMEM;
         }
         if (r == 0)
-                r = put_field(b, " label=", g->seclabel);
+                r = vh_kv_put(b, "label", g->seclabel);
         if (r == 0)
-                r = put_field(b, " error=", g->last_error);
+                r = vh_kv_put(b, "error", g->last_error);
         if (r == 0)
                 r = vh_buf_puts(b, "\n");
         return r;
 }
 
-/* The knob records, one line each. */
+/* The knob records, one line each (also the whole of the intent file). */
 static int format_knobs(vh_buf *b, const vh_state *st)
 {
         int r = 0;
-        for (int i = 0; r == 0 && i < VH_KNOB_COUNT; i++) {
+        if (st->lost_unknown)
+                r = vh_buf_puts(b, "lost unknown=1\n");
+        for (size_t i = 0; r == 0 && i < st->n_knobs; i++) {
                 const vh_knob_state *k = &st->knobs[i];
-                if (!k->saved)
+                if (!k->saved && !k->lost)
                         continue;
                 r = vh_buf_puts(b, "knob ");
                 if (r == 0)
-                        r = vh_buf_puts(b, vh_knobs[i].name);
+                        r = vh_buf_escape(b, k->name, false);
+                if (r == 0 && k->lost)
+                        r = vh_buf_puts(b, " lost=1");
                 if (r == 0)
-                        r = put_field(b, " original=", k->original);
+                        r = vh_kv_put(b, "original", k->original);
                 if (r == 0)
-                        r = put_field(b, " expected=", k->expected);
+                        r = vh_kv_put(b, "expected", k->expected);
                 if (r == 0)
-                        r = put_field(b, " written=", k->last_written);
+                        r = vh_kv_put(b, "written", k->last_written);
                 if (r == 0)
-                        r = put_field(b, " pending=", k->pending);
+                        r = vh_kv_put(b, "pending", k->pending);
                 if (r == 0 && k->drifted)
                         r = vh_buf_puts(b, " drifted=1");
+                if (r == 0)
+                        r = vh_kv_put(b, "failed", k->failure);
                 if (r == 0)
                         r = vh_buf_puts(b, "\n");
         }
@@ -206,9 +256,9 @@ int vh_state_format(const vh_state *st, char **ret, vh_error **err)
         if (r == 0)
                 r = vh_buf_puts(&b, STATE_MAGIC "\n");
         if (r == 0 && st->sweep_cursor) {
-                r = vh_buf_puts(&b, "sweep cursor=");
+                r = vh_buf_puts(&b, "sweep");
                 if (r == 0)
-                        r = vh_buf_put_u64(&b, st->sweep_cursor);
+                        r = vh_kv_put_u64(&b, "cursor", st->sweep_cursor);
                 if (r == 0)
                         r = vh_buf_puts(&b, "\n");
         }
@@ -216,6 +266,11 @@ int vh_state_format(const vh_state *st, char **ret, vh_error **err)
                 r = format_knobs(&b, st);
         for (size_t i = 0; r == 0 && i < st->n_regs; i++)
                 r = format_reg(&b, &st->regs[i]);
+        for (size_t i = 0; r == 0 && i < st->n_extra; i++) {
+                r = vh_buf_puts(&b, st->extra[i]);
+                if (r == 0)
+                        r = vh_buf_puts(&b, "\n");
+        }
         if (r < 0)
                 return vh_fail(err, -r, "format state");
         *ret = TAKE_PTR(b.data);
@@ -224,70 +279,30 @@ int vh_state_format(const vh_state *st, char **ret, vh_error **err)
 
 /* ---- parse ---- */
 
-typedef struct field {
-        char *key, *value;
-} field;
-
-/* Split "a=b c=d" in place into fields (values unescaped). */
-static int split_fields(char *s, field *f, size_t max, size_t *ret_n)
+/* A knob record.  -EINVAL: damaged (the caller marks the knob lost). */
+static int parse_knob(const vh_kv_record *rec, vh_state *st)
 {
-        size_t n = 0;
-        for (char *tok = s, *next; tok && *tok; tok = next) {
-                next = strchr(tok, ' ');
-                if (next)
-                        *next++ = '\0';
-                if (!*tok)
-                        continue;
-                char *eq = strchr(tok, '=');
-                if (!eq || n == max)
-                        return -EINVAL;
-                *eq = '\0';
-                if (vh_unescape(eq + 1) < 0)
-                        return -EINVAL;
-                f[n].key = tok;
-                f[n].value = eq + 1;
-                n++;
-        }
-        *ret_n = n;
-        return 0;
-}
-
-static int parse_knob(char *rest, vh_state *st)
-{
-        char *sp = strchr(rest, ' ');
-        if (sp)
-                *sp++ = '\0';
-        int id = vh_knob_by_name(rest);
-        if (id < 0)
+        char buf[64];
+        const char *name = rec->name ? vh_knob_canonical_name(rec->name, buf, sizeof(buf)) : NULL;
+        _cleanup_(vh_knob_done) vh_knob probe = { 0 };
+        if (!name || vh_knob_resolve(name, &probe) < 0)
                 return -EINVAL;
-        vh_knob_state *k = &st->knobs[id];
-        if (k->saved)
+        vh_knob_state *k = vh_state_knob(st, name);
+        if (k && (k->saved || k->lost))
+                return -EINVAL; /* twice: which one is right cannot be told */
+        bool lost = streq(vh_kv_get(rec, "lost"), "1");
+        if (!lost && (!vh_kv_get(rec, "original") || !vh_kv_get(rec, "expected")))
                 return -EINVAL;
-        field f[8];
-        size_t n = 0;
-        if (sp && split_fields(sp, f, 8, &n) < 0)
-                return -EINVAL;
-        for (size_t i = 0; i < n; i++) {
-                char **dst = NULL;
-                if (streq(f[i].key, "original"))
-                        dst = &k->original;
-                else if (streq(f[i].key, "expected"))
-                        dst = &k->expected;
-                else if (streq(f[i].key, "written"))
-                        dst = &k->last_written;
-                else if (streq(f[i].key, "pending"))
-                        dst = &k->pending;
-                else if (streq(f[i].key, "drifted"))
-                        k->drifted = streq(f[i].value, "1");
-                if (dst) {
-                        free(*dst);
-                        if (!(*dst = strdup(f[i].value)))
-                                return -ENOMEM;
-                }
-        }
-        if (!k->original || !k->expected)
-                return -EINVAL;
-        k->saved = true;
+        if (!(k = vh_state_knob_add(st, name)))
+                return -ENOMEM;
+        static const char *const keys[] = { "original", "expected", "written", "pending", "failed" };
+        char **dst[] = { &k->original, &k->expected, &k->last_written, &k->pending, &k->failure };
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                if (vh_kv_dup(rec, keys[i], dst[i]) == -ENOMEM)
+                        return -ENOMEM;
+        k->drifted = streq(vh_kv_get(rec, "drifted"), "1");
+        k->lost = lost;
+        k->saved = !lost;
         return 0;
 }
 
@@ -302,112 +317,179 @@ static int parse_thp_word(const char *s, vh_thp_mode *ret)
         return -EINVAL;
 }
 
-/* A field given twice: the last one wins (and the first is not leaked). */
-static int set_field(char **dst, const char *v)
+static int parse_defrag_word(const char *s, vh_thp_defrag *ret)
 {
-        char *n = strdup(v);
-        if (!n)
+        for (int d = VH_DEFRAG_ALWAYS; d <= VH_DEFRAG_NEVER; d++)
+                if (streq(s, vh_thp_defrag_name((vh_thp_defrag)d))) {
+                        *ret = (vh_thp_defrag)d;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+/* A registration.  -EINVAL: damaged (nothing added). */
+static int parse_vm(const vh_kv_record *rec, vh_state *st)
+{
+        if (rec->name)
+                return -EINVAL;
+        _cleanup_(vh_reg_done) vh_reg g = { 0 };
+        uint64_t x;
+        int r = 0;
+        if (vh_kv_dup(rec, "uuid", &g.uuid) < 0 || vh_kv_dup(rec, "name", &g.name) < 0)
+                return g.uuid || !vh_kv_get(rec, "uuid") ? -EINVAL : -ENOMEM;
+        if ((r = vh_kv_get_u64(rec, "since", INT64_MAX, &x)) == 0)
+                g.since = (int64_t)x;
+        if (r == 0 || r == -ENOENT)
+                if ((r = vh_kv_get_u64(rec, "pid", INT32_MAX, &x)) == 0)
+                        g.pid = (int)x;
+        if (r == 0 || r == -ENOENT)
+                r = vh_kv_get_u64(rec, "pidstart", UINT64_MAX, &g.pidstart);
+        if (r == 0 || r == -ENOENT)
+                if ((r = vh_kv_get_u64(rec, "halt_poll_ns", UINT32_MAX, &x)) == 0) {
+                        g.demands.has_halt_poll = true;
+                        g.demands.halt_poll_ns = (uint32_t)x;
+                }
+        if (r < 0 && r != -ENOENT)
+                return r;
+        const char *v;
+        if ((v = vh_kv_get(rec, "thp")) && parse_thp_word(v, &g.demands.thp) < 0)
+                return -EINVAL;
+        if ((v = vh_kv_get(rec, "defrag")) && parse_defrag_word(v, &g.demands.defrag) < 0)
+                return -EINVAL;
+        g.demands.static_hugepages = streq(vh_kv_get(rec, "hugepages"), "1");
+        g.demands.shared_memory = streq(vh_kv_get(rec, "shmem"), "1");
+        if ((v = vh_kv_get(rec, "isolate")) && vh_cpuset_parse_list(v, &g.demands.isolate, NULL) < 0)
+                return -EINVAL;
+        if (vh_kv_dup(rec, "label", &g.seclabel) == -ENOMEM || vh_kv_dup(rec, "error", &g.last_error) == -ENOMEM)
                 return -ENOMEM;
-        free(*dst);
-        *dst = n;
+        /* unknown keys: written by a newer vmhooks; ignored */
+        vh_reg *slot = vh_state_add(st);
+        if (!slot)
+                return -ENOMEM;
+        *slot = g;
+        memset(&g, 0, sizeof(g));
         return 0;
 }
 
-static int parse_vm(char *rest, vh_state *st)
+static int parse_record(const vh_kv_record *rec, vh_state *st, bool *known)
 {
-        field f[16];
-        size_t n = 0;
-        if (split_fields(rest, f, 16, &n) < 0)
-                return -EINVAL;
-        vh_reg *g = vh_state_add(st);
-        if (!g)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                const char *k = f[i].key, *v = f[i].value;
-                uint64_t x;
-                int r = 0;
-                if (streq(k, "uuid")) {
-                        r = set_field(&g->uuid, v);
-                } else if (streq(k, "name")) {
-                        r = set_field(&g->name, v);
-                } else if (streq(k, "since")) {
-                        r = vh_parse_u64(v, INT64_MAX, &x);
-                        g->since = (int64_t)x;
-                } else if (streq(k, "pid")) {
-                        r = vh_parse_u64(v, INT32_MAX, &x);
-                        g->pid = (int)x;
-                } else if (streq(k, "pidstart")) {
-                        r = vh_parse_u64(v, UINT64_MAX, &g->pidstart);
-                } else if (streq(k, "thp")) {
-                        r = parse_thp_word(v, &g->demands.thp);
-                } else if (streq(k, "hugepages")) {
-                        g->demands.static_hugepages = streq(v, "1");
-                } else if (streq(k, "halt_poll_ns")) {
-                        r = vh_parse_u64(v, UINT32_MAX, &x);
-                        g->demands.has_halt_poll = true;
-                        g->demands.halt_poll_ns = (uint32_t)x;
-                } else if (streq(k, "isolate")) {
-                        r = vh_cpuset_parse_list(v, &g->demands.isolate, NULL); /* replaces: no leak */
-                } else if (streq(k, "label")) {
-                        r = set_field(&g->seclabel, v);
-                } else if (streq(k, "error")) {
-                        r = set_field(&g->last_error, v);
-                } /* unknown keys: written by a newer vmhooks; ignored */
-                if (r < 0)
-                        return r;
-        }
-        if (!g->uuid || !g->name)
-                return -EINVAL;
-        return 0;
-}
-
-static int parse_cursor(const char *v, vh_state *st)
-{
+        *known = true;
         uint64_t c;
-        int r = vh_parse_u64(v, UINT32_MAX, &c);
-        if (r == 0)
-                st->sweep_cursor = (uint32_t)c;
-        return r;
+        if (streq(rec->type, "knob"))
+                return parse_knob(rec, st);
+        if (streq(rec->type, "vm"))
+                return parse_vm(rec, st);
+        if (streq(rec->type, "sweep")) {
+                int r = vh_kv_get_u64(rec, "cursor", UINT32_MAX, &c);
+                if (r == 0)
+                        st->sweep_cursor = (uint32_t)c;
+                return r == 0 ? 0 : -EINVAL;
+        }
+        if (streq(rec->type, "lost")) {
+                st->lost_unknown = true;
+                return 0;
+        }
+        *known = false;
+        return 0;
+}
+
+/* What a damaged line still tells: the knob it was about, or that it may have been about any. */
+static int salvage(const char *line, size_t len, vh_state *st)
+{
+        const char *rest = len > 5 && strncmp(line, "knob ", 5) == 0 ? line + 5 : NULL;
+        if (!rest) {
+                /* a registration lost is a VM running untuned; a line of unknown kind may have been a knob */
+                if (!(len > 3 && strncmp(line, "vm ", 3) == 0))
+                        st->lost_unknown = true;
+                return 0;
+        }
+        size_t n = strcspn(rest, " ");
+        if ((size_t)(rest - line) + n > len)
+                n = len - (size_t)(rest - line);
+        _cleanup_free_ char *name = strndup(rest, n);
+        if (!name)
+                return -ENOMEM;
+        char buf[64];
+        _cleanup_(vh_knob_done) vh_knob probe = { 0 };
+        if (vh_unescape(name) < 0 || vh_knob_resolve(name, &probe) < 0) {
+                st->lost_unknown = true;
+                return 0;
+        }
+        vh_knob_state *k = vh_state_knob_add(st, vh_knob_canonical_name(name, buf, sizeof(buf)));
+        if (!k)
+                return -ENOMEM;
+        vh_knob_state_forget(k);
+        k->lost = true;
+        return 0;
 }
 
 int vh_state_parse(const char *text, vh_state *st, vh_error **err)
 {
-        _cleanup_free_ char *copy = strdup(text);
-        if (!copy)
-                return vh_fail(err, ENOMEM, "state");
         unsigned lineno = 0;
-        for (char *line = copy, *next; line && *line; line = next) {
-                next = strchr(line, '\n');
-                if (next)
-                        *next++ = '\0';
-                if (!*line)
+        int r = 0;
+        for (const char *line = text, *next; r >= 0 && line && *line; line = next) {
+                const char *nl = strchr(line, '\n');
+                size_t len = nl ? (size_t)(nl - line) : strlen(line);
+                next = nl ? nl + 1 : NULL;
+                if (len == 0)
                         continue;
                 lineno++;
-                int r;
-                const char *rest;
-                if (lineno == 1)
-                        r = streq(line, STATE_MAGIC) ? 0 : -EINVAL;
-                else if ((rest = startswith(line, "knob ")))
-                        r = parse_knob((char *)rest, st);
-                else if ((rest = startswith(line, "vm ")))
-                        r = parse_vm((char *)rest, st);
-                else if ((rest = startswith(line, "sweep cursor=")))
-                        r = parse_cursor(rest, st);
-                else
-                        r = -EINVAL;
-                if (r < 0) {
-                        vh_state_done(st);
-                        if (r == -ENOMEM)
-                                return vh_fail(err, ENOMEM, "state");
-                        return vh_fail_input(err, "line %u is not understood", lineno);
+                if (lineno == 1 && len == strlen(STATE_MAGIC) && strncmp(line, STATE_MAGIC, len) == 0)
+                        continue;
+                _cleanup_kv_ vh_kv_record rec = { 0 };
+                bool known = true;
+                r = vh_kv_parse(line, len, &rec);
+                if (r == 0)
+                        r = parse_record(&rec, st, &known);
+                if (r == 0 && !known) {
+                        /* a newer vmhooks' record: kept; but it may hold what this one would take for a
+                           knob without a record, so such knobs are left alone while VMs run */
+                        r = strv_push(&st->extra, &st->n_extra, line, len);
+                        st->lost_unknown = true;
+                }
+                if (r == -EINVAL) {
+                        r = strv_push(&st->damaged, &st->n_damaged, line, len);
+                        if (r == 0)
+                                r = salvage(line, len, st);
                 }
         }
-        if (lineno == 0)
-                return vh_fail_input(err, "empty file");
+        if (r < 0)
+                return vh_fail(err, -r, "state");
         return 0;
 }
 
 static int apply_intent(vh_state *st, vh_error **err);
+
+/* Copy the damaged lines aside, never over an earlier copy; NULL path when it could not be done. */
+static int keep_damaged(vh_state *st, const char *source)
+{
+        _cleanup_buf_ vh_buf b = { 0 };
+        int r = vh_buf_printf(&b, "# damaged lines of %s, copied by vmhooks (pid %ld)\n", source, (long)getpid());
+        for (size_t i = 0; r == 0 && i < st->n_damaged; i++)
+                r = vh_buf_printf(&b, "%s\n", st->damaged[i]);
+        if (r < 0)
+                return r;
+        for (unsigned attempt = 0; attempt < 100; attempt++) {
+                _cleanup_free_ char *rel = NULL;
+                if (asprintf(&rel, VH_STATE_DIR "/state.damaged.%lld.%ld.%u", (long long)time(NULL), (long)getpid(),
+                             attempt) < 0)
+                        return -ENOMEM;
+                _cleanup_free_ char *path = vh_path(rel);
+                if (!path)
+                        return -ENOMEM;
+                _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (fd < 0 && errno == EEXIST)
+                        continue;
+                if (fd < 0)
+                        return -errno;
+                r = vh_write_all(fd, b.data, b.len);
+                if (r < 0)
+                        return r;
+                st->damaged_copy = TAKE_PTR(path);
+                return 0;
+        }
+        return -EEXIST;
+}
 
 int vh_state_load(vh_state *st, vh_error **err)
 {
@@ -423,16 +505,36 @@ int vh_state_load(vh_state *st, vh_error **err)
                 *err = TAKE_PTR(rerr);
                 return r;
         }
-        _cleanup_error_ vh_error *perr = NULL;
-        r = vh_state_parse(text, st, &perr);
+        r = vh_state_parse(text, st, err);
         if (r < 0) {
-                _cleanup_free_ char *aside = vh_path(VH_STATE_DIR "/state.corrupt");
-                if (aside && rename(path, aside) == 0)
-                        return vh_fail_input(err, "%s: %s; moved it to %s (the knob originals it held are lost)",
-                                             path, vh_error_msg(perr), aside);
-                return vh_fail_input(err, "%s: %s", path, vh_error_msg(perr));
+                vh_state_done(st);
+                return r;
         }
-        return apply_intent(st, err);
+        _cleanup_error_ vh_error *ierr = NULL;
+        r = apply_intent(st, &ierr);
+        if (r == -ENOMEM) {
+                vh_state_done(st);
+                *err = TAKE_PTR(ierr);
+                return r;
+        }
+        if (st->n_damaged) {
+                int k = keep_damaged(st, path);
+                if (k == -ENOMEM) {
+                        vh_state_done(st);
+                        return vh_fail(err, ENOMEM, "state");
+                }
+                return vh_fail_input(err, "%s: %zu damaged line%s (first: line \"%.60s\"); %s; every intact record "
+                                     "is kept%s",
+                                     path, st->n_damaged, st->n_damaged == 1 ? "" : "s", st->damaged[0],
+                                     st->damaged_copy ? "copied them to" : "could not copy them aside",
+                                     st->lost_unknown || st->n_knobs ? ", and a knob whose record was damaged is "
+                                                                       "left alone" : "");
+        }
+        if (ierr) {
+                *err = TAKE_PTR(ierr);
+                return -EINVAL;
+        }
+        return 0;
 }
 
 int vh_state_save(const vh_state *st, vh_error **err)
@@ -481,15 +583,28 @@ static int apply_intent(vh_state *st, vh_error **err)
                 return 0;
         _cleanup_state_ vh_state in = { 0 };
         _cleanup_error_ vh_error *perr = NULL;
-        if (r < 0 || vh_state_parse(text, &in, &perr) < 0 || in.n_regs) {
-                /* unreadable: what it said is lost, the table stands */
+        if (r < 0 || vh_state_parse(text, &in, &perr) < 0 || in.n_regs || in.n_damaged) {
+                if (perr && perr->code == ENOMEM)
+                        return vh_fail(err, ENOMEM, "intent");
+                /* what it said is lost, the table stands: every knob it could have been about is left alone */
                 (void)unlink(path);
-                return vh_fail_input(err, "%s: %s; ignored", path, vh_error_msg(rerr ? rerr : perr));
+                st->lost_unknown = true;
+                return vh_fail_input(err, "%s: %s; ignored, and knobs without a record in the table are left alone",
+                                     path, rerr ? vh_error_msg(rerr) : perr ? vh_error_msg(perr) : "damaged");
         }
-        for (int i = 0; i < VH_KNOB_COUNT; i++) {
-                vh_knob_state_forget(&st->knobs[i]);
-                st->knobs[i] = in.knobs[i];
-                memset(&in.knobs[i], 0, sizeof(in.knobs[i]));
+        for (size_t i = 0; i < in.n_knobs; i++) {
+                vh_knob_state *src = &in.knobs[i];
+                vh_knob_state *dst = vh_state_knob_add(st, src->name);
+                if (!dst)
+                        return vh_fail(err, ENOMEM, "intent");
+                vh_knob_state_forget(dst);
+                char *name = dst->name;
+                *dst = *src;
+                dst->name = name;
+                char *srcname = src->name;
+                memset(src, 0, sizeof(*src));
+                src->name = srcname;
         }
+        st->lost_unknown = st->lost_unknown || in.lost_unknown;
         return 0;
 }

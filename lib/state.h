@@ -5,13 +5,26 @@
  * atomically under one flock (lock).  One file, not one per VM: scanning
  * 1000 small files costs ~3 ms, a whole hook call's budget.
  *
- * The file is text, one record per line, fields key=value with %XX
- * escapes, so an administrator can read it:
+ * The file is text, one record per line in the key=value %XX format of
+ * lib/kv.h, so an administrator can read it:
  *
  *   vmhooks-state 1
  *   sweep cursor=64
  *   knob thp original=madvise expected=never
+ *   knob wq_cpumask:writeback original=3 expected=1 written=1
  *   vm uuid=... name=A since=1764028800 pid=4242 pidstart=123456 thp=never halt_poll_ns=400000 isolate=2-3
+ *
+ * Damage is contained per record: a line that cannot be parsed is copied
+ * to state.damaged.TIME.PID (every damaged copy is kept) and reported, and
+ * every intact record survives.  A damaged knob record whose name can
+ * still be read leaves that knob "lost": its original is unknown, so it is
+ * left alone (never tuned, never restored, never given the value it reads
+ * as a new original) until no VM demands it.  A damaged line whose knob
+ * cannot be told makes every knob without a record lost in the same way.
+ * A well-formed record of a type this vmhooks does not know (a newer one)
+ * is kept as it is across saves; since it may be about a knob this one
+ * knows under another record, knobs without a record are then left alone
+ * too while VMs run.
  */
 #ifndef VH_STATE_H
 #define VH_STATE_H
@@ -30,18 +43,23 @@
 #define VH_STATE_MAX_VMS 100000u
 
 typedef struct vh_knob_state {
+        char *name;             /* the knob instance ("thp", "wq_cpumask:writeback") */
         bool saved;             /* we hold the original */
+        bool lost;              /* its record was damaged: the original is unknown; left alone */
         char *original;         /* value before any VM demanded the knob */
         char *expected;         /* what the knob should read: the last value we wrote, or the original */
         bool drifted;           /* someone else changed it; we leave it alone */
         char *last_written;     /* for status; NULL when we never wrote */
         char *pending;          /* about to be written (write-ahead); NULL otherwise */
+        char *failure;          /* why the last write failed (retried at the next call); NULL otherwise */
 } vh_knob_state;
 
 /* The demands one running VM makes on the host. */
 typedef struct vh_demands {
         vh_thp_mode thp;        /* VH_THP_NONE: none; AUTO resolved by reconcile */
+        vh_thp_defrag defrag;   /* VH_DEFRAG_NONE: none */
         bool static_hugepages;  /* <memoryBacking><hugepages/> */
+        bool shared_memory;     /* memfd or shared memory backing: THP of shmem applies */
         bool has_halt_poll;
         uint32_t halt_poll_ns;
         vh_cpuset isolate;      /* CPUs kworkers must leave; empty: none */
@@ -59,10 +77,17 @@ typedef struct vh_reg {
 } vh_reg;
 
 typedef struct vh_state {
-        vh_knob_state knobs[VH_KNOB_COUNT];
+        vh_knob_state *knobs;   /* in the order they were first saved */
+        size_t n_knobs;
+        bool lost_unknown;      /* a damaged line hid which knob it was: knobs without a record are lost */
         vh_reg *regs;
         size_t n_regs, regs_cap;
         uint32_t sweep_cursor;  /* where the next PID-reuse check starts */
+        char **extra;           /* records of types this vmhooks does not know, kept as they are */
+        size_t n_extra;
+        char **damaged;         /* lines that could not be parsed at the last load (not saved) */
+        size_t n_damaged;
+        char *damaged_copy;     /* where vh_state_load copied them, NULL when it did not */
 } vh_state;
 
 void vh_demands_done(vh_demands *d);
@@ -74,9 +99,10 @@ void vh_state_done(vh_state *st);
 int vh_state_lock(int timeout_ms, int *ret_fd, vh_error **err);
 
 /*
- * Load the table; a missing file is an empty state.  A file that cannot be
- * parsed is moved aside (state.corrupt) and reported as an error, with *st
- * left empty so that the caller can go on.
+ * Load the table; a missing file is an empty state.  Damaged lines are
+ * contained (see above): copied aside and reported in *err with -EINVAL,
+ * the intact records loaded into *st all the same, so that the caller can
+ * go on.  Other errors (unreadable) leave *st empty.
  */
 int vh_state_load(vh_state *st, vh_error **err);
 int vh_state_save(const vh_state *st, vh_error **err);
@@ -89,7 +115,11 @@ int vh_state_save(const vh_state *st, vh_error **err);
  */
 int vh_state_save_intent(const vh_state *st, vh_error **err);
 
-/* Serialize / parse (exposed for tests and `vmhooks status`). */
+/*
+ * Serialize / parse (exposed for tests and `vmhooks status`).  Parsing
+ * never fails on damage: damaged lines land in st->damaged (and lost
+ * knobs are marked); it fails only for allocation.
+ */
 int vh_state_format(const vh_state *st, char **ret, vh_error **err);
 int vh_state_parse(const char *text, vh_state *st, vh_error **err);
 
@@ -97,6 +127,10 @@ vh_reg *vh_state_find(vh_state *st, const char *uuid);
 /* Append a zeroed registration; NULL on allocation failure. */
 vh_reg *vh_state_add(vh_state *st);
 void vh_state_remove(vh_state *st, vh_reg *r);
+/* The knob record of instance `name`, or NULL; _add appends an empty one (NULL on allocation failure). */
+vh_knob_state *vh_state_knob(const vh_state *st, const char *name);
+vh_knob_state *vh_state_knob_add(vh_state *st, const char *name);
+/* Forget what we knew of a knob (the record stays, empty, until the next save drops it). */
 void vh_knob_state_forget(vh_knob_state *k);
 
 #endif

@@ -31,6 +31,8 @@
 
 static void status_knob_done(vh_status_knob *k)
 {
+        vh_knob_done(&k->knob);
+        free(k->note);
         free(k->current);
         free(k->current_error);
         free(k->desired);
@@ -50,8 +52,11 @@ void vh_status_done(vh_status *s)
         free(s->vms);
         s->vms = NULL;
         vh_state_done(&s->st);
-        for (int i = 0; i < VH_KNOB_COUNT; i++)
+        for (size_t i = 0; i < s->n_knobs; i++)
                 status_knob_done(&s->knobs[i]);
+        free(s->knobs);
+        s->knobs = NULL;
+        s->n_knobs = 0;
         vh_results_done(&s->install);
         free(s->state_path);
         free(s->state_error);
@@ -178,20 +183,6 @@ static int collect_vms(vh_status *s, int64_t now)
         return 0;
 }
 
-static int read_online(vh_cpuset *online, char **ret_error)
-{
-        _cleanup_free_ char *path = vh_path(VH_CPU_ONLINE_PATH);
-        if (!path)
-                return -ENOMEM;
-        _cleanup_free_ char *text = NULL;
-        _cleanup_error_ vh_error *e = NULL;
-        int r = vh_read_line(path, &text, &e);
-        if (r == 0)
-                r = vh_cpuset_parse_list(text, online, &e);
-        if (r < 0 && !(*ret_error = strdup(vh_error_msg(e))))
-                return -ENOMEM;
-        return r < 0 ? 1 : 0;
-}
 
 static int set_dup(char **dst, const char *v)
 {
@@ -200,48 +191,81 @@ static int set_dup(char **dst, const char *v)
         return (*dst = strdup(v)) ? 0 : -ENOMEM;
 }
 
-static int collect_knob(vh_status *s, vh_knob_id id, const vh_cpuset *online, const char *online_error)
+static const vh_knob_state no_record;
+
+/* The knob's record in the table, or an empty one. */
+static const vh_knob_state *record_of(const vh_status *s, const vh_status_knob *k)
 {
-        vh_status_knob *out = &s->knobs[id];
-        const vh_knob_state *k = &s->st.knobs[id];
+        const vh_knob_state *ks = vh_state_knob(&s->st, k->knob.name);
+        return ks ? ks : &no_record;
+}
+
+static int collect_knob(vh_status *s, vh_status_knob *out, const vh_plan_host *host, const char *host_error)
+{
+        const vh_knob *kn = &out->knob;
+        const vh_knob_state *k = record_of(s, out);
         _cleanup_error_ vh_error *e = NULL;
-        if (vh_knob_read(id, &out->current, &e) < 0) {
+        int rr = vh_knob_read(kn, &out->current, &e);
+        if (rr < 0) {
                 out->current = NULL;
-                if (set_dup(&out->current_error, vh_error_msg(e)) < 0)
+                if (rr != -ENOENT && set_dup(&out->current_error, vh_error_msg(e)) < 0)
                         return -ENOMEM;
         }
         out->saved = k->saved;
-        out->demanded = vh_reconcile_demanded(&s->st, id);
+        out->demanded = vh_reconcile_demanded(&s->st, kn->family);
+        if (!k->saved) {
+                int a = vh_knob_access(kn, &out->note);
+                if (a == -ENOMEM)
+                        return -ENOMEM;
+                if (k->lost || (s->st.lost_unknown && out->demanded)) {
+                        free(out->note);
+                        if (set_dup(&out->note, "its original was lost with a damaged state file: vmhooks leaves it "
+                                                "alone until no VM demands it; check its value by hand") < 0)
+                                return -ENOMEM;
+                        s->attention++;
+                }
+                if (out->note) {
+                        free(out->current_error);
+                        out->current_error = NULL;
+                        return 0;
+                }
+        }
         /* a hook call between its write-ahead and its write: the pending value is ours */
-        bool writing = k->pending && vh_knob_equal(id, out->current, k->pending);
+        bool writing = k->pending && vh_knob_equal(kn, out->current, k->pending);
         out->changed = k->saved && (k->drifted || (out->current && !writing &&
-                                                   !vh_knob_equal(id, out->current, k->expected)));
+                                                   !vh_knob_equal(kn, out->current, k->expected)));
         if (out->demanded) {
                 /* as the hook does: the original is saved on first demand, from the value it reads */
                 const char *original = k->saved ? k->original : out->current;
                 vh_desired d = { 0 };
                 _cleanup_error_ vh_error *de = NULL;
+                bool mask = vh_families[kn->family].kind == VH_KIND_MASK;
                 int r = 0;
-                if (vh_knobs[id].kind == VH_KIND_MASK && !original)
+                if (mask && !original)
                         r = set_dup(&out->desired_error, "the mask cannot be read, so no value can be planned");
-                else if (vh_knobs[id].kind == VH_KIND_MASK && online_error)
-                        r = set_dup(&out->desired_error, online_error);
+                else if (mask && host_error)
+                        r = set_dup(&out->desired_error, host_error);
                 if (r < 0)
                         return r;
-                if (!out->desired_error) {
-                        if (vh_reconcile_desired(&s->st, id, original, online, &d, &de) < 0) {
+                if (!out->desired_error && !original) {
+                        /* unreadable and never tuned: nothing to plan from */
+                } else if (!out->desired_error) {
+                        if (vh_reconcile_desired(&s->st, kn, original, host, &d, &de) < 0) {
                                 if (de && de->code == ENOMEM)
                                         return -ENOMEM;
                                 return set_dup(&out->desired_error, vh_error_msg(de));
                         }
                         out->desired = TAKE_PTR(d.value);
                         out->desired_error = TAKE_PTR(d.error);
-                        if (d.why && asprintf(&out->why, "demanded by %s", d.why) < 0) {
-                                out->why = NULL;
-                                vh_desired_done(&d);
-                                return -ENOMEM;
-                        }
+                        _cleanup_buf_ vh_buf why = { 0 };
+                        r = vh_buf_printf(&why, "demanded by %s", d.why ? d.why : "?");
+                        for (size_t i = 0; r == 0 && i < d.n_conflicts; i++)
+                                r = vh_buf_printf(&why, "; VM %s not isolated: it would leave no housekeeping CPU",
+                                                  d.conflicts[i].vm);
                         vh_desired_done(&d);
+                        if (r < 0)
+                                return -ENOMEM;
+                        out->why = TAKE_PTR(why.data);
                 }
         } else if (k->saved && k->drifted) {
                 if (set_dup(&out->why, "no VM demands it; changed by someone else, so the next hook call "
@@ -253,10 +277,65 @@ static int collect_knob(vh_status *s, vh_knob_id id, const vh_cpuset *online, co
                         return -ENOMEM;
         }
         out->off_target = !out->changed && !writing && out->current && out->desired &&
-                          !vh_knob_equal(id, out->current, out->desired) && !(k->saved && k->drifted);
-        s->attention += out->changed + out->off_target + (out->desired_error != NULL) +
+                          !vh_knob_equal(kn, out->current, out->desired) && !(k->saved && k->drifted);
+        s->attention += out->changed + out->off_target + (out->desired_error != NULL) + (k->failure != NULL) +
                         (out->current_error && (out->demanded || out->saved));
         return 0;
+}
+
+static int status_knob_add(vh_status *s, vh_knob *k)
+{
+        for (size_t j = 0; j < s->n_knobs; j++)
+                if (streq(s->knobs[j].knob.name, k->name)) {
+                        vh_knob_done(k);
+                        return 0;
+                }
+        vh_status_knob *l = realloc(s->knobs, (s->n_knobs + 1) * sizeof(*l));
+        if (!l) {
+                vh_knob_done(k);
+                return -ENOMEM;
+        }
+        s->knobs = l;
+        memset(&l[s->n_knobs], 0, sizeof(*l));
+        l[s->n_knobs++].knob = *k;
+        return 0;
+}
+
+/* Which knobs status shows: every family's instances on this host (a missing one-file knob too, as a note), then any other knob the table has a record of. */
+static int status_knobs(vh_status *s)
+{
+        int r = 0;
+        for (int f = 0; f < VH_FAM_COUNT && r == 0; f++) {
+                vh_knob *list = NULL;
+                size_t n = 0;
+                _cleanup_error_ vh_error *e = NULL;
+                r = vh_family_instances((vh_family_id)f, &list, &n, &e);
+                if (r == 0 && n == 0 && vh_families[f].path) {
+                        vh_knob k;
+                        if ((r = vh_knob_resolve(vh_families[f].name, &k)) == 0)
+                                r = status_knob_add(s, &k);
+                }
+                for (size_t i = 0; i < n; i++) {
+                        if (r == 0)
+                                r = status_knob_add(s, &list[i]);
+                        else
+                                vh_knob_done(&list[i]);
+                }
+                free(list);
+        }
+        vh_knob *more = NULL;
+        size_t n_more = 0;
+        _cleanup_error_ vh_error *e = NULL;
+        if (r == 0)
+                r = vh_reconcile_knobs(&s->st, &more, &n_more, NULL, &e);
+        for (size_t i = 0; i < n_more; i++) {
+                if (r == 0)
+                        r = status_knob_add(s, &more[i]);
+                else
+                        vh_knob_done(&more[i]);
+        }
+        free(more);
+        return r;
 }
 
 int vh_status_collect(int64_t now, vh_status *ret, vh_error **err)
@@ -265,19 +344,22 @@ int vh_status_collect(int64_t now, vh_status *ret, vh_error **err)
         int r = load_state(&s, err);
         if (r < 0)
                 return r;
-        if (s.state_error)
+        if (s.state_error || s.st.n_damaged)
                 s.attention++;
         if (collect_vms(&s, now) < 0)
                 return vh_fail(err, ENOMEM, "status");
 
-        _cleanup_cpuset_ vh_cpuset online = { 0 };
-        _cleanup_free_ char *online_error = NULL;
-        bool need_online = vh_reconcile_demanded(&s.st, VH_KNOB_WQ_MASK) ||
-                           vh_reconcile_demanded(&s.st, VH_KNOB_WB_MASK);
-        if (need_online && read_online(&online, &online_error) < 0)
+        _cleanup_(vh_plan_host_done) vh_plan_host host = { 0 };
+        _cleanup_free_ char *host_error = NULL;
+        if (vh_reconcile_demanded(&s.st, VH_FAM_WQ_MASK)) {
+                _cleanup_error_ vh_error *he = NULL;
+                if (vh_plan_host_load(&host, &he) < 0 && !(host_error = strdup(vh_error_msg(he))))
+                        return vh_fail(err, ENOMEM, "status");
+        }
+        if (status_knobs(&s) < 0)
                 return vh_fail(err, ENOMEM, "status");
-        for (int id = 0; id < VH_KNOB_COUNT; id++)
-                if (collect_knob(&s, (vh_knob_id)id, online_error ? NULL : &online, online_error) < 0)
+        for (size_t i = 0; i < s.n_knobs; i++)
+                if (collect_knob(&s, &s.knobs[i], host_error ? NULL : &host, host_error) < 0)
                         return vh_fail(err, ENOMEM, "status");
 
         /* the same judgement as `vmhooks audit` */
@@ -333,12 +415,17 @@ static int text_vm(vh_buf *b, const vh_reg *g, const vh_status_vm *v)
         return r;
 }
 
-static int text_knob(vh_buf *b, vh_knob_id id, const vh_status_knob *k, const vh_knob_state *ks)
+static int text_knob(vh_buf *b, const vh_status_knob *k, const vh_knob_state *ks)
 {
-        int r = vh_buf_printf(b, "knob %s (%s): current %s", vh_knobs[id].name, vh_knobs[id].path,
+        const char *path = k->knob.read_path ? k->knob.read_path : k->knob.path;
+        if (k->note && !k->current)
+                return vh_buf_printf(b, "knob %s (%s): %s\n", k->knob.name, path, k->note);
+        int r = vh_buf_printf(b, "knob %s (%s): current %s", k->knob.name, path,
                               k->current ? k->current : "unreadable");
         if (r == 0 && k->current_error)
                 r = vh_buf_printf(b, " (%s)", k->current_error);
+        if (r == 0 && k->note)
+                return vh_buf_printf(b, "; %s\n", k->note);
         if (r == 0 && !k->saved && !k->demanded)
                 return vh_buf_puts(b, "; not tuned: no VM demands it\n");
         if (r == 0 && k->desired)
@@ -350,6 +437,8 @@ static int text_knob(vh_buf *b, vh_knob_id id, const vh_status_knob *k, const vh
                                   ks->last_written ? ks->last_written : "never");
         if (r == 0 && ks->pending)
                 r = vh_buf_printf(b, "; a hook call is writing %s", ks->pending);
+        if (r == 0 && ks->failure)
+                r = vh_buf_printf(b, "; LAST WRITE FAILED (the next hook call retries): %s", ks->failure);
         if (r == 0 && k->desired_error)
                 r = vh_buf_printf(b, "; CANNOT BE TUNED: %s", k->desired_error);
         if (r == 0 && k->changed)
@@ -368,7 +457,7 @@ static int text_summary(vh_buf *b, const vh_status *s)
         for (size_t i = 0; i < s->st.n_regs; i++)
                 stale += !s->vms[i].running;
         unsigned tuned = 0, changed = 0;
-        for (int i = 0; i < VH_KNOB_COUNT; i++) {
+        for (size_t i = 0; i < s->n_knobs; i++) {
                 tuned += s->knobs[i].saved && !s->knobs[i].changed;
                 changed += s->knobs[i].changed;
         }
@@ -393,8 +482,13 @@ int vh_status_format_text(const vh_status *s, char **ret, vh_error **err)
                 r = text_vm(&b, &s->st.regs[i], &s->vms[i]);
         if (r == 0 && s->st.n_regs == 0)
                 r = vh_buf_puts(&b, "no VM registered\n");
-        for (int i = 0; r == 0 && i < VH_KNOB_COUNT; i++)
-                r = text_knob(&b, (vh_knob_id)i, &s->knobs[i], &s->st.knobs[i]);
+        if (r == 0 && s->st.n_damaged)
+                r = vh_buf_printf(&b, "STATE DAMAGED: %zu line%s of it cannot be read%s%s; every intact record is "
+                                      "used\n", s->st.n_damaged, s->st.n_damaged == 1 ? "" : "s",
+                                  s->st.damaged_copy ? "; copy in " : " (the next hook call copies them aside)",
+                                  s->st.damaged_copy ? s->st.damaged_copy : "");
+        for (size_t i = 0; r == 0 && i < s->n_knobs; i++)
+                r = text_knob(&b, &s->knobs[i], record_of(s, &s->knobs[i]));
         for (size_t i = 0; r == 0 && i < s->install.n; i++) {
                 _cleanup_free_ char *line = vh_result_line(&s->install.items[i]);
                 r = line ? vh_buf_printf(&b, "%s\n", line) : -ENOMEM;
@@ -444,6 +538,8 @@ static json_object *json_demands(const vh_demands *d)
         if (!vh_cpuset_is_empty(&d->isolate) && !iso)
                 return NULL;
         if (add_str(o, "thp", d->thp != VH_THP_NONE ? vh_thp_mode_name(d->thp) : NULL) < 0 ||
+            add_str(o, "thp_defrag", d->defrag != VH_DEFRAG_NONE ? vh_thp_defrag_name(d->defrag) : NULL) < 0 ||
+            add_bool(o, "shared_memory", d->shared_memory) < 0 ||
             add_bool(o, "static_hugepages", d->static_hugepages) < 0 ||
             (d->has_halt_poll ? vh_json_add(o, "halt_poll_ns", json_object_new_int64(d->halt_poll_ns))
                               : add_str(o, "halt_poll_ns", NULL)) < 0 ||
@@ -465,10 +561,13 @@ static json_object *json_vm(const vh_reg *g, const vh_status_vm *v)
         return TAKE_PTR(o);
 }
 
-static json_object *json_knob(vh_knob_id id, const vh_status_knob *k, const vh_knob_state *ks)
+static json_object *json_knob(const vh_status_knob *k, const vh_knob_state *ks)
 {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
-        if (!o || add_str(o, "name", vh_knobs[id].name) < 0 || add_str(o, "path", vh_knobs[id].path) < 0 ||
+        if (!o || add_str(o, "name", k->knob.name) < 0 ||
+            add_str(o, "path", k->knob.read_path ? k->knob.read_path : k->knob.path) < 0 ||
+            add_str(o, "family", vh_families[k->knob.family].name) < 0 || add_str(o, "note", k->note) < 0 ||
+            add_str(o, "last_failure", ks->failure) < 0 || add_bool(o, "lost", ks->lost) < 0 ||
             add_str(o, "current", k->current) < 0 || add_str(o, "current_error", k->current_error) < 0 ||
             add_bool(o, "tuned", k->saved) < 0 || add_str(o, "original", k->saved ? ks->original : NULL) < 0 ||
             add_str(o, "expected", k->saved ? ks->expected : NULL) < 0 ||
@@ -506,8 +605,8 @@ static int build_json(const vh_status *s, json_object *root)
         json_object *knobs = json_object_new_array();
         if (vh_json_add(root, "knobs", knobs) < 0)
                 return -ENOMEM;
-        for (int i = 0; i < VH_KNOB_COUNT; i++)
-                if (push(knobs, json_knob((vh_knob_id)i, &s->knobs[i], &s->st.knobs[i])) < 0)
+        for (size_t i = 0; i < s->n_knobs; i++)
+                if (push(knobs, json_knob(&s->knobs[i], record_of(s, &s->knobs[i]))) < 0)
                         return -ENOMEM;
         json_object *install = json_object_new_array();
         if (vh_json_add(root, "install", install) < 0)

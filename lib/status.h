@@ -33,6 +33,8 @@
 #include "state.h"
 
 typedef struct vh_status_knob {
+        vh_knob knob;           /* which instance, and its file */
+        char *note;             /* not present, cannot be tuned here, original lost: NULL otherwise */
         char *current;          /* normalized; NULL when it cannot be read */
         char *current_error;    /* why it cannot be read */
         bool saved;             /* vmhooks holds its original (tuned, or about to be) */
@@ -59,7 +61,8 @@ typedef struct vh_status {
         char *state_error;      /* the table cannot be parsed: shown, and treated as empty */
         vh_state st;            /* st.regs[i] goes with vms[i] */
         vh_status_vm *vms;
-        vh_status_knob knobs[VH_KNOB_COUNT];
+        vh_status_knob *knobs;  /* every one-file family, and every instance demanded or tuned */
+        size_t n_knobs;
         vh_results install;     /* hook, wrapper, capability cache */
         unsigned attention;     /* things an administrator should look at */
 } vh_status;

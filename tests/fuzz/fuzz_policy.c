@@ -53,7 +53,7 @@ static bool elem_equal(const vh_policy *a, const vh_policy *b, vh_policy_elem e)
         if ((a->present & bit) != (b->present & bit) || (a->enabled & bit) != (b->enabled & bit))
                 return false;
         switch (e) {
-        case VH_P_THP: return a->thp == b->thp;
+        case VH_P_THP: return a->thp == b->thp && a->thp_defrag == b->thp_defrag;
         case VH_P_HALT_POLL: return a->halt_poll_ns == b->halt_poll_ns;
         case VH_P_KWORKERS:
                 return a->kworkers_isolate == b->kworkers_isolate &&

@@ -90,7 +90,7 @@ static void test_two_vms_story(void **state)
         tu_assert_contains(log, "prepare begin: thp: madvise -> never; demanded by A (thp never)");
         tu_assert_contains(log, "prepare begin: halt_poll_ns: 200000 -> 400000; demanded by A (halt-poll 400000)");
         tu_assert_contains(log, "prepare begin: workqueue_cpumask: f -> 3; demanded by A (isolate CPUs 2-3)");
-        tu_assert_contains(log, "prepare begin: writeback_cpumask: f -> 3; demanded by A (isolate CPUs 2-3)");
+        tu_assert_contains(log, "prepare begin: wq_cpumask:writeback: f -> 3; demanded by A (isolate CPUs 2-3)");
         tu_assert_contains(log, "stopped end: halt_poll_ns: 400000 -> 300000; demanded by B (halt-poll 300000)");
         tu_assert_contains(log, "stopped end: workqueue_cpumask: 1 -> d; demanded by B (isolate CPUs 1)");
         free(log);

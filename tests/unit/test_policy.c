@@ -85,7 +85,7 @@ static void test_errors_name_file_element_expectation(void **state)
                 { "<policy " NS "><guest-agent block-rpcs=\",guest-exec\"/></policy>", "<guest-agent block-rpcs=" },
                 { "<policy " NS "><thp mode=\"never\">x</thp></policy>", "<thp>: expected no text inside the element" },
                 { "<policy " NS "><frobnicate/></policy>", "unknown element <frobnicate>; expected one of thp, halt-poll" },
-                { "<policy " NS "><thp mode=\"never\" colour=\"red\"/></policy>", "<thp>: unknown attribute colour; expected mode, enabled" },
+                { "<policy " NS "><thp mode=\"never\" colour=\"red\"/></policy>", "<thp>: unknown attribute colour; expected mode, defrag, enabled" },
                 { "<policy " NS "><thp mode=\"never\"/><thp mode=\"always\"/></policy>", "<thp> given twice" },
                 { "<policy " NS "><iothreads count=\"65\"/></policy>", "<iothreads count=\"65\">: expected \"auto\" or a number from 1 to 64" },
                 { "<policy " NS "><msix-relocation devices=\"nvme,zz\"/></policy>", "<msix-relocation devices=\"nvme,zz\">" },

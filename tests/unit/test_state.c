@@ -2,6 +2,7 @@
 /* The state table: round trips, hostile names, corrupt files, the lock. */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lifecycle.h"
 #include "log.h"
 #include "state.h"
+#include "util.h"
 
 static void test_roundtrip_hostile_names(void **state)
 {
@@ -33,10 +36,12 @@ static void test_roundtrip_hostile_names(void **state)
                 assert_int_equal(vh_cpuset_parse_list("1,3,64-65", &g->demands.isolate, NULL), 0);
                 g->last_error = strdup("cannot write \"x\" to /sys/y: Invalid argument");
         }
-        st.knobs[VH_KNOB_WQ_MASK].saved = true;
-        st.knobs[VH_KNOB_WQ_MASK].original = strdup("00000000,0000000f");
-        st.knobs[VH_KNOB_WQ_MASK].expected = strdup("3");
-        st.knobs[VH_KNOB_WQ_MASK].drifted = true;
+        vh_knob_state *wq = vh_state_knob_add(&st, "workqueue_cpumask");
+        assert_non_null(wq);
+        wq->saved = true;
+        wq->original = strdup("00000000,0000000f");
+        wq->expected = strdup("3");
+        wq->drifted = true;
 
         char *text = NULL;
         assert_int_equal(vh_state_format(&st, &text, NULL), 0);
@@ -63,9 +68,11 @@ static void test_roundtrip_hostile_names(void **state)
                 assert_true(vh_cpuset_equal(&back.regs[i].demands.isolate, &st.regs[i].demands.isolate));
                 assert_string_equal(back.regs[i].last_error, st.regs[i].last_error);
         }
-        assert_true(back.knobs[VH_KNOB_WQ_MASK].saved && back.knobs[VH_KNOB_WQ_MASK].drifted);
-        assert_string_equal(back.knobs[VH_KNOB_WQ_MASK].original, "00000000,0000000f");
-        assert_false(back.knobs[VH_KNOB_THP].saved);
+        const vh_knob_state *bwq = vh_state_knob(&back, "workqueue_cpumask");
+        assert_non_null(bwq);
+        assert_true(bwq->saved && bwq->drifted);
+        assert_string_equal(bwq->original, "00000000,0000000f");
+        assert_null(vh_state_knob(&back, "thp"));
         char *again = NULL;
         assert_int_equal(vh_state_format(&back, &again, NULL), 0);
         assert_string_equal(again, text);
@@ -75,52 +82,152 @@ static void test_roundtrip_hostile_names(void **state)
         vh_state_done(&back);
 }
 
-static void test_parse_rejects(void **state)
+/*
+ * Damage is contained per record.  Each case: one intact knob record
+ * (thp, original madvise), one intact registration, and one damaged line;
+ * after the parse the damaged line is set aside, the intact records
+ * survive, and the knob the damaged line was about (when it can be told)
+ * is lost, never given a new original.
+ */
+static void test_damage_per_record(void **state)
 {
         (void)state;
-        static const char *const bad[] = {
-                "",
-                "vmhooks-state 2\n",
-                "vmhooks-state 1\nknob nosuch original=1 expected=1\n",
-                "vmhooks-state 1\nknob thp original=never\n",
-                "vmhooks-state 1\nknob thp original=never expected=never\nknob thp original=never expected=never\n",
-                "vmhooks-state 1\nvm name=x\n",
-                "vmhooks-state 1\nvm uuid=u name=x pid=-1\n",
-                "vmhooks-state 1\nvm uuid=u name=x thp=sometimes\n",
-                "vmhooks-state 1\nvm uuid=u name=x%0\n",
-                "vmhooks-state 1\nvm uuid=u name=x isolate=a\n",
-                "vmhooks-state 1\ngarbage\n",
+        static const struct {
+                const char *line;
+                const char *lost;       /* the knob it leaves lost; "*" = any knob without a record */
+        } cases[] = {
+                { "knob halt_poll_ns original=1", "halt_poll_ns" },                       /* no expected= */
+                { "knob halt_poll_ns original=%zz expected=1", "halt_poll_ns" },          /* bad escape */
+                { "knob halt_poll_ns original=1 original=2 expected=1", "halt_poll_ns" }, /* key twice */
+                { "knob writeback_cpumask expected=1", "wq_cpumask:writeback" },          /* old name, damaged */
+                { "knob nosuch original=1 expected=1", "*" },                             /* no such knob */
+                { "knob wq_cpumask:../x original=1 expected=1", "*" },                    /* not an instance */
+                { "vm name=x", NULL },                                                    /* no uuid */
+                { "vm uuid=u2 name=x pid=-1", NULL },
+                { "vm uuid=u2 name=x thp=sometimes", NULL },
+                { "vm uuid=u2 name=x%0", NULL },
+                { "vm uuid=u2 name=x isolate=a", NULL },
+                { "sweep cursor=x", "*" },
+                { "vmhooks-state 2", "*" },
         };
-        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char *text = NULL;
+                assert_true(asprintf(&text, "vmhooks-state 1\nknob thp original=madvise expected=never\n%s\n"
+                                            "vm uuid=u name=A thp=never\n", cases[i].line) > 0);
                 vh_state st = { 0 };
-                vh_error *e = NULL;
-                if (vh_state_parse(bad[i], &st, &e) == 0)
-                        fail_msg("accepted: %s", bad[i]);
-                assert_int_equal(st.n_regs, 0);
-                vh_error_free(e);
+                if (vh_state_parse(text, &st, NULL) < 0)
+                        fail_msg("parse failed on: %s", cases[i].line);
+                if (st.n_damaged != 1 || !streq(st.damaged[0], cases[i].line))
+                        fail_msg("not set aside: %s (%zu damaged)", cases[i].line, st.n_damaged);
+                const vh_knob_state *thp = vh_state_knob(&st, "thp");
+                assert_non_null(thp);
+                assert_true(thp->saved && !thp->lost);
+                assert_string_equal(thp->original, "madvise");
+                assert_int_equal(st.n_regs, 1);
+                assert_string_equal(st.regs[0].uuid, "u");
+                if (!cases[i].lost) {
+                        assert_false(st.lost_unknown);
+                } else if (streq(cases[i].lost, "*")) {
+                        if (!st.lost_unknown)
+                                fail_msg("%s: expected every knob without a record to be lost", cases[i].line);
+                } else {
+                        const vh_knob_state *k = vh_state_knob(&st, cases[i].lost);
+                        if (!k || !k->lost || k->saved || k->original)
+                                fail_msg("%s: expected %s lost", cases[i].line, cases[i].lost);
+                }
+                /* the save keeps the intact records and the lost mark, not the damaged line */
+                char *out = NULL;
+                assert_int_equal(vh_state_format(&st, &out, NULL), 0);
+                assert_null(strstr(out, cases[i].line));
+                tu_assert_contains(out, "knob thp original=madvise expected=never");
+                tu_assert_contains(out, "vm uuid=u name=A");
+                free(out);
+                vh_state_done(&st);
+                free(text);
         }
-        /* fields from a newer vmhooks are ignored */
+        /* fields from a newer vmhooks are ignored; records of a type it knows nothing of are kept as they are,
+           and leave knobs without a record alone (such a record may be about them) */
         vh_state st = { 0 };
-        assert_int_equal(vh_state_parse("vmhooks-state 1\nvm uuid=u name=x future=1\n", &st, NULL), 0);
+        assert_int_equal(vh_state_parse("vmhooks-state 1\nvm uuid=u name=x future=1\nirq n=24 original=3\n", &st,
+                                        NULL), 0);
         assert_int_equal(st.n_regs, 1);
+        assert_int_equal(st.n_damaged, 0);
+        assert_int_equal(st.n_extra, 1);
+        assert_true(st.lost_unknown);
+        char *out = NULL;
+        assert_int_equal(vh_state_format(&st, &out, NULL), 0);
+        tu_assert_contains(out, "\nirq n=24 original=3\n");
+        free(out);
         vh_state_done(&st);
 }
 
-static void test_corrupt_file_moved_aside(void **state)
+/* A lost knob is left alone while demanded: never tuned, never restored, no original taken from the host. */
+static void test_lost_knob_left_alone(void **state)
 {
         char *root = *state;
-        tu_write(root, "/run/vmhooks/state", "vmhooks-state 1\nthis is not a record\n");
+        tu_write(root, "/sys/kernel/mm/transparent_hugepage/enabled", "never\n"); /* tuned by a VM still running */
+        tu_write(root, "/run/vmhooks/state", "vmhooks-state 1\nknob thp original=madvise expected\n"
+                                             "vm uuid=u name=A since=1 thp=never\n");
+        vh_demands d = { .thp = VH_THP_NEVER };
+        vh_txn_result res = { 0 };
+        vh_error *e = NULL;
+        assert_true(vh_txn_register("u2", "B", &d, false, &res, &e) < 0); /* reports the damage */
+        tu_assert_contains(e->msg, "1 damaged line");
+        tu_assert_contains(e->msg, "copied them to");
+        vh_error_free(e);
+        e = NULL;
+        bool lost = false;
+        for (size_t i = 0; i < res.report.n; i++)
+                lost = lost || (res.report.changes[i].kind == VH_CHANGE_LOST && streq(res.report.changes[i].knob, "thp"));
+        assert_true(lost);
+        assert_false(res.report.failed);
+        vh_txn_result_done(&res);
+        char *s = tu_read(root, "/run/vmhooks/state");
+        tu_assert_contains(s, "knob thp lost=1");
+        assert_null(strstr(s, "original=never")); /* the tuned value never becomes an original */
+        free(s);
+        /* a second damage keeps its own copy: none is overwritten */
+        tu_write(root, "/run/vmhooks/state", "vmhooks-state 1\nknob thp lost=1\nknob halt_poll_ns original=%zz expected=1\n");
+        vh_state st = { 0 };
+        assert_true(vh_state_load(&st, &e) < 0);
+        vh_error_free(e);
+        vh_state_done(&st);
+        char *dir = NULL;
+        assert_true(asprintf(&dir, "%s/run/vmhooks", root) > 0);
+        DIR *dd = opendir(dir);
+        assert_non_null(dd);
+        unsigned copies = 0;
+        for (struct dirent *de; (de = readdir(dd));)
+                copies += strncmp(de->d_name, "state.damaged.", 14) == 0;
+        closedir(dd);
+        free(dir);
+        assert_int_equal(copies, 2);
+}
+
+static void test_corrupt_file_kept_aside(void **state)
+{
+        char *root = *state;
+        tu_write(root, "/run/vmhooks/state", "vmhooks-state 1\nthis is not a record\nknob thp original=madvise "
+                                             "expected=never\n");
         vh_state st = { 0 };
         vh_error *e = NULL;
-        assert_true(vh_state_load(&st, &e) < 0);
-        tu_assert_contains(e->msg, "/run/vmhooks/state: line 2 is not understood");
-        tu_assert_contains(e->msg, "; moved it to ");
+        assert_true(vh_state_load(&st, &e) == -EINVAL);
+        tu_assert_contains(e->msg, "/run/vmhooks/state: 1 damaged line (first: line \"this is not a record\")");
+        tu_assert_contains(e->msg, "every intact record is kept");
         vh_error_free(e);
-        assert_int_equal(st.n_regs, 0);
-        assert_false(tu_exists(root, "/run/vmhooks/state"));
-        assert_true(tu_exists(root, "/run/vmhooks/state.corrupt"));
+        assert_non_null(st.damaged_copy);
+        assert_non_null(vh_state_knob(&st, "thp"));
+        char *copy = tu_slurp(st.damaged_copy);
+        tu_assert_contains(copy, "\nthis is not a record\n");
+        free(copy);
+        vh_state_done(&st);
         /* a missing file is simply empty */
+        char *path = NULL;
+        assert_true(asprintf(&path, "%s/run/vmhooks/state", root) > 0);
+        assert_int_equal(unlink(path), 0);
+        free(path);
         assert_int_equal(vh_state_load(&st, NULL), 0);
+        vh_state_done(&st);
 }
 
 static void test_save_is_atomic_and_private(void **state)
@@ -201,8 +308,9 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_roundtrip_hostile_names),
-                cmocka_unit_test(test_parse_rejects),
-                cmocka_unit_test_setup_teardown(test_corrupt_file_moved_aside, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test(test_damage_per_record),
+                cmocka_unit_test_setup_teardown(test_corrupt_file_kept_aside, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_lost_knob_left_alone, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_save_is_atomic_and_private, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test(test_log_file_names),
         };

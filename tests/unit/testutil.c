@@ -87,6 +87,9 @@ char *tu_mkroot(void)
         assert_true(asprintf(&root, "%s/vmhooks-test.XXXXXX", tmp && *tmp ? tmp : "/tmp") > 0);
         assert_non_null(mkdtemp(root));
         tu_write(root, "/sys/kernel/mm/transparent_hugepage/enabled", "always [madvise] never\n");
+        tu_write(root, "/sys/kernel/mm/transparent_hugepage/defrag", "always defer defer+madvise [madvise] never\n");
+        tu_write(root, "/sys/kernel/mm/transparent_hugepage/shmem_enabled",
+                 "always within_size advise [never] deny force\n");
         tu_write(root, "/sys/devices/virtual/workqueue/cpumask", "f\n");
         tu_write(root, "/sys/bus/workqueue/devices/writeback/cpumask", "f\n");
         tu_write(root, "/sys/devices/system/cpu/online", "0-3\n");

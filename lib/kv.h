@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * kv.h — the one codec for vmhooks' line records: the state table
+ * (/run/vmhooks/state), the wrapper's plans (/run/vmhooks-wrapper/NAME.plan)
+ * and /var/lib/vmhooks/wrapper.conf all write
+ *
+ *   TYPE [NAME] key=value key=value ...
+ *
+ * one record a line, fields separated by one space, values %XX-escaped
+ * (vh_buf_escape: no space, '=', '%' or control byte survives unescaped),
+ * so a value can never run into the next field.  A key is [a-z0-9_]+.
+ * A field is found by its whole key only: "bar=" never matches "xbar=".
+ */
+#ifndef VH_KV_H
+#define VH_KV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+#define VH_KV_MAX_FIELDS 32
+
+typedef struct vh_kv_field {
+        const char *key;
+        const char *value;      /* unescaped */
+} vh_kv_field;
+
+typedef struct vh_kv_record {
+        char *buf;              /* owns every string below */
+        const char *type;       /* first word */
+        const char *name;       /* second word when it is not key=value (e.g. "knob thp ..."), else NULL */
+        vh_kv_field fields[VH_KV_MAX_FIELDS];
+        size_t n;
+} vh_kv_record;
+
+void vh_kv_record_done(vh_kv_record *r);
+#define _cleanup_kv_ __attribute__((cleanup(vh_kv_record_done)))
+
+/*
+ * Parse one line (without its newline; `len` bytes, no NUL needed).
+ * -EINVAL when malformed: an empty type, a field without '=', a bad key,
+ * a bad %XX escape, a key given twice, more than VH_KV_MAX_FIELDS fields,
+ * a NUL byte; -ENOMEM.  On failure *ret is left empty.
+ */
+int vh_kv_parse(const char *line, size_t len, vh_kv_record *ret);
+
+/* The value of `key`, or NULL. */
+const char *vh_kv_get(const vh_kv_record *r, const char *key);
+
+/* The value of `key` parsed as a decimal number <= max: 0, -ENOENT (absent), -EINVAL, -ERANGE. */
+int vh_kv_get_u64(const vh_kv_record *r, const char *key, uint64_t max, uint64_t *ret);
+
+/* Copy the value of `key` into *dst (replacing it): 0, -ENOENT (absent; *dst untouched), -ENOMEM. */
+int vh_kv_dup(const vh_kv_record *r, const char *key, char **dst);
+
+/* Append " key=value" (value escaped); nothing when value is NULL. */
+int vh_kv_put(vh_buf *b, const char *key, const char *value);
+int vh_kv_put_u64(vh_buf *b, const char *key, uint64_t value);
+
+/* Is `s` a valid key ([a-z0-9_]+)? */
+bool vh_kv_key_valid(const char *s, size_t n);
+
+#endif
