@@ -23,6 +23,15 @@ bool vh_kv_key_valid(const char *s, size_t n)
         return true;
 }
 
+/* What vh_buf_escape leaves unescaped: printable ASCII but space, '=', '\\' (and '%' starts an escape). */
+static bool escaped_word(const char *s)
+{
+        for (; *s; s++)
+                if (*s <= 0x20 || *s >= 0x7f || *s == '=' || *s == '\\')
+                        return false;
+        return true;
+}
+
 int vh_kv_parse(const char *line, size_t len, vh_kv_record *ret)
 {
         if (memchr(line, '\0', len))
@@ -49,7 +58,7 @@ int vh_kv_parse(const char *line, size_t len, vh_kv_record *ret)
                 }
                 if (word == 1 && !eq) {
                         /* the record's name: any escaped word */
-                        if (!*tok || vh_unescape(tok) < 0)
+                        if (!*tok || !escaped_word(tok) || vh_unescape(tok) < 0)
                                 rc = -EINVAL;
                         r.name = tok;
                         continue;
@@ -59,7 +68,7 @@ int vh_kv_parse(const char *line, size_t len, vh_kv_record *ret)
                         continue;
                 }
                 *eq = '\0';
-                if (vh_unescape(eq + 1) < 0 || vh_kv_get(&r, tok)) {
+                if (!escaped_word(eq + 1) || vh_unescape(eq + 1) < 0 || vh_kv_get(&r, tok)) {
                         rc = -EINVAL;
                         continue;
                 }

@@ -41,7 +41,8 @@ void vh_kv_record_done(vh_kv_record *r);
 /*
  * Parse one line (without its newline; `len` bytes, no NUL needed).
  * -EINVAL when malformed: an empty type, a field without '=', a bad key,
- * a bad %XX escape, a key given twice, more than VH_KV_MAX_FIELDS fields,
+ * a byte the escaping never leaves as it is (space, '=', '\\', control and
+ * non-ASCII bytes) or a bad %XX escape in a value, a key given twice, more than VH_KV_MAX_FIELDS fields,
  * a NUL byte; -ENOMEM.  On failure *ret is left empty.
  */
 int vh_kv_parse(const char *line, size_t len, vh_kv_record *ret);

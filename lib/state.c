@@ -420,6 +420,8 @@ static int salvage(const char *line, size_t len, vh_state *st)
                 return -ENOMEM;
         vh_knob_state_forget(k);
         k->lost = true;
+        /* the damage may be in the name itself ("writeb ck"): then it was another knob's */
+        st->lost_unknown = true;
         return 0;
 }
 
@@ -447,7 +449,7 @@ int vh_state_parse(const char *text, vh_state *st, vh_error **err)
                         r = strv_push(&st->extra, &st->n_extra, line, len);
                         st->lost_unknown = true;
                 }
-                if (r == -EINVAL) {
+                if (r < 0 && r != -ENOMEM) { /* -EINVAL, -ERANGE: damaged */
                         r = strv_push(&st->damaged, &st->n_damaged, line, len);
                         if (r == 0)
                                 r = salvage(line, len, st);

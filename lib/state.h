@@ -19,8 +19,9 @@
  * every intact record survives.  A damaged knob record whose name can
  * still be read leaves that knob "lost": its original is unknown, so it is
  * left alone (never tuned, never restored, never given the value it reads
- * as a new original) until no VM demands it.  A damaged line whose knob
- * cannot be told makes every knob without a record lost in the same way.
+ * as a new original) until no VM demands it.  Since the damage may be in
+ * the name itself, any damaged line but a registration also makes every
+ * knob without a record lost in the same way, until no VM is registered.
  * A well-formed record of a type this vmhooks does not know (a newer one)
  * is kept as it is across saves; since it may be about a knob this one
  * knows under another record, knobs without a record are then left alone
