@@ -101,6 +101,8 @@
 SANDBOX_URI=qemu:///system
 SANDBOX_KNOB_PATHS=(
     /sys/kernel/mm/transparent_hugepage/enabled
+    /sys/kernel/mm/transparent_hugepage/defrag
+    /sys/kernel/mm/transparent_hugepage/shmem_enabled
     /sys/module/kvm/parameters/halt_poll_ns
     /sys/devices/virtual/workqueue/cpumask
     /sys/bus/workqueue/devices/writeback/cpumask
@@ -144,7 +146,8 @@ sandbox_preflight() {
 # What must be identical on the host before and after a sandboxed run.
 _sandbox_host_snapshot() {
     local f
-    for f in "${SANDBOX_KNOB_PATHS[@]}"; do
+    for f in "${SANDBOX_KNOB_PATHS[@]}" /sys/devices/virtual/workqueue/cpumask_requested \
+             /sys/devices/virtual/workqueue/*/cpumask; do
         printf 'knob %s = %s\n' "$f" "$(cat "$f" 2>&1)"
     done
     for f in "${SANDBOX_PRIVATE_DIRS[@]}" /etc/libvirt/hooks; do
@@ -342,7 +345,21 @@ sandbox_setup() {
     : "${SANDBOX_QEMU_USER:=libvirt-qemu}" "${SANDBOX_QEMU_GROUP:=libvirt-qemu}"
     _sandbox_kvm
 
-    # 6. host knobs -> plain files
+    # 6. host knobs -> plain files.  vmhooks tunes every workqueue it finds, so
+    #    the whole workqueue directory becomes a tmpfs of plain files: every
+    #    queue's cpumask, and no cpumask_requested (a plain file cannot mirror
+    #    what is written to cpumask as the kernel's does).
+    local wq=/sys/devices/virtual/workqueue q top
+    if [[ -d $wq ]]; then
+        local queues=()
+        for q in "$wq"/*/cpumask; do [[ -e $q ]] && queues+=("$(basename "$(dirname "$q")")=$(cat "$q")"); done
+        top=$(cat "$wq/cpumask_requested" 2>/dev/null || cat "$wq/cpumask")
+        mount -t tmpfs -o mode=0755 vmhooks-sandbox-wq "$wq" || sandbox_die "tmpfs over $wq failed"
+        printf '%s\n' "$top" >"$wq/cpumask"
+        for q in "${queues[@]}"; do
+            mkdir -p "$wq/${q%%=*}" && printf '%s\n' "${q#*=}" >"$wq/${q%%=*}/cpumask"
+        done
+    fi
     mkdir -p "$SANDBOX_DIR/knobs"
     for f in "${SANDBOX_KNOB_PATHS[@]}"; do
         if [[ ! -e $f ]]; then
