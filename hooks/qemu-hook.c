@@ -46,6 +46,7 @@ typedef struct hook {
         bool refuse_on_error;   /* effective <on-error action="refuse"/> */
         char *refusal;          /* the one line for stderr, when refusing */
         char *last_error;       /* the last error of this call, kept in the VM's registration */
+        const char *policy_sources; /* which sources the effective policy came from, for the log */
 } hook;
 
 static void remember_error(hook *h, const char *msg)
@@ -123,12 +124,19 @@ static int load_domain(hook *h, bool report_policy)
         h->refuse_on_error = h->policy.on_error == VH_ON_ERROR_REFUSE;
         if (!report_policy)
                 return 0;
-        if (host_err)
+        if (host_err) {
                 own_error(h, vh_error_msg(host_err));
+                (void)vh_log(&h->log, "ignoring the host policy %s%s: none of its defaults apply%s", vh_root(),
+                             VH_POLICY_FILE, h->dom->policy && !vm_err ? "; this VM's metadata still does" : "");
+        }
         if (vm_err) {
                 own_error(h, vh_error_msg(vm_err));
                 (void)vh_log(&h->log, "using the host policy only for this VM");
         }
+        h->policy_sources = host_err ? (h->dom->policy && !vm_err ? "metadata only (host policy ignored)"
+                                                                   : "none (host policy ignored)")
+                            : h->dom->policy && !vm_err ? "host policy and metadata"
+                                                        : "host policy";
         return 0;
 }
 
@@ -203,7 +211,8 @@ static int op_register(hook *h, bool reconnect)
         _cleanup_free_ char *pol = vh_policy_describe(&h->policy);
         _cleanup_buf_ vh_buf dem = { 0 };
         if (vh_demands_describe(&d, &dem) == 0)
-                (void)vh_log(&h->log, "policy: %s; host demands: %s", pol ? pol : "?", dem.data);
+                (void)vh_log(&h->log, "policy: %s; host demands: %s; policy from: %s", pol ? pol : "?", dem.data,
+                             h->policy_sources);
         for (char *line = notes.data, *nl; line && (nl = strchr(line, '\n')); line = nl + 1) {
                 *nl = '\0';
                 (void)vh_log(&h->log, "%s", line);
@@ -452,9 +461,17 @@ int main(int argc, char **argv)
                  * --root=DIR: below DIR (make install DESTDIR=; the environment never redirects it) */
                 if (argc == 3)
                         vh_root_set(argv[2] + 7);
-                _cleanup_error_ vh_error *e = NULL;
-                if (vh_wrapper_conf_refresh(true, &e) < 0) {
+                _cleanup_error_ vh_error *e = NULL, *pe = NULL;
+                if (vh_wrapper_conf_refresh_policy(true, &pe, &e) < 0) {
                         fprintf(stderr, "vmhooks: %s\n", vh_error_msg(e));
+                        return 1;
+                }
+                if (pe) {
+                        /* loudly: the file was written, but without the host policy */
+                        fprintf(stderr, "vmhooks: ERROR: %s; wrote %s%s without it (no <wrapper>, no "
+                                        "<msix-relocation>); until it is fixed the hook ignores the host policy: "
+                                        "only VMs' metadata applies (vmhooks audit, vmhooks-policy(5))\n",
+                                vh_error_msg(pe), vh_root(), VH_WRAPPER_CONF);
                         return 1;
                 }
                 printf("wrote %s%s from %s%s\n", vh_root(), VH_WRAPPER_CONF, vh_root(), VH_POLICY_FILE);

@@ -44,6 +44,13 @@ int vh_wrapper_conf_load(vh_wrapper_conf *ret, vh_error **err);
  */
 int vh_wrapper_conf_refresh(bool force, vh_error **err);
 
+/*
+ * The same, and when it wrote the file from a policy.xml that has an error
+ * (the file is then written from no host policy: no <wrapper>, no
+ * <msix-relocation>), that error in *ret_policy_err.
+ */
+int vh_wrapper_conf_refresh_policy(bool force, vh_error **ret_policy_err, vh_error **err);
+
 /* Text form (exposed for tests). */
 int vh_wrapper_conf_format(const vh_wrapper_conf *c, char **ret, vh_error **err);
 int vh_wrapper_conf_parse(const char *text, vh_wrapper_conf *ret, vh_error **err);

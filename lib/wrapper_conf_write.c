@@ -38,7 +38,7 @@ static int policy_stamp(char **ret, vh_error **err)
         return 0;
 }
 
-int vh_wrapper_conf_refresh(bool force, vh_error **err)
+int vh_wrapper_conf_refresh_policy(bool force, vh_error **ret_policy_err, vh_error **err)
 {
         _cleanup_free_ char *stamp = NULL;
         int r = policy_stamp(&stamp, err);
@@ -51,8 +51,9 @@ int vh_wrapper_conf_refresh(bool force, vh_error **err)
         }
         _cleanup_policy_ vh_policy host = { 0 };
         _cleanup_error_ vh_error *perr = NULL;
-        /* A bad policy file is reported by the hook's own load; here it means the defaults. */
-        (void)vh_policy_load_host(&host, &perr);
+        /* A bad policy file means no host policy (the hook logs it at each prepare); the caller may say so. */
+        if (vh_policy_load_host(&host, &perr) < 0)
+                vh_policy_done(&host);
         vh_wrapper_conf c = {
                 .stamp = stamp,
                 .emulator = host.wrapper_emulator,
@@ -77,5 +78,12 @@ int vh_wrapper_conf_refresh(bool force, vh_error **err)
         /* readable by the QEMU user whatever the umask */
         if (chmod(path, 0644) < 0)
                 return vh_fail(err, errno, "cannot chmod %s", path);
+        if (ret_policy_err && perr)
+                *ret_policy_err = TAKE_PTR(perr);
         return 1;
+}
+
+int vh_wrapper_conf_refresh(bool force, vh_error **err)
+{
+        return vh_wrapper_conf_refresh_policy(force, NULL, err);
 }

@@ -56,8 +56,9 @@ int vh_cmd_check(vh_cli *cli, int argc, char **argv, vh_error **err)
                 return vh_fail(err, -r, "policy of VM %s", dom->name);
         _cleanup_results_ vh_results res = { 0 };
         /* what the hook logs at prepare, in the same words */
-        if (host_err && vh_results_add(&res, "policy", VH_LEVEL_WARN, false, "fix the file; meanwhile vmhooks tunes "
-                                       "nothing", "%s", vh_error_msg(host_err)) < 0)
+        if (host_err && vh_results_add(&res, "policy", VH_LEVEL_WARN, false, "fix the file; meanwhile the hook "
+                                       "ignores it: none of its defaults apply, only the VM's metadata",
+                                       "%s", vh_error_msg(host_err)) < 0)
                 return vh_fail(err, ENOMEM, "check");
         if (vm_err && vh_results_add(&res, "policy", VH_LEVEL_WARN, false, "fix the VM's metadata; meanwhile the "
                                      "host policy alone applies", "%s", vh_error_msg(vm_err)) < 0)

@@ -25,6 +25,7 @@ static const struct {
         { "thp", vh_audit_thp },
         { "halt-poll", vh_audit_halt_poll },
         { "install", vh_audit_install },
+        { "policy", vh_audit_policy },
         { "capcache", vh_audit_capcache },
 };
 

@@ -156,6 +156,8 @@ static void test_good_host(void **state)
                 { "halt-poll", VH_LEVEL_PASS, "the policy sets 400000 while VMs run", NULL },
                 { "install", VH_LEVEL_PASS, "hook installed: /etc/libvirt/hooks/qemu", NULL },
                 { "install", VH_LEVEL_PASS, "wrapper installed", NULL },
+                { "policy", VH_LEVEL_PASS, "/etc/vmhooks/policy.xml: thp auto, halt-poll 400000, wrapper "
+                                           "/usr/bin/qemu-system-x86_64", NULL },
                 { "capcache", VH_LEVEL_PASS, "abc.xml (wrapper) is newer than /usr/bin/qemu-system-x86_64", NULL },
         };
         expect_results(&r, w, ELEMENTSOF(w));
@@ -212,6 +214,7 @@ static void test_bad_host(void **state)
                 { "install", VH_LEVEL_FAIL, "the vmhooks hook is not installed", "make install" },
                 { "install", VH_LEVEL_WARN, "the wrapper /usr/libexec/vmhooks/qemu-kvm is not installed",
                   "make install" },
+                { "policy", VH_LEVEL_NOTE, "no host policy ", "/usr/share/vmhooks/policy.xml" },
                 { "capcache", VH_LEVEL_FAIL, "abc.xml was probed through the wrapper before "
                                              "/usr/bin/qemu-system-x86_64 changed",
                   "touch /usr/libexec/vmhooks/qemu-kvm" },
@@ -219,6 +222,31 @@ static void test_bad_host(void **state)
         expect_results(&r, w, ELEMENTSOF(w));
         assert_int_equal(vh_results_worst(&r), VH_LEVEL_FAIL);
         vh_results_done(&r);
+}
+
+/* A host policy the hook cannot use is a FAIL that says what the hook does instead. */
+static void test_broken_policy(void **state)
+{
+        const char *root = *state;
+        static const struct {
+                const char *xml, *needle;
+        } cases[] = {
+                { "<policy xmlns=\"urn:vmhooks:policy:1\">\n  <thp mode=\"auto\">\n</policy>\n",
+                  "policy.xml: line 2: <thp> is not closed before </policy> on line 3" },
+                { "<policy xmlns=\"urn:vmhooks:policy:1\">\n  <thp mode=\"sometimes\"/>\n</policy>\n",
+                  "policy.xml: line 2: <thp mode=\"sometimes\">: expected one of" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                tu_write(root, "/etc/vmhooks/policy.xml", cases[i].xml);
+                vh_results r = { 0 };
+                assert_int_equal(vh_audit_policy(&r), 0);
+                assert_int_equal(r.n, 1);
+                assert_int_equal(r.items[0].level, VH_LEVEL_FAIL);
+                tu_assert_contains(r.items[0].message, cases[i].needle);
+                tu_assert_contains(r.items[0].message, "the hook ignores the host policy: none of its defaults apply");
+                tu_assert_contains(r.items[0].fix, "correct the file");
+                vh_results_done(&r);
+        }
 }
 
 /* A config libvirt would refuse is a FAIL naming the file and line, not a crash or a PASS. */
@@ -424,6 +452,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_good_host, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_bad_host, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_broken_policy, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_unparsable_config, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_hook_newer_than_daemon, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test(test_conf_syntax),

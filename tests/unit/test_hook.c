@@ -107,6 +107,63 @@ static void test_two_vms_story(void **state)
         free(b);
 }
 
+/*
+ * A broken host policy is ignored as a whole (docs/DECISIONS.md): none of
+ * its defaults apply, the VM's valid metadata still does, and the log says
+ * which policy was used.  --wrapper-config fails loudly on it.
+ */
+static void test_bad_host_policy(void **state)
+{
+        char *root = *state;
+        tu_write(root, "/etc/vmhooks/policy.xml",
+                 "<policy xmlns=\"urn:vmhooks:policy:1\">\n  <thp mode=\"never\">\n  <halt-poll ns=\"250000\"/>\n</policy>\n");
+        char *x = tu_domain_xml("meta", "66666666-6666-6666-6666-666666666666", NULL, false, "<halt-poll ns=\"400000\"/>");
+        run_ok(root, x, "meta", "prepare", "begin");
+        expect(root, HALT, "400000");                   /* the metadata's demand */
+        expect(root, THP, "always [madvise] never");    /* the broken file's thp never is not applied */
+        char *log = tu_read(root, "/var/log/vmhooks/meta.log");
+        tu_assert_contains(log, "prepare begin: error: ");
+        tu_assert_contains(log, "policy.xml: line 2: <thp> is not closed before </policy> on line 4");
+        tu_assert_contains(log, "prepare begin: ignoring the host policy ");
+        tu_assert_contains(log, ": none of its defaults apply; this VM's metadata still does\n");
+        tu_assert_contains(log, "; policy from: metadata only (host policy ignored)\n");
+        free(log);
+        run_ok(root, x, "meta", "release", "end");
+        expect(root, HALT, "200000");
+        free(x);
+
+        /* a VM without metadata: nothing at all */
+        char *y = tu_domain_xml("plain", "77777777-7777-7777-7777-777777777777", NULL, false, NULL);
+        run_ok(root, y, "plain", "prepare", "begin");
+        log = tu_read(root, "/var/log/vmhooks/plain.log");
+        tu_assert_contains(log, ": none of its defaults apply\n");
+        tu_assert_contains(log, "; policy from: none (host policy ignored)");
+        free(log);
+        run_ok(root, y, "plain", "release", "end");
+        free(y);
+
+        /* make install and the packages run --wrapper-config: exit 1, one loud line */
+        char *cmd = NULL, *out = NULL;
+        const char *hook = getenv("VH_HOOK");
+        assert_true(asprintf(&cmd, "'%s' --wrapper-config --root='%s' >%s/wc.out 2>&1; echo $? >>%s/wc.out",
+                             hook && *hook ? hook : "build/test/qemu-hook", root, root, root) > 0);
+        assert_int_equal(system(cmd), 0);
+        out = tu_read(root, "/wc.out");
+        tu_assert_contains(out, "vmhooks: ERROR: ");
+        tu_assert_contains(out, "policy.xml: line 2: <thp> is not closed");
+        tu_assert_contains(out, "until it is fixed the hook ignores the host policy");
+        assert_true(out[strlen(out) - 1] == '1');
+        free(out);
+        /* fixed: exit 0 */
+        tu_write(root, "/etc/vmhooks/policy.xml", "<policy xmlns=\"urn:vmhooks:policy:1\"/>\n");
+        assert_int_equal(system(cmd), 0);
+        out = tu_read(root, "/wc.out");
+        tu_assert_contains(out, "wrote ");
+        assert_true(out[strlen(out) - 1] == '0');
+        free(out);
+        free(cmd);
+}
+
 static void test_bad_metadata_continue(void **state)
 {
         char *root = *state;
@@ -361,6 +418,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_two_vms_story, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_bad_metadata_continue, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_bad_metadata_refuse, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_bad_host_policy, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_write_failure_refuse_restores, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_unparsable_xml, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_silent_calls, tu_setup_root, tu_teardown_root),

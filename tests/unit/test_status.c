@@ -769,6 +769,19 @@ static void test_command(void **state)
         free(out);
         free(err);
 
+        /* a broken host policy is something to look at: exit 1 */
+        tu_write(root, "/etc/vmhooks/policy.xml", "<policy xmlns=\"urn:vmhooks:policy:1\">\n<thp mode=\"auto\">\n</policy>\n");
+        assert_int_equal(tu_run_tool(NULL, &out, &err, (const char *const[]){ "status", NULL }), 1);
+        tu_assert_contains(out, "FAIL policy: ");
+        tu_assert_contains(out, "policy.xml: line 2: <thp> is not closed before </policy> on line 3");
+        tu_assert_contains(out, "1 thing to look at");
+        free(out);
+        free(err);
+        char *pol = NULL;
+        assert_true(asprintf(&pol, "%s/etc/vmhooks/policy.xml", root) > 0);
+        assert_int_equal(unlink(pol), 0);
+        free(pol);
+
         /* someone else changes a knob: exit 1 */
         tu_write(root, HALT, "1\n");
         assert_int_equal(tu_run_tool(NULL, &out, &err, (const char *const[]){ "status", NULL }), 1);
