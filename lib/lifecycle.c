@@ -139,6 +139,7 @@ typedef enum txn_kind {
         TXN_RECONCILE,  /* its change reconciles (register, unregister) */
         TXN_SETTLE,     /* reconciles only what sweeping or an earlier call left (started) */
         TXN_RECORD,     /* never touches the host: no sweep, no reconcile (note an error) */
+        TXN_RESTORE,    /* no sweep; always reconciles (vmhooks restore) */
 } txn_kind;
 
 static int transaction(const char *uuid, const char *name, txn_kind kind, mutate_fn fn, void *data,
@@ -158,14 +159,15 @@ static int transaction(const char *uuid, const char *name, txn_kind kind, mutate
         }
         /* A corrupt table was moved aside: go on with an empty one, but say so. */
         int64_t now = (int64_t)time(NULL);
-        if (kind != TXN_RECORD && vh_state_sweep(&st, uuid, name, now, res) < 0)
+        if (kind != TXN_RECORD && kind != TXN_RESTORE && vh_state_sweep(&st, uuid, name, now, res) < 0)
                 return vh_fail(err, ENOMEM, "state");
         r = fn(&st, data, res, err);
         if (r < 0)
                 return r;
         bool changed = r > 0 || res->n_dropped > 0 || load_err;
-        if (kind != TXN_RECORD &&
-            ((kind == TXN_RECONCILE && r > 0) || res->n_dropped || vh_reconcile_unsettled(&st))) {
+        if (kind == TXN_RESTORE ||
+            (kind != TXN_RECORD &&
+             ((kind == TXN_RECONCILE && r > 0) || res->n_dropped || vh_reconcile_unsettled(&st)))) {
                 _cleanup_free_ char *before = knob_fingerprint(&st);
                 r = vh_reconcile(&st, persist, NULL, &res->report, err);
                 if (r < 0)
@@ -317,6 +319,43 @@ int vh_txn_started(const char *uuid, const char *label, vh_txn_result *res, vh_e
 {
         started_args a = { uuid, label };
         return transaction(uuid, NULL, TXN_SETTLE, do_started, &a, res, err);
+}
+
+static int do_restore(vh_state *st, void *data, vh_txn_result *res, vh_error **err)
+{
+        bool force = *(bool *)data;
+        if (st->n_regs && !force) {
+                _cleanup_buf_ vh_buf names = { 0 };
+                int r = vh_buf_puts(&names, "");
+                for (size_t i = 0; r == 0 && i < st->n_regs && i < 8; i++) {
+                        r = vh_buf_puts(&names, i ? ", " : "");
+                        if (r == 0)
+                                r = vh_buf_escape(&names, st->regs[i].name, true);
+                }
+                if (r < 0)
+                        return vh_fail(err, ENOMEM, "restore");
+                return vh_fail(err, EBUSY, "%zu VM%s registered (%s%s): they still demand their knobs; stop them "
+                               "first, or use --force to drop their registrations (they keep running, untuned)",
+                               st->n_regs, st->n_regs == 1 ? " is" : "s are", names.data,
+                               st->n_regs > 8 ? ", ..." : "");
+        }
+        while (st->n_regs) {
+                vh_reg *g = &st->regs[st->n_regs - 1];
+                char **d = realloc(res->dropped, (res->n_dropped + 1) * sizeof(*d));
+                if (!d)
+                        return vh_fail(err, ENOMEM, "restore");
+                res->dropped = d;
+                if (!(d[res->n_dropped] = strdup(g->name)))
+                        return vh_fail(err, ENOMEM, "restore");
+                res->n_dropped++;
+                vh_state_remove(st, g);
+        }
+        return 1;
+}
+
+int vh_txn_restore(bool force, vh_txn_result *res, vh_error **err)
+{
+        return transaction(NULL, NULL, TXN_RESTORE, do_restore, &force, res, err);
 }
 
 typedef struct note_args {

@@ -50,6 +50,16 @@ int vh_txn_unregister(const char *uuid, const char *name, vh_txn_result *res, vh
  */
 int vh_txn_started(const char *uuid, const char *label, vh_txn_result *res, vh_error **err);
 
+/*
+ * `vmhooks restore`: put every knob original back now.  With VMs
+ * registered it refuses (-EBUSY, the VMs named in *err) unless `force`,
+ * which drops their registrations first (their names in res->dropped;
+ * the VMs keep running, untuned).  A lost-original mark is cleared: with
+ * no VM left nothing can be told from the host's own values.  Knobs
+ * changed by someone else are left as they are, as always.
+ */
+int vh_txn_restore(bool force, vh_txn_result *res, vh_error **err);
+
 /* Remember the last error of a VM for `vmhooks status`. */
 int vh_txn_note_error(const char *uuid, const char *msg, vh_error **err);
 

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <syslog.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include "fault.h"
 #include "fileio.h"
 #include "root.h"
+#include "syslogger.h"
 #include "util.h"
 
 #define NAME_MAX_ESCAPED 200
@@ -131,6 +133,9 @@ int vh_log(vh_logger *l, const char *fmt, ...)
         va_end(ap);
         if (n < 0)
                 return -ENOMEM;
+        /* errors and refusals: the system log too (journalctl -t vmhooks) */
+        if (startswith(msg, "error: ") || startswith(msg, "refused the start: "))
+                vh_syslog(LOG_ERR, l->vm, l->call, msg);
         return emit(l, msg);
 }
 

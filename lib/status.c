@@ -461,6 +461,14 @@ static int text_summary(vh_buf *b, const vh_status *s)
                 tuned += s->knobs[i].saved && !s->knobs[i].changed;
                 changed += s->knobs[i].changed;
         }
+        int r = 0;
+        /* the way back, where there is something to put back */
+        if (tuned && (stale || s->attention))
+                r = vh_buf_printf(b, "to put every original back now: vmhooks restore%s\n",
+                                  s->st.n_regs ? " --force (drops the registrations; the VMs keep running, untuned)"
+                                               : "");
+        if (r < 0)
+                return r;
         return vh_buf_printf(b, "status: %zu VM%s registered (%zu not running), %u knob%s tuned, %u changed by "
                                 "someone else, %u thing%s to look at\n",
                              s->st.n_regs, s->st.n_regs == 1 ? "" : "s", stale, tuned, tuned == 1 ? "" : "s", changed,
