@@ -7,6 +7,10 @@
 #   make test            deps, then every suite CI runs (root)
 #   make check SANITIZE=1   the same under ASan+UBSan
 #   make integration     real libvirtd + QEMU in a private namespace (root)
+#   make integration STACK=trixie|bookworm|all
+#                        the same on another Debian release's libvirt + QEMU: a
+#                        debootstrap root cached in build/stacks/NAME (tests/stacks)
+#   make stack-check STACK=trixie   build (gcc and clang) and unit-test in that root
 #   make robust          concurrency, crashes, hostile input (root for read-only /run)
 #   make realhost        the hook on the REAL sysfs knobs of this kernel (root; saved and
 #                        restored; VMHOOKS_REALHOST=0 skips it on a machine that is not disposable)
@@ -98,7 +102,8 @@ GEN_HDRS := $(BUILD)/gen/policy_rng.h
 SEAMS_STAMP := $(BUILD)/gen/seams.stamp
 
 .SECONDARY:
-.PHONY: all check run-unit test-binaries test integration robust realhost demo install uninstall deps clean bench FORCE
+.PHONY: all check run-unit test-binaries test integration robust realhost demo install uninstall deps clean bench FORCE \
+        stack-check
 all: $(HOOK) $(WRAPPER) $(TOOL) $(LIB)
 
 test-binaries:
@@ -157,10 +162,30 @@ test:
 	@bash .ci/deps.sh
 	@MAKE="$(MAKE)" BUILD="$(BUILD)" bash tests/all.sh
 
-# every suite drives the test binaries (build/test/); t-install and
-# t-package build and install the production ones themselves
-integration: all test-binaries
-	@bash tests/integration/run.sh
+# The libvirt + QEMU generations the integration suite runs on (tests/stacks/stack.sh):
+# the host's own release runs directly, any other in a debootstrap root.
+STACKS_ALL   := bookworm trixie
+STACK_HOST   := $(shell . /etc/os-release 2>/dev/null && echo $$VERSION_CODENAME)
+STACK        ?= $(STACK_HOST)
+STACKS       := $(if $(filter all,$(STACK)),$(STACKS_ALL),$(STACK))
+STACKS_OTHER := $(filter-out $(STACK_HOST),$(STACKS_ALL))
+
+# every suite drives the test binaries (build/test/; stack.sh makes them and
+# `all` for the stack); t-install and t-package build and install the
+# production ones themselves
+integration:
+	@rc=0; for s in $(STACKS); do \
+	    echo "=== stack $$s"; \
+	    BUILD=$(BUILD) bash tests/stacks/stack.sh $$s integration || rc=1; \
+	done; exit $$rc
+
+# gcc and clang with -Werror, and the unit tests, against another release's
+# compilers and libraries (libxml2, json-c, cmocka, libvirt)
+stack-check:
+	@rc=0; for s in $(STACKS); do \
+	    BUILD=$(BUILD) bash tests/stacks/stack.sh $$s build check || rc=1; \
+	    BUILD=$(BUILD) bash tests/stacks/stack.sh $$s build CC=clang BUILD=$(BUILD)/stack-$$s/clang all || rc=1; \
+	done; exit $$rc
 
 robust: test-binaries
 	@VH_HOOK=$(abspath $(TEST_OUT)/qemu-hook) bash tests/robust/run.sh

@@ -2,12 +2,22 @@
 # Install what vmhooks needs to build and test, on Debian/Ubuntu, and only
 # what is missing.  `make deps`, `make test` and `make demo` call it.
 #   --build   only the build and unit-test dependencies
+# tests/stacks/stack.sh runs it inside the trixie root too (make integration
+# STACK=trixie): the same list, on that release.
 set -euo pipefail
 
-build_pkgs=(gcc make libc6-dev pkg-config clang libclang-rt-14-dev valgrind python3 debhelper rpm logrotate man-db groff-base
+# clang's runtimes (ASan for the fuzzers) are versioned: the clang of the release
+codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+case $codename in
+bookworm) clang_rt=libclang-rt-14-dev ;;
+trixie)   clang_rt=libclang-rt-19-dev ;;
+*)        clang_rt=libclang-rt-dev ;;
+esac
+build_pkgs=(gcc make libc6-dev pkg-config clang "$clang_rt" valgrind python3 debhelper rpm logrotate man-db groff-base
             libxml2-dev libselinux1-dev libcap-ng-dev libjson-c-dev libvirt-dev libcmocka-dev
             libxml2-utils bash-completion)
-stack_pkgs=(libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-system-arm swtpm swtpm-tools util-linux procps apparmor)
+stack_pkgs=(libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-system-arm swtpm swtpm-tools util-linux procps apparmor
+            iproute2 debootstrap)
 
 pkgs=("${build_pkgs[@]}")
 [ "${1:-}" = --build ] || pkgs+=("${stack_pkgs[@]}")
