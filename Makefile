@@ -279,4 +279,6 @@ clean:
 -include tests/fuzz/fuzz.mk
 -include packaging.mk
 
--include $(shell find $(BUILD) -type f -name '*.d' 2>/dev/null)
+# (not in the Debian roots of tests/stacks, whose /usr/sbin/invoke-rc.d and
+# /etc/*.d are no make files, nor in the objects built inside them)
+-include $(shell find $(BUILD) \( -path '$(BUILD)/stacks' -o -path '$(BUILD)/stack-*' \) -prune -o -type f -name '*.d' -print 2>/dev/null)

@@ -37,8 +37,8 @@ static const char *fix_for(unsigned version)
         if (version >= 7002)
                 return "add it to block-rpcs= in [general] of /etc/qemu/qemu-ga.conf in the guest (vmhooks ships "
                        "/usr/share/vmhooks/guest/qemu-ga.conf) and restart qemu-guest-agent";
-        return "add it to blacklist= in [general] of /etc/qemu/qemu-ga.conf in the guest, or to --blacklist "
-               "(this qemu-ga is older than 7.2; vmhooks ships /usr/share/vmhooks/guest/qemu-ga-legacy.conf) "
+        return "add it to blacklist= in [general] of /etc/qemu/qemu-ga.conf in the guest, or to -b on the "
+               "agent's command line (this qemu-ga is older than 7.2; vmhooks ships /usr/share/vmhooks/guest/qemu-ga-legacy.conf) "
                "and restart qemu-guest-agent";
 }
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # tests/stacks/stack.sh — a second (or third) libvirt + QEMU generation for
 # the real-stack tests: a Debian root made with debootstrap, cached under
-# $(BUILD)/stacks/NAME, entered with a private mount namespace and chroot.
+# $(BUILD)/stacks/NAME, entered with a private mount namespace and pivot_root.
 # Inside it vmhooks is built with that root's compilers and libraries and
 # tests/integration/run.sh runs as usual: every test script still makes its
 # own sandbox (sandbox.sh: mount, PID and network namespaces) there.
@@ -14,7 +14,7 @@
 #                                 tests/integration/run.sh [TEST...]
 #   stack.sh NAME build [TARGET...]  make [TARGET...] there (default: all)
 #   stack.sh host                 prints the host's codename (the stack
-#                                 `make integration` uses without chroot)
+#                                 `make integration` runs directly)
 #
 # NAME is a Debian suite (bookworm, trixie).  If NAME is the host's own
 # codename, `run` runs CMD directly on the host (no root is made).
@@ -23,14 +23,15 @@
 # Debian mirror, then `.ci/deps.sh` run inside it (the same package list CI
 # installs on the host: compilers, libxml2, libvirt-daemon-system,
 # qemu-system-x86/arm, swtpm, ...), with a policy-rc.d that forbids
-# starting daemons.  A stamp records the hash of .ci/deps.sh and of this
-# script: when either changes, `prepare` runs deps.sh again in the same root
+# starting daemons.  A stamp records the hash of .ci/deps.sh and ROOT_FORMAT
+# below: when either changes, `prepare` runs deps.sh again in the same root
 # (installs what is missing) instead of making a new one.  Delete
 # $(BUILD)/stacks/NAME to start over.
 #
 # Entering (`run`): `unshare --mount --propagation private`, then binds of
 # /dev, /proc, /sys (recursive) and of this tree at its own path into the
-# root, the host's resolv.conf, then chroot.  Nothing is mounted on the
+# root, the host's resolv.conf, then pivot_root into it (the host's root
+# is detached from that namespace).  Nothing is mounted on the
 # host's namespace; the root's files are owned by root and stay in build/.
 set -euo pipefail
 
@@ -54,7 +55,9 @@ host_mirror() {
     echo "${m:-http://deb.debian.org/debian}"
 }
 
-stamp_of() { cat "$repo/.ci/deps.sh" "$here/stack.sh" | sha256sum | cut -c1-16; }
+# Bump when the way a root is made changes (debootstrap options, sources).
+ROOT_FORMAT=1
+stamp_of() { { echo "$ROOT_FORMAT"; cat "$repo/.ci/deps.sh"; } | sha256sum | cut -c1-16; }
 
 [[ $# -ge 1 ]] || die "usage: stack.sh NAME prepare|run|build|integration ...  or  stack.sh host"
 name=$1; shift
@@ -65,7 +68,7 @@ root=$B/stacks/$name
 on_host=0
 [[ $name == "$(host_codename)" ]] && on_host=1
 
-need_root() { [[ $(id -u) == 0 ]] || die "$1 needs root (debootstrap, mounts, chroot)"; }
+need_root() { [[ $(id -u) == 0 ]] || die "$1 needs root (debootstrap, mounts, pivot_root)"; }
 
 # _enter ROOT CMD...: CMD in ROOT, private mount namespace, cwd = $repo
 _enter() {
@@ -73,6 +76,9 @@ _enter() {
     unshare --mount --propagation private --fork -- "$BASH" -c '
         set -e
         r=$1 repo=$2; shift 2
+        # the root must be a mount point: the sandbox inside makes / private
+        # (unshare --propagation private), which fails with EINVAL on a plain dir
+        mount --bind "$r" "$r"
         mount --rbind /dev "$r/dev"
         mount --make-rslave "$r/dev"
         mount -t proc proc "$r/proc"
@@ -81,8 +87,15 @@ _enter() {
         mkdir -p "$r$repo"
         mount --bind "$repo" "$r$repo"
         [ -e /etc/resolv.conf ] && cat /etc/resolv.conf > "$r/etc/resolv.conf" || true
+        # pivot_root, not chroot: the root is then the root of this mount
+        # namespace, also in the copies libvirt makes for QEMU
+        # (qemu.conf namespaces), so /proc/PID/exe reads as on a real host
+        cd "$r"
+        mkdir -p .stack-oldroot
+        pivot_root . .stack-oldroot
+        umount -l /.stack-oldroot
         cd /
-        exec chroot "$r" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        exec /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
             HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" ${VH_STACK_ENV:-} \
             /bin/bash -c "cd \"\$0\" && exec \"\$@\"" "$repo" "$@"
     ' stack-enter "$r" "$repo" "$@"
