@@ -13,7 +13,7 @@ bookworm) clang_rt=libclang-rt-14-dev ;;
 trixie)   clang_rt=libclang-rt-19-dev ;;
 *)        clang_rt=libclang-rt-dev ;;
 esac
-build_pkgs=(build-essential gcc make libc6-dev pkg-config clang "$clang_rt" valgrind python3 debhelper rpm logrotate man-db groff-base
+build_pkgs=(build-essential gcc make git libc6-dev pkg-config clang "$clang_rt" valgrind python3 debhelper rpm logrotate man-db groff-base
             libxml2-dev libselinux1-dev libcap-ng-dev libjson-c-dev libvirt-dev libcmocka-dev
             libxml2-utils bash-completion)
 stack_pkgs=(libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-system-arm swtpm swtpm-tools util-linux procps apparmor

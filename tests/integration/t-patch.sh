@@ -55,8 +55,9 @@ for f in "$repo"/tests/data/domain/*.xml; do
         continue
     fi
     x=$work/$base.xml orig=$f
-    if [[ $farch != "$arch" ]]; then
-        # libvirt cannot define a KVM guest of a foreign arch here: TCG
+    if [[ $farch != "$arch" || $SANDBOX_DOMTYPE != kvm ]]; then
+        # libvirt cannot define a KVM guest of a foreign arch, or any KVM
+        # guest on a host without /dev/kvm: TCG
         sed "s/<domain type='kvm'/<domain type='qemu'/" "$x" >"$work/$base.tcg.xml"
         sed "s/<domain type='kvm'/<domain type='qemu'/" "$f" >"$work/$base.orig.tcg.xml"
         x=$work/$base.tcg.xml orig=$work/$base.orig.tcg.xml

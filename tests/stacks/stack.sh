@@ -70,12 +70,19 @@ on_host=0
 
 need_root() { [[ $(id -u) == 0 ]] || die "$1 needs root (debootstrap, mounts, pivot_root)"; }
 
+# The repository of a git worktree when it lies outside the tree ("" if not)
+git_common_dir() {
+    local d
+    d=$(git -C "$repo" rev-parse --path-format=absolute --git-common-dir 2>/dev/null) || return 0
+    case $d in "$repo"/*) ;; *) echo "$d" ;; esac
+}
+
 # _enter ROOT CMD...: CMD in ROOT, private mount namespace, cwd = $repo
 _enter() {
     local r=$1; shift
     unshare --mount --propagation private --fork -- "$BASH" -c '
         set -e
-        r=$1 repo=$2; shift 2
+        r=$1 repo=$2 gitdir=$3; shift 3
         # the root must be a mount point: the sandbox inside makes / private
         # (unshare --propagation private), which fails with EINVAL on a plain dir
         mount --bind "$r" "$r"
@@ -86,6 +93,12 @@ _enter() {
         mount --make-rslave "$r/sys"
         mkdir -p "$r$repo"
         mount --bind "$repo" "$r$repo"
+        # a git worktree keeps its repository elsewhere: git ls-files (the
+        # packaging, t-package) needs it too, read-only
+        if [ -n "$gitdir" ]; then
+            mkdir -p "$r$gitdir"
+            mount --bind -o ro "$gitdir" "$r$gitdir"
+        fi
         [ -e /etc/resolv.conf ] && cat /etc/resolv.conf > "$r/etc/resolv.conf" || true
         # pivot_root, not chroot: the root is then the root of this mount
         # namespace, also in the copies libvirt makes for QEMU
@@ -98,7 +111,7 @@ _enter() {
         exec /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
             HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" ${VH_STACK_ENV:-} \
             /bin/bash -c "cd \"\$0\" && exec \"\$@\"" "$repo" "$@"
-    ' stack-enter "$r" "$repo" "$@"
+    ' stack-enter "$r" "$repo" "$(git_common_dir)" "$@"
 }
 
 prepare() {
