@@ -58,8 +58,8 @@ for f in "$repo"/tests/data/domain/*.xml; do
     if [[ $farch != "$arch" || $SANDBOX_DOMTYPE != kvm ]]; then
         # libvirt cannot define a KVM guest of a foreign arch, or any KVM
         # guest on a host without /dev/kvm: TCG
-        sed "s/<domain type='kvm'/<domain type='qemu'/" "$x" >"$work/$base.tcg.xml"
-        sed "s/<domain type='kvm'/<domain type='qemu'/" "$f" >"$work/$base.orig.tcg.xml"
+        sed "s/<domain type=[\"']kvm[\"']/<domain type='qemu'/" "$x" >"$work/$base.tcg.xml"
+        sed "s/<domain type=[\"']kvm[\"']/<domain type='qemu'/" "$f" >"$work/$base.orig.tcg.xml"
         x=$work/$base.tcg.xml orig=$work/$base.orig.tcg.xml
     fi
     # a fixture from another host (NUMA nodes, ...) that libvirt refuses here as it is says nothing of the patch
