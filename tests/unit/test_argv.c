@@ -6,6 +6,9 @@
  * Fixtures in tests/data/argv: NAME.args holds a command line as libvirt
  * 9.x writes it (one argument per line, without argv[0]; taken from
  * the .x86_64-latest.args files of libvirt's tests/qemuxmlconfdata where named),
+ * libvirt11-*.args as libvirt 11.3 with QEMU 10.0 wrote them on Debian 13
+ * (tests/integration/probe/argv-facts.sh: the probe's argv as the emulator
+ * received it, the guests' from `virsh domxml-to-native qemu-argv`),
  * NAME.expected the command line QEMU must get, written by hand.  No
  * .expected means: passed through byte for byte.
  */
@@ -236,6 +239,13 @@ static void test_parse_model(void **state)
         vh_qargv_done(&q);
         unload(&a);
 
+        /* libvirt 11 probes with a monitor in a fresh qmp-XXXXXX directory: still -machine none */
+        a = load("libvirt11-probe.args");
+        assert_int_equal(vh_qargv_parse(a.argc, a.argv, &q, NULL), 0);
+        assert_true(q.probe);
+        vh_qargv_done(&q);
+        unload(&a);
+
         /* options without an argument do not swallow the next one; "-M none" is a probe too */
         char *v1[] = { (char *)"q", (char *)"-S", (char *)"-nodefaults", (char *)"--device", (char *)"x,id=a",
                        (char *)"disk.img", (char *)"-M", (char *)"none", NULL };
@@ -318,6 +328,41 @@ static void test_q35_set_and_user_alias(void **state)
                 "balloon0: -device rewritten from JSON to key=value so that -set device.balloon0.deflate-on-oom=on "
                 "applies (QEMU accepts -set only on key=value devices)\n");
         assert_string_equal(w.notes.data, "");
+        vh_qrewrite_done(&w);
+}
+
+/* libvirt 11.3 + QEMU 10.0 (pc-q35-10.0): the same JSON -device syntax as 9.x; balloon0 sits on a root port */
+static void test_libvirt11_q35(void **state)
+{
+        (void)state;
+        vh_qrelocate rel[] = { R("hostdev0", "NVMe 144d:a808"), R("ua-nvme1", "listed") };
+        vh_qrewrite w = { 0 };
+        rewrite_fixture("libvirt11-q35-hostdevs", rel, 2, &w);
+        assert_string_equal(
+                w.changes.data,
+                "pci.4: -device rewritten from JSON to key=value: it provides bus pci.4 of balloon0, and QEMU creates "
+                "key=value devices before JSON ones\n"
+                "hostdev0 (0000:81:00.0, NVMe 144d:a808): x-msix-relocation=bar2\n"
+                "ua-nvme1 (0000:82:00.0, listed): x-msix-relocation=bar2\n"
+                "balloon0: -device rewritten from JSON to key=value so that -set device.balloon0.deflate-on-oom=on "
+                "applies (QEMU accepts -set only on key=value devices)\n");
+        assert_string_equal(w.notes.data, "");
+        vh_qrewrite_done(&w);
+}
+
+/* libvirt 11.3 + QEMU 10.0 (pc-i440fx-10.0): balloon0 on the built-in pci.0 */
+static void test_libvirt11_pc(void **state)
+{
+        (void)state;
+        vh_qrelocate rel[] = { R("hostdev0", "all"), R("ua-nvme1", "all") };
+        vh_qrewrite w = { 0 };
+        rewrite_fixture("libvirt11-pc-hostdevs", rel, 2, &w);
+        assert_string_equal(
+                w.changes.data,
+                "hostdev0 (0000:81:00.0, all): x-msix-relocation=bar2\n"
+                "ua-nvme1 (0000:82:00.0, all): x-msix-relocation=bar2\n"
+                "balloon0: -device rewritten from JSON to key=value so that -set device.balloon0.deflate-on-oom=on "
+                "applies (QEMU accepts -set only on key=value devices)\n");
         vh_qrewrite_done(&w);
 }
 
@@ -611,14 +656,14 @@ static void test_wrapper_untouched(void **state)
 {
         const char *root = *state;
         char *emu = fake_emulator(root);
-        const char *files[] = { "probe.args", "pc-hostdevs.args", "malformed.args" };
+        const char *files[] = { "probe.args", "pc-hostdevs.args", "libvirt11-probe.args", "malformed.args" };
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 args a = load(files[i]);
                 char *out = NULL, *err = NULL;
                 assert_int_equal(run_wrapper(root, emu, a.argv, NULL, &out, &err), 0);
                 char *want = expected_output(emu, a.argv, a.argc);
                 assert_string_equal(out, want);
-                if (i < 2)
+                if (i < 3)
                         assert_string_equal(err, ""); /* silent */
                 else
                         tu_assert_contains(err, "not valid JSON");
@@ -738,6 +783,8 @@ int main(void)
                 cmocka_unit_test(test_nothing_to_change),
                 cmocka_unit_test(test_probe_untouched),
                 cmocka_unit_test(test_q35_set_and_user_alias),
+                cmocka_unit_test(test_libvirt11_q35),
+                cmocka_unit_test(test_libvirt11_pc),
                 cmocka_unit_test(test_keyval_inline),
                 cmocka_unit_test(test_already_set),
                 cmocka_unit_test(test_malformed_passes_through),
