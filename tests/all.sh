@@ -32,7 +32,14 @@ step unit-asan check BUILD="$B/asan" SANITIZE=1
 step unit-clang check BUILD="$B/clang" CC=clang
 step fuzz fuzz FUZZ_TIME=10
 step robust robust
+# the other libvirt + QEMU generation (tests/stacks/stack.sh): built with its
+# compilers and unit-tested there, then the same integration suite
+host=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+others=()
+for s in bookworm trixie; do [[ $s == "$host" ]] || others+=("$s"); done
+for s in "${others[@]}"; do step "unit-$s" stack-check STACK="$s"; done
 step integration integration
+for s in "${others[@]}"; do step "integration-$s" integration STACK="$s"; done
 step realhost realhost
 bash tests/summary.sh "$VH_TEST_SUMMARY" || rc=1
 exit $rc

@@ -5,7 +5,8 @@
 # this sums them up in the same form, lists every skip with its script, and
 # exits non-zero on any failure, and when it cannot run at all.  A script
 # that exits 77 (sandbox_reexec: not root, no libvirt) counts as skipped,
-# with the reason it printed.
+# with the reason it printed.  VH_STACK (tests/stacks/stack.sh sets it in
+# another release's root) names the stack in the summary: integration-trixie/NAME.
 set -u
 here=$(dirname "$(readlink -f "$0")")
 . "$here/sandbox.sh"
@@ -14,7 +15,7 @@ here=$(dirname "$(readlink -f "$0")")
 if ! why=$(sandbox_preflight 2>&1); then
     echo "integration: cannot run here: ${why:-needs root, libvirtd, virtlogd, virsh and qemu-system}" >&2
     echo "integration: run as root after 'make deps' (CI does both)" >&2
-    count_summary_add integration 0 1 0
+    count_summary_add "integration${VH_STACK:+-$VH_STACK}" 0 1 0
     echo "0 passed, 1 failed, 0 skipped"
     exit 1
 fi
@@ -45,11 +46,11 @@ for t in "${tests[@]}"; do
         broken+=("$name: $s skipped, only ${#why[@]} said why")
     fi
     passed=$((passed + p)) failed=$((failed + f)) skips=$((skips + s))
-    count_summary_add "integration/$name" "$p" "$f" "$s" "${why[@]}"
+    count_summary_add "integration${VH_STACK:+-$VH_STACK}/$name" "$p" "$f" "$s" "${why[@]}"
     for w in "${why[@]}"; do reasons+=("$name: $w"); done
     rm -f "$out"
 done
-echo "=== integration: ${#tests[@]} scripts in $(($(date +%s) - t0)) s"
+echo "=== integration${VH_STACK:+ on $VH_STACK}: ${#tests[@]} scripts in $(($(date +%s) - t0)) s"
 for b in "${broken[@]}"; do echo "broken: $b"; done
 for r in "${reasons[@]}"; do echo "skipped: $r"; done
 echo "$passed passed, $failed failed, $skips skipped"

@@ -80,7 +80,13 @@ git_common_dir() {
 # _enter ROOT CMD...: CMD in ROOT, private mount namespace, cwd = $repo
 _enter() {
     local r=$1; shift
-    unshare --mount --propagation private --fork -- "$BASH" -c '
+    # what crosses into the root's clean environment: make test's summary
+    # file (under build/, the same path there) and the suite's name
+    local pass=${VH_STACK_ENV:-} v
+    for v in VH_TEST_SUMMARY VH_SUITE; do
+        [[ -n ${!v:-} ]] && pass+=" $v=${!v}"
+    done
+    VH_STACK_ENV=$pass unshare --mount --propagation private --fork -- "$BASH" -c '
         set -e
         r=$1 repo=$2 gitdir=$3; shift 3
         # the root must be a mount point: the sandbox inside makes / private
@@ -174,6 +180,6 @@ integration)
     sb=$(stack_build)
     run make --no-print-directory -j2 BUILD="$sb" all test-binaries
     log "integration on $name: $(run sh -c 'libvirtd --version; qemu-system-x86_64 --version | head -1' | tr '\n' ' ')"
-    VH_STACK_ENV="BUILD=$sb" run bash tests/integration/run.sh "$@" ;;
+    VH_STACK_ENV="BUILD=$sb VH_STACK=$name" run bash tests/integration/run.sh "$@" ;;
 *) die "unknown command '$cmd' (prepare, run, build, integration)" ;;
 esac
