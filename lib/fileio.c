@@ -58,12 +58,15 @@ int vh_read_fd(int fd, size_t limit, char **ret, size_t *ret_len, vh_error **err
         return 0;
 }
 
-int vh_read_file(const char *path, size_t limit, char **ret, size_t *ret_len, vh_error **err)
+static int read_file(const char *path, bool trusted, size_t limit, char **ret, size_t *ret_len, vh_error **err)
 {
         /* O_NONBLOCK: a FIFO in place of a config file must not hang libvirt. */
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (trusted ? O_NOFOLLOW : 0));
+        if (fd < 0) {
+                if (trusted && errno == ELOOP)
+                        return vh_fail(err, ELOOP, "%s is a symlink; not trusted (vmhooks writes a file there)", path);
                 return vh_fail(err, errno, "cannot open %s", path);
+        }
         struct stat st;
         if (fstat(fd, &st) < 0)
                 return vh_fail(err, errno, "cannot stat %s", path);
@@ -71,10 +74,25 @@ int vh_read_file(const char *path, size_t limit, char **ret, size_t *ret_len, vh
                 return vh_fail(err, EISDIR, "cannot read %s", path);
         if (!S_ISREG(st.st_mode))
                 return vh_fail_input(err, "cannot read %s: not a regular file", path);
+        if (trusted && st.st_uid != 0 && st.st_uid != geteuid())
+                return vh_fail(err, EPERM, "%s is owned by uid %u, not root; not trusted", path, (unsigned)st.st_uid);
+        if (trusted && (st.st_mode & (S_IWGRP | S_IWOTH)))
+                return vh_fail(err, EPERM, "%s is writable by %s (mode %04o); not trusted", path,
+                               (st.st_mode & S_IWOTH) ? "everyone" : "its group", (unsigned)(st.st_mode & 07777));
         int r = vh_read_fd(fd, limit, ret, ret_len, err);
         if (r < 0)
                 return vh_error_wrap(err, "%s", path);
         return 0;
+}
+
+int vh_read_file(const char *path, size_t limit, char **ret, size_t *ret_len, vh_error **err)
+{
+        return read_file(path, false, limit, ret, ret_len, err);
+}
+
+int vh_read_file_trusted(const char *path, size_t limit, char **ret, size_t *ret_len, vh_error **err)
+{
+        return read_file(path, true, limit, ret, ret_len, err);
 }
 
 int vh_read_line(const char *path, char **ret, vh_error **err)
@@ -110,12 +128,24 @@ int vh_write_sysfs(const char *path, const char *value, vh_error **err)
 
 int vh_write_atomic(const char *path, const char *data, size_t len, mode_t mode, vh_error **err)
 {
+        /*
+         * A new temporary file of our own (O_EXCL, a random name: nothing
+         * planted there is opened or followed), its mode set on the fd
+         * before the rename (whatever the umask; never a window with the
+         * final name and another mode).  The owner is the creator: root in
+         * the hook, so no fchown is needed.
+         */
         _cleanup_free_ char *tmp = NULL;
-        if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
+        if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
                 return vh_fail(err, ENOMEM, "write %s", path);
-        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
-                return vh_fail(err, errno, "cannot create %s", tmp);
+                return vh_fail(err, errno, "cannot create a temporary file next to %s", path);
+        if (fchmod(fd, mode) < 0) {
+                int e = errno;
+                (void)unlink(tmp);
+                return vh_fail(err, e, "cannot set the mode of %s", tmp);
+        }
         /*
          * No fsync: the state lives on tmpfs (/run), which a power loss
          * wipes along with the VMs it describes; write + rename is what
@@ -138,6 +168,69 @@ int vh_write_atomic(const char *path, const char *data, size_t len, mode_t mode,
         if (r < 0) {
                 (void)unlink(tmp);
                 return vh_fail(err, -r, "cannot write %s", path);
+        }
+        return 0;
+}
+
+/* "chmod/chown ..." that makes `path` what vh_dir_ensure wants. */
+static char *dir_fix(const char *path, mode_t mode)
+{
+        char *s = NULL;
+        if (asprintf(&s, "fix: chown root:root %s && chmod %04o %s (or remove it: vmhooks recreates it)", path,
+                     (unsigned)mode, path) < 0)
+                return NULL;
+        return s;
+}
+
+int vh_dir_ensure(const char *path, mode_t mode, bool private_dir, vh_error **err)
+{
+        _cleanup_free_ char *parent = strdup(path);
+        if (!parent)
+                return vh_fail(err, ENOMEM, "mkdir %s", path);
+        char *slash = strrchr(parent, '/');
+        if (slash && slash != parent) {
+                *slash = '\0';
+                int r = vh_mkdir_p(parent, 0755, err);
+                if (r < 0)
+                        return r;
+        }
+        bool created = mkdir(path, mode) == 0;
+        if (!created && errno != EEXIST)
+                return vh_fail(err, errno, "cannot create directory %s", path);
+        /* O_NOFOLLOW: a symlink planted at the name is refused, not followed */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+                int e = errno;
+                _cleanup_free_ char *fix = dir_fix(path, mode);
+                if (e == ELOOP || e == ENOTDIR)
+                        return vh_fail(err, e, "%s is not a directory (a symlink or a file); not using it; %s", path,
+                                       fix ? fix : "");
+                return vh_fail(err, e, "cannot open directory %s", path);
+        }
+        /* ours: the mode we asked for, whatever the umask */
+        if (created && fchmod(fd, mode) < 0)
+                return vh_fail(err, errno, "cannot chmod %s", path);
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return vh_fail(err, errno, "cannot stat %s", path);
+        uid_t me = geteuid();
+        const char *bad = NULL;
+        char what[96];
+        if (st.st_uid != 0 && st.st_uid != me) {
+                snprintf(what, sizeof(what), "is owned by uid %u, not root", (unsigned)st.st_uid);
+                bad = what;
+        } else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+                snprintf(what, sizeof(what), "is writable by %s (mode %04o)",
+                         (st.st_mode & S_IWOTH) ? "everyone" : "its group", (unsigned)(st.st_mode & 07777));
+                bad = what;
+        } else if (private_dir && (st.st_mode & 077)) {
+                snprintf(what, sizeof(what), "is open to others (mode %04o, expected %04o)",
+                         (unsigned)(st.st_mode & 07777), (unsigned)mode);
+                bad = what;
+        }
+        if (bad) {
+                _cleanup_free_ char *fix = dir_fix(path, mode);
+                return vh_fail(err, EPERM, "%s %s; not using it; %s", path, bad, fix ? fix : "");
         }
         return 0;
 }

@@ -7,6 +7,7 @@
 #ifndef VH_FILEIO_H
 #define VH_FILEIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -14,6 +15,14 @@
 
 /* Read at most `limit` bytes of `path`; more is an error (EFBIG). */
 int vh_read_file(const char *path, size_t limit, char **ret, size_t *ret_len, vh_error **err);
+
+/*
+ * The same for a file vmhooks itself wrote and others must not have
+ * replaced (the wrapper's plan, wrapper.conf): not a symlink (O_NOFOLLOW),
+ * a regular file owned by root (or the caller), writable by no group or
+ * other; otherwise an error that says which.
+ */
+int vh_read_file_trusted(const char *path, size_t limit, char **ret, size_t *ret_len, vh_error **err);
 
 /* Read an fd to EOF, at most `limit` bytes (EFBIG beyond). */
 int vh_read_fd(int fd, size_t limit, char **ret, size_t *ret_len, vh_error **err);
@@ -29,6 +38,16 @@ int vh_write_sysfs(const char *path, const char *value, vh_error **err);
 
 /* Write data to path atomically: path.tmp.PID, then rename (no fsync: for tmpfs). */
 int vh_write_atomic(const char *path, const char *data, size_t len, mode_t mode, vh_error **err);
+
+/*
+ * The directory vmhooks writes into: created (parents 0755) with `mode`
+ * exactly, or, when it exists, checked: a directory (not a symlink), owned
+ * by root (or by the calling user: tests, the wrapper), writable by no
+ * group or other, and with `private_dir` open to nobody else (0700).
+ * Otherwise -EPERM/-ELOOP/-ENOTDIR with one line that names it, what is
+ * wrong and the fix: vmhooks then writes nothing there.
+ */
+int vh_dir_ensure(const char *path, mode_t mode, bool private_dir, vh_error **err);
 
 /* mkdir -p with the given mode for created components. */
 int vh_mkdir_p(const char *path, mode_t mode, vh_error **err);

@@ -72,8 +72,16 @@ void vh_log_open(vh_logger *l, const char *vm, const char *call)
         l->vm = vh_strdup0(vm);
         _cleanup_free_ char *dir = vh_path(VH_LOG_DIR);
         _cleanup_free_ char *file = vh_log_file_name(vm);
-        if (!dir || !file || vh_mkdir_p(dir, 0750, NULL) < 0)
+        if (!dir || !file)
                 return;
+        _cleanup_error_ vh_error *e = NULL;
+        int r = vh_dir_ensure(dir, 0750, false, &e);
+        if (r < 0) {
+                /* a directory that is not what it must be: said once, on stderr (libvirtd's log) */
+                if (r != -EACCES)
+                        fprintf(stderr, "vmhooks: not logging: %s\n", vh_error_msg(e));
+                return;
+        }
         _cleanup_free_ char *path = NULL;
         if (asprintf(&path, "%s/%s", dir, file) < 0)
                 return;

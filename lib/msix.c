@@ -525,18 +525,12 @@ int vh_msix_plan_write(const vh_domain *dom, const vh_policy *p, vh_buf *lines, 
         _cleanup_free_ char *path = vh_msix_plan_path(dom->name);
         if (!dir || !path)
                 return vh_fail(err, ENOMEM, "plan");
-        r = vh_mkdir_p(dir, 0755, err);
+        /* The QEMU user must be able to read it, whatever libvirtd's umask: the modes are set
+         * on the new directory and on the new file (before its rename), never by path. */
+        r = vh_dir_ensure(dir, 0755, false, err);
         if (r < 0)
                 return r;
-        /* The QEMU user must be able to read it, whatever libvirtd's umask. */
-        if (chmod(dir, 0755) < 0)
-                return vh_fail(err, errno, "cannot make %s readable", dir);
-        r = vh_write_atomic(path, text, strlen(text), 0644, err);
-        if (r < 0)
-                return r;
-        if (chmod(path, 0644) < 0)
-                return vh_fail(err, errno, "cannot make %s readable", path);
-        return 0;
+        return vh_write_atomic(path, text, strlen(text), 0644, err);
 }
 
 int vh_msix_plan_remove(const char *name, vh_error **err)
@@ -557,7 +551,7 @@ int vh_msix_plan_load(const char *name, const char *uuid, vh_msix_plan *ret, vh_
         if (!path)
                 return vh_fail(err, ENOMEM, "plan");
         _cleanup_free_ char *text = NULL;
-        int r = vh_read_file(path, VH_MSIX_PLAN_MAX_BYTES, &text, NULL, err);
+        int r = vh_read_file_trusted(path, VH_MSIX_PLAN_MAX_BYTES, &text, NULL, err);
         if (r < 0)
                 return r;
         _cleanup_msix_plan_ vh_msix_plan plan = { 0 };

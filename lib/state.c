@@ -150,7 +150,7 @@ int vh_state_lock(int timeout_ms, int *ret_fd, vh_error **err)
         _cleanup_free_ char *path = vh_path(VH_LOCK_FILE);
         if (!dir || !path)
                 return vh_fail(err, ENOMEM, "lock");
-        int r = vh_mkdir_p(dir, 0700, err);
+        int r = vh_dir_ensure(dir, 0700, true, err);
         if (r < 0)
                 return r;
         _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);

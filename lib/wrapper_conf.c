@@ -121,7 +121,7 @@ int vh_wrapper_conf_load(vh_wrapper_conf *ret, vh_error **err)
         if (!path)
                 return vh_fail(err, ENOMEM, "%s", VH_WRAPPER_CONF);
         _cleanup_free_ char *text = NULL;
-        int r = vh_read_file(path, 1 << 16, &text, NULL, err);
+        int r = vh_read_file_trusted(path, 1 << 16, &text, NULL, err);
         if (r < 0)
                 return r;
         return vh_wrapper_conf_parse(text, ret, err);

@@ -69,15 +69,13 @@ int vh_wrapper_conf_refresh_policy(bool force, vh_error **ret_policy_err, vh_err
         _cleanup_free_ char *path = vh_path(VH_WRAPPER_CONF);
         if (!dir || !path)
                 return vh_fail(err, ENOMEM, "%s", VH_WRAPPER_CONF);
-        r = vh_mkdir_p(dir, 0755, err);
+        r = vh_dir_ensure(dir, 0755, false, err);
         if (r < 0)
                 return r;
+        /* 0644 set on the new file before the rename: readable by the QEMU user whatever the umask */
         r = vh_write_atomic(path, text, strlen(text), 0644, err);
         if (r < 0)
                 return r;
-        /* readable by the QEMU user whatever the umask */
-        if (chmod(path, 0644) < 0)
-                return vh_fail(err, errno, "cannot chmod %s", path);
         if (ret_policy_err && perr)
                 *ret_policy_err = TAKE_PTR(perr);
         return 1;

@@ -330,7 +330,8 @@ sandbox_setup() {
     _sandbox_tmpfs_tree /var/lib/libvirt
     _sandbox_tmpfs_tree /var/log/libvirt
     for d in "${SANDBOX_PRIVATE_DIRS[@]}"; do
-        [[ $d == /run/* ]] && { mkdir -p "$d"; continue; }
+        # as etc/tmpfiles/vmhooks.conf makes them (the hook refuses a /run/vmhooks open to others)
+        [[ $d == /run/* ]] && { mkdir -p "$d"; [[ $d == /run/vmhooks ]] && chmod 0700 "$d"; continue; }
         _sandbox_tmpfs_tree "$d"
     done
 

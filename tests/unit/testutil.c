@@ -16,6 +16,13 @@
 #include "root.h"
 #include "util.h"
 
+/* vmhooks' own directories get the modes of etc/tmpfiles/vmhooks.conf (the hook refuses others). */
+static mode_t dir_mode(const char *p)
+{
+        size_t n = strlen(p), k = strlen("/run/vmhooks");
+        return n >= k && strcmp(p + n - k, "/run/vmhooks") == 0 ? 0700 : 0755;
+}
+
 static void mkparents(const char *path)
 {
         char *p = strdup(path);
@@ -24,7 +31,7 @@ static void mkparents(const char *path)
                 if (*s != '/')
                         continue;
                 *s = '\0';
-                if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                if (mkdir(p, dir_mode(p)) < 0 && errno != EEXIST)
                         fail_msg("mkdir %s: %s", p, strerror(errno));
                 *s = '/';
         }
