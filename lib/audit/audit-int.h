@@ -24,6 +24,16 @@ int vh_audit_install(vh_results *out);
 int vh_audit_policy(vh_results *out);
 int vh_audit_capcache(vh_results *out);
 
+/*
+ * A file this check needs could not be read because the audit does not run
+ * as root (EACCES/EPERM and euid != 0): adds the NOTE "cannot read WHAT as
+ * uid N" with the fix "run as root to check this" and returns 1; 0 when
+ * that is not the reason (the caller judges the error itself); -ENOMEM.
+ * Never a FAIL, and never a fix that touches libvirt's files.
+ */
+#define VH_AUDIT_RUN_AS_ROOT "run as root to check this"
+int vh_audit_needs_root(vh_results *out, const char *check, int code, const char *what);
+
 /* Mandatory access control on this host. */
 typedef struct vh_mac {
         bool selinux, enforcing, apparmor;
@@ -38,5 +48,7 @@ bool vh_audit_tcp_enabled(void);
 #define VH_SASL_CONF "/etc/sasl2/libvirt.conf"
 #define VH_HOOK_PATH "/usr/libexec/vmhooks/qemu-hook"
 #define VH_WRAPPER_PATH "/usr/libexec/vmhooks/qemu-kvm"
+/* written by the packages' scripts after a successful reload of libvirtd/virtqemud (lib/audit/install.c) */
+#define VH_RELOAD_STAMP "/run/vmhooks/reloaded"
 
 #endif

@@ -42,6 +42,60 @@ static bool hook_ran_since(const char *link_rel, time_t *ret_when)
                (st.st_mtim.tv_sec == lt.st_mtim.tv_sec && st.st_mtim.tv_nsec > lt.st_mtim.tv_nsec);
 }
 
+/*
+ * The packages' scripts (debian/postinst, the rpm's %post) write
+ * /run/vmhooks/reloaded after a reload (SIGHUP) of the daemon succeeded:
+ * "vmhooks-reloaded 1" and a line "DAEMON PID".  It shows that the daemon
+ * now running, that PID, looked for hooks again after the link was made
+ * when the file is not older than the link.  0: yes; -ENOENT: no such
+ * evidence; -EACCES: it cannot be read (not root).
+ */
+static int reloaded_since(const char *link_rel, const char *daemon, uint64_t pid, time_t *ret_when)
+{
+        _cleanup_free_ char *p = vh_path(VH_RELOAD_STAMP);
+        _cleanup_free_ char *l = vh_path(link_rel);
+        if (!p || !l)
+                return -ENOMEM;
+        _cleanup_free_ char *text = NULL;
+        int r = vh_read_file(p, 4096, &text, NULL, NULL);
+        if (r == -EACCES || r == -EPERM)
+                return -EACCES;
+        struct stat st, lt;
+        if (r < 0 || stat(p, &st) < 0 || lstat(l, &lt) < 0)
+                return -ENOENT;
+        static const char magic[] = "vmhooks-reloaded 1\n";
+        if (strncmp(text, magic, sizeof(magic) - 1) != 0)
+                return -ENOENT;
+        char *line = text + sizeof(magic) - 1, *sp = strchr(line, ' ');
+        uint64_t spid;
+        if (!sp)
+                return -ENOENT;
+        *sp = '\0';
+        sp[strcspn(sp + 1, "\n") + 1] = '\0';
+        if (!streq(line, daemon) || vh_parse_u64(sp + 1, INT32_MAX, &spid) < 0 || spid != pid)
+                return -ENOENT;
+        if (st.st_mtim.tv_sec < lt.st_mtim.tv_sec ||
+            (st.st_mtim.tv_sec == lt.st_mtim.tv_sec && st.st_mtim.tv_nsec < lt.st_mtim.tv_nsec))
+                return -ENOENT;
+        *ret_when = st.st_mtime;
+        return 0;
+}
+
+/* Can /run/vmhooks be looked into?  Not as an ordinary user (0700 root). */
+static bool state_dir_hidden(void)
+{
+        _cleanup_free_ char *p = vh_path("/run/vmhooks/state");
+        struct stat st;
+        return p && stat(p, &st) < 0 && (errno == EACCES || errno == EPERM);
+}
+
+static void utc(time_t t, char buf[32])
+{
+        struct tm tm;
+        if (!gmtime_r(&t, &tm) || strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                snprintf(buf, 32, "?");
+}
+
 /* Is rel a link to our hook?  Sets *mtime to the link's own time. */
 static bool is_ours(const char *rel, time_t *mtime)
 {
@@ -66,7 +120,7 @@ static bool executable(const char *rel)
 }
 
 /* Start time (s since epoch) of the running libvirt daemon; 0 when none runs. */
-static time_t daemon_started(const char **ret_name)
+static time_t daemon_started(const char **ret_name, uint64_t *ret_pid)
 {
         static const char *const names[] = { "libvirtd", "virtqemud" };
         long tck = sysconf(_SC_CLK_TCK);
@@ -93,6 +147,7 @@ static time_t daemon_started(const char **ret_name)
                     vh_proc_starttime((int)pid, &start) < 0)
                         continue;
                 *ret_name = names[i];
+                *ret_pid = pid;
                 return (time_t)(btime + start / (uint64_t)tck);
         }
         return 0;
@@ -101,15 +156,18 @@ static time_t daemon_started(const char **ret_name)
 int vh_audit_install(vh_results *out)
 {
         const char *where = NULL;
-        char found[512] = "";
+        char found[512] = "", foreign[512] = "";
         time_t installed = 0, older_hook = 0;
+        uint64_t pid = 0;
         if (is_ours(HOOKS_DIR "/qemu", &installed)) {
                 snprintf(found, sizeof(found), HOOKS_DIR "/qemu");
         } else {
                 _cleanup_free_ char *main_hook = vh_path(HOOKS_DIR "/qemu");
                 struct stat st;
-                if (main_hook && lstat(main_hook, &st) == 0)
+                if (main_hook && lstat(main_hook, &st) == 0) {
                         older_hook = st.st_mtime;
+                        snprintf(foreign, sizeof(foreign), HOOKS_DIR "/qemu");
+                }
         }
         _cleanup_free_ char *dpath = vh_path(HOOKS_DIR "/qemu.d");
         DIR *d = dpath ? opendir(dpath) : NULL;
@@ -125,14 +183,16 @@ int vh_audit_install(vh_results *out)
                 } else {
                         _cleanup_free_ char *p = vh_path(rel);
                         struct stat st;
-                        if (p && lstat(p, &st) == 0 && (!older_hook || st.st_mtime < older_hook))
+                        if (p && lstat(p, &st) == 0 && (!older_hook || st.st_mtime < older_hook)) {
                                 older_hook = st.st_mtime;
+                                snprintf(foreign, sizeof(foreign), "%s", rel);
+                        }
                 }
         }
         if (d)
                 closedir(d);
         int r;
-        time_t started = *found ? daemon_started(&where) : 0;
+        time_t started = *found ? daemon_started(&where, &pid) : 0;
         if (!*found)
                 r = vh_results_add(out, "install", VH_LEVEL_FAIL, false,
                                    "make install (links " VH_HOOK_PATH " as " HOOKS_DIR "/qemu or "
@@ -143,20 +203,43 @@ int vh_audit_install(vh_results *out)
                 r = vh_results_add(out, "install", VH_LEVEL_FAIL, false, "make install",
                                    "%s links to " VH_HOOK_PATH ", which is missing or not executable", found);
         else if (started && started < installed && !(older_hook && older_hook < started)) {
+                /* The daemon started before any hook existed: did it look again since? */
                 time_t when;
-                char ts[32] = "?";
-                struct tm tm;
-                if (!hook_ran_since(found, &when))
-                        r = vh_results_add(out, "install", VH_LEVEL_WARN, false,
-                                           "systemctl restart libvirtd, or kill -HUP the daemon's PID",
-                                           "%s is installed, but %s started before it and had no hook then: it "
-                                           "does not call it until it is restarted or sent SIGHUP", found, where);
-                else if (gmtime_r(&when, &tm) && strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
+                char ts[32], st_ts[32];
+                int rl = reloaded_since(found, where, pid, &when);
+                if (rl == -ENOMEM)
+                        return rl;
+                utc(started, st_ts);
+                if (rl == 0) {
+                        utc(when, ts);
+                        r = vh_results_add(out, "install", VH_LEVEL_PASS, false, NULL,
+                                           "hook installed: %s -> " VH_HOOK_PATH "; libvirt runs it (%s, PID %llu, "
+                                           "was reloaded at %s, after the link was made)", found, where,
+                                           (unsigned long long)pid, ts);
+                } else if (hook_ran_since(found, &when)) {
+                        utc(when, ts);
                         r = vh_results_add(out, "install", VH_LEVEL_PASS, false, NULL,
                                            "hook installed: %s -> " VH_HOOK_PATH "; libvirt runs it (it last "
                                            "changed the state at %s, after the link was made)", found, ts);
-                else
-                        r = -ENOMEM;
+                } else if (rl == -EACCES || state_dir_hidden()) {
+                        r = vh_results_add(out, "install", VH_LEVEL_NOTE, false, VH_AUDIT_RUN_AS_ROOT,
+                                           "hook installed: %s -> " VH_HOOK_PATH "; whether %s (started %s, before "
+                                           "the link) has loaded it is recorded in /run/vmhooks, which uid %u cannot "
+                                           "read", found, where, st_ts, (unsigned)geteuid());
+                } else if (*foreign) {
+                        r = vh_results_add(out, "install", VH_LEVEL_WARN, false,
+                                           "systemctl restart libvirtd, or kill -HUP the daemon's PID",
+                                           "%s is installed, but %s (PID %llu) started at %s, before any qemu hook "
+                                           "existed (%s is newer too) and has not been reloaded since: it runs "
+                                           "neither until it is restarted or sent SIGHUP", found, where,
+                                           (unsigned long long)pid, st_ts, foreign);
+                } else {
+                        r = vh_results_add(out, "install", VH_LEVEL_WARN, false,
+                                           "systemctl restart libvirtd, or kill -HUP the daemon's PID",
+                                           "%s is installed, but %s (PID %llu) started at %s, before it, had no hook "
+                                           "then and has not been reloaded since: it does not call it until it is "
+                                           "restarted or sent SIGHUP", found, where, (unsigned long long)pid, st_ts);
+                }
         } else
                 r = vh_results_add(out, "install", VH_LEVEL_PASS, false, NULL, "hook installed: %s -> " VH_HOOK_PATH,
                                    found);

@@ -27,10 +27,14 @@ static int audit_file(const char *rel, vh_results *out)
                 return vh_results_add(out, "listen", VH_LEVEL_NOTE, false, NULL, "%s: not present", rel);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0)
+        if (r < 0) {
+                int n = vh_audit_needs_root(out, "listen", e ? e->code : -r, rel);
+                if (n != 0)
+                        return n < 0 ? n : 0;
                 return vh_results_add(out, "listen", VH_LEVEL_FAIL, false,
                                       "correct the file: the daemon refuses to start with it", "%s",
                                       vh_error_msg(e));
+        }
         bool tcp = false, noverify = false;
         const char *auth = "sasl"; /* libvirt's default for auth_tcp */
         if (vh_conf_get_bool(&c, "listen_tcp", &tcp, &e) < 0 || vh_conf_get_string(&c, "auth_tcp", &auth, &e) < 0 ||

@@ -42,9 +42,13 @@ int vh_audit_qemu_security(vh_results *out)
         int r = vh_conf_load(path, &c, &e);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0 && r != -ENOENT)
+        if (r < 0 && r != -ENOENT) {
+                int n = vh_audit_needs_root(out, CHECK, e ? e->code : -r, VH_QEMU_CONF);
+                if (n != 0)
+                        return n < 0 ? n : 0;
                 return vh_results_add(out, CHECK, VH_LEVEL_FAIL, false, "correct the file: libvirtd's QEMU driver "
                                       "does not load with it", "%s", vh_error_msg(e));
+        }
         vh_mac m;
         vh_audit_mac(&m);
         bool mac = m.selinux || m.apparmor;

@@ -62,6 +62,11 @@ int vh_audit_sasl(vh_results *out)
         int r = vh_read_file(path, 1u << 20, &text, NULL, NULL);
         if (r == -ENOMEM)
                 return r;
+        if (r < 0 && r != -ENOENT) {
+                int n = vh_audit_needs_root(out, "sasl", r, VH_SASL_CONF);
+                if (n != 0)
+                        return n < 0 ? n : 0;
+        }
         _cleanup_free_ char *mechs = r == 0 ? mech_list(text) : NULL;
         if (!mechs)
                 return vh_results_add(out, "sasl", VH_LEVEL_WARN, false, fix_mechs,

@@ -16,9 +16,13 @@ int vh_audit_swtpm(vh_results *out)
         int r = vh_host_swtpm_user(&u, &e);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0)
+        if (r < 0) {
+                int n = vh_audit_needs_root(out, "swtpm", e ? e->code : -r, VH_QEMU_CONF " (for swtpm_user)");
+                if (n != 0)
+                        return n < 0 ? n : 0;
                 return vh_results_add(out, "swtpm", VH_LEVEL_FAIL, false, "correct " VH_QEMU_CONF, "%s",
                                       vh_error_msg(e));
+        }
         if (u.unknown)
                 return vh_results_add(out, "swtpm", VH_LEVEL_FAIL, false,
                                       "create the user, or set swtpm_user in " VH_QEMU_CONF,

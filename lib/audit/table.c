@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fileio.h"
 #include "root.h"
@@ -47,6 +48,17 @@ int vh_audit_run(vh_results *ret, vh_error **err)
                         return vh_fail(err, -r, "audit %s", table[i].name);
         }
         return 0;
+}
+
+int vh_audit_needs_root(vh_results *out, const char *check, int code, const char *what)
+{
+        if (code < 0)
+                code = -code;
+        if ((code != EACCES && code != EPERM) || geteuid() == 0)
+                return 0;
+        int r = vh_results_add(out, check, VH_LEVEL_NOTE, false, VH_AUDIT_RUN_AS_ROOT, "cannot read %s as uid %u",
+                               what, (unsigned)geteuid());
+        return r < 0 ? r : 1;
 }
 
 void vh_audit_mac(vh_mac *ret)

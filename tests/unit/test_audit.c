@@ -6,6 +6,8 @@
  */
 #include "testutil.h"
 
+#include <fcntl.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +251,65 @@ static void test_broken_policy(void **state)
         }
 }
 
+static void chmod_rel(const char *root, const char *rel, mode_t mode)
+{
+        char *p = NULL;
+        assert_true(asprintf(&p, "%s%s", root, rel) > 0);
+        assert_int_equal(chmod(p, mode), 0);
+        free(p);
+}
+
+/*
+ * As an ordinary user: what only root may read is a NOTE "run as root to
+ * check this", never a FAIL, and no fix suggests deleting libvirt's files.
+ * The real `vmhooks audit` (the test build) run as uid 65534.
+ */
+static void test_not_root(void **state)
+{
+        const char *root = *state;
+        if (geteuid() != 0) {
+                printf("[  SKIP    ] test_not_root needs root to run the audit as another uid\n");
+                skip();
+        }
+        good_host(root);
+        chmod_rel(root, "", 0755);
+        chmod_rel(root, "/etc/libvirt/qemu.conf", 0600);        /* Debian's mode */
+        chmod_rel(root, "/etc/sasl2/libvirt.conf", 0600);
+        chmod_rel(root, "/var/cache/libvirt/qemu/capabilities/abc.xml", 0600);
+        chmod_rel(root, "/var/cache/libvirt/qemu/capabilities/def.xml", 0600);
+        tu_write(root, "/run/vmhooks/state", "vmhooks-state 1\n");
+        chmod_rel(root, "/run/vmhooks", 0700);
+        /* a libvirtd that started before the link, so that the hook-discovery check needs /run/vmhooks */
+        tu_write(root, "/run/libvirtd.pid", "777\n");
+        char stat[256];
+        snprintf(stat, sizeof(stat), "777 (libvirtd) S 1 777 777 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 17 0 %ld 0\n",
+                 100 * sysconf(_SC_CLK_TCK));
+        tu_write(root, "/proc/777/stat", stat);
+        tu_write(root, "/proc/stat", "cpu  1 2 3\nbtime 1000000000\n");
+        char *cmd = NULL;
+        assert_true(asprintf(&cmd, "setpriv --reuid=65534 --regid=65534 --clear-groups env VMHOOKS_ROOT='%s' '%s' "
+                                   "audit >'%s/audit.out' 2>&1; echo \"rc=$?\" >>'%s/audit.out'",
+                             root, tu_tool(), root, root) > 0);
+        assert_int_equal(system(cmd), 0);
+        free(cmd);
+        char *out = tu_read(root, "/audit.out");
+        tu_assert_contains(out, "NOTE qemu-security: cannot read /etc/libvirt/qemu.conf as uid 65534; fix: run as "
+                                "root to check this");
+        tu_assert_contains(out, "NOTE swtpm: cannot read /etc/libvirt/qemu.conf (for swtpm_user) as uid 65534; fix: "
+                                "run as root to check this");
+        tu_assert_contains(out, "NOTE sasl: cannot read /etc/sasl2/libvirt.conf as uid 65534; fix: run as root");
+        tu_assert_contains(out, "NOTE capcache: cannot read 2 files in /var/cache/libvirt/qemu/capabilities as uid "
+                                "65534; fix: run as root to check this");
+        tu_assert_contains(out, "NOTE install: hook installed: /etc/libvirt/hooks/qemu -> ");
+        tu_assert_contains(out, "which uid 65534 cannot read; fix: run as root to check this");
+        if (strstr(out, "FAIL "))
+                fail_msg("a FAIL as uid 65534:\n%s", out);
+        assert_null(strstr(out, "rm "));
+        assert_null(strstr(out, "correct the file"));
+        tu_assert_contains(out, "0 FAIL\nrc=0");
+        free(out);
+}
+
 /* A config libvirt would refuse is a FAIL naming the file and line, not a crash or a PASS. */
 static void test_unparsable_config(void **state)
 {
@@ -287,9 +348,68 @@ static void test_hook_newer_than_daemon(void **state)
         assert_int_equal(r.n, 2);
         assert_int_equal(r.items[0].level, VH_LEVEL_WARN);
         tu_assert_contains(r.items[0].message, "/etc/libvirt/hooks/qemu.d/vmhooks is installed, but libvirtd "
-                                               "started before it");
+                                               "(PID 777) started at 2001-09-09T01:48:20Z, before it, had no hook "
+                                               "then and has not been reloaded since");
         tu_assert_contains(r.items[0].fix, "kill -HUP");
         vh_results_done(&r);
+
+        /* the package scripts reloaded that daemon after the link was made (their stamp): no WARN */
+        struct timespec pause = { 0, 20 * 1000 * 1000 };
+        nanosleep(&pause, NULL);
+        tu_write(root, "/run/vmhooks/reloaded", "vmhooks-reloaded 1\nlibvirtd 777\n");
+        assert_int_equal(vh_audit_install(&r), 0);
+        assert_int_equal(r.items[0].level, VH_LEVEL_PASS);
+        tu_assert_contains(r.items[0].message, "libvirt runs it (libvirtd, PID 777, was reloaded at ");
+        vh_results_done(&r);
+        /* a stamp of another daemon process (restarted since, or another one) proves nothing */
+        tu_write(root, "/run/vmhooks/reloaded", "vmhooks-reloaded 1\nlibvirtd 778\n");
+        assert_int_equal(vh_audit_install(&r), 0);
+        assert_int_equal(r.items[0].level, VH_LEVEL_WARN);
+        vh_results_done(&r);
+        tu_write(root, "/run/vmhooks/reloaded", "vmhooks-reloaded 1\nvirtqemud 777\n");
+        assert_int_equal(vh_audit_install(&r), 0);
+        assert_int_equal(r.items[0].level, VH_LEVEL_WARN);
+        vh_results_done(&r);
+        /* a stamp older than the link: the reload came before it */
+        tu_write(root, "/run/vmhooks/reloaded", "vmhooks-reloaded 1\nlibvirtd 777\n");
+        nanosleep(&pause, NULL);
+        char *lp = NULL;
+        assert_true(asprintf(&lp, "%s/etc/libvirt/hooks/qemu.d/vmhooks", root) > 0);
+        assert_int_equal(unlink(lp), 0);
+        free(lp);
+        link_hook(root, "/etc/libvirt/hooks/qemu.d/vmhooks");
+        assert_int_equal(vh_audit_install(&r), 0);
+        assert_int_equal(r.items[0].level, VH_LEVEL_WARN);
+        vh_results_done(&r);
+
+        /* a foreign hook, also newer than the daemon: the message names it */
+        tu_write(root, "/etc/libvirt/hooks/qemu", "#!/bin/sh\n");
+        assert_int_equal(vh_audit_install(&r), 0);
+        assert_int_equal(r.items[0].level, VH_LEVEL_WARN);
+        tu_assert_contains(r.items[0].message, "before any qemu hook existed (/etc/libvirt/hooks/qemu is newer too) "
+                                               "and has not been reloaded since: it runs neither");
+        vh_results_done(&r);
+        /* ... and reloaded after both: PASS */
+        nanosleep(&pause, NULL);
+        tu_write(root, "/run/vmhooks/reloaded", "vmhooks-reloaded 1\nlibvirtd 777\n");
+        assert_int_equal(vh_audit_install(&r), 0);
+        assert_int_equal(r.items[0].level, VH_LEVEL_PASS);
+        vh_results_done(&r);
+        /* a foreign hook older than the daemon: libvirtd had hooks at start and lists qemu.d at every call */
+        char *fh = NULL;
+        assert_true(asprintf(&fh, "%s/etc/libvirt/hooks/qemu", root) > 0);
+        struct timespec old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+        assert_int_equal(utimensat(AT_FDCWD, fh, old, AT_SYMLINK_NOFOLLOW), 0);
+        free(fh);
+        tu_write(root, "/run/vmhooks/reloaded", "x\n");
+        assert_int_equal(vh_audit_install(&r), 0);
+        assert_int_equal(r.items[0].level, VH_LEVEL_PASS);
+        vh_results_done(&r);
+        tu_write(root, "/etc/libvirt/hooks/qemu", "#!/bin/sh\n");
+        char *p = NULL;
+        assert_true(asprintf(&p, "%s/etc/libvirt/hooks/qemu", root) > 0);
+        unlink(p);
+        free(p);
         /* started after the link: fine */
         tu_write(root, "/proc/stat", "cpu  1 2 3\nbtime 4000000000\n");
         assert_int_equal(vh_audit_install(&r), 0);
@@ -453,6 +573,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_good_host, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_bad_host, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_broken_policy, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_not_root, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_unparsable_config, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_hook_newer_than_daemon, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test(test_conf_syntax),
