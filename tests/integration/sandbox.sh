@@ -89,6 +89,14 @@
 #                                not under /etc, /usr, /var/log or /run)
 #   SANDBOX_LIBVIRTD_TIMEOUT     seconds to wait for libvirtd (default 120)
 #   SANDBOX_VERBOSE=1            log each step to stderr
+#   VH_REAL_KNOBS=1              no stand-ins: the REAL sysfs knobs of this kernel
+#                                (THP, workqueue masks, halt_poll_ns, CPUs online)
+#                                are driven; SANDBOX_KNOBS seeds are ignored.  Only
+#                                on a disposable machine (make realhost uses it):
+#                                sandbox_reexec saves every knob first
+#                                (tests/realknobs.sh), restores it from a trap
+#                                and fails the run (exit 3) if the test left one
+#                                changed.  Needs root and VMHOOKS_REALHOST != 0.
 
 [[ -n ${BASH_VERSION:-} ]] || { echo "sandbox.sh: needs bash" >&2; return 2 2>/dev/null || exit 2; }
 
@@ -176,6 +184,17 @@ sandbox_reexec() {
     fi
     sandbox_preflight || exit 77
     local script before after rc=0
+    if [[ ${VH_REAL_KNOBS:-0} == 1 ]]; then
+        if [[ ${VMHOOKS_REALHOST:-1} == 0 ]]; then
+            echo "sandbox: VH_REAL_KNOBS=1 but VMHOOKS_REALHOST=0: the real knobs must not be changed here; skipping" >&2
+            exit 77
+        fi
+        . "$(dirname "${BASH_SOURCE[0]}")/../realknobs.sh"
+        rk_begin || sandbox_die "VH_REAL_KNOBS=1: could not save the real knobs"
+        trap 'rk_end' EXIT
+        trap 'exit 130' INT
+        trap 'exit 143' TERM HUP
+    fi
     script=$(readlink -f -- "$0")
     local -a flags=(--mount --propagation private --pid --fork --mount-proc)
     [[ $SANDBOX_NET == host ]] || flags+=(--net)
@@ -200,6 +219,16 @@ sandbox_reexec() {
         ((rc)) || rc=3
     else
         sandbox_log "host knobs, vmhooks dirs, hooks, mounts, cgroups, processes: unchanged"
+    fi
+    if [[ ${VH_REAL_KNOBS:-0} == 1 ]]; then
+        local d
+        if ! d=$(rk_compare "$RK_SAVED"); then
+            echo "sandbox: VH_REAL_KNOBS=1: the run left REAL knobs changed (restoring them now):" >&2
+            printf '%s\n' "$d" >&2
+            ((rc)) || rc=3
+        fi
+        rk_end || { echo "sandbox: could not restore every real knob" >&2; ((rc)) || rc=3; }
+        trap - EXIT
     fi
     exit "$rc"
 }
@@ -346,12 +375,13 @@ sandbox_setup() {
     : "${SANDBOX_QEMU_USER:=libvirt-qemu}" "${SANDBOX_QEMU_GROUP:=libvirt-qemu}"
     _sandbox_kvm
 
-    # 6. host knobs -> plain files.  vmhooks tunes every workqueue it finds, so
+    # 6. host knobs -> plain files (with VH_REAL_KNOBS=1: the real ones,
+    #    untouched).  vmhooks tunes every workqueue it finds, so
     #    the whole workqueue directory becomes a tmpfs of plain files: every
     #    queue's cpumask, and no cpumask_requested (a plain file cannot mirror
     #    what is written to cpumask as the kernel's does).
     local wq=/sys/devices/virtual/workqueue q top
-    if [[ -d $wq ]]; then
+    if [[ -d $wq && ${VH_REAL_KNOBS:-0} != 1 ]]; then
         local queues=()
         for q in "$wq"/*/cpumask; do [[ -e $q ]] && queues+=("$(basename "$(dirname "$q")")=$(cat "$q")"); done
         top=$(cat "$wq/cpumask_requested" 2>/dev/null || cat "$wq/cpumask")
@@ -362,7 +392,9 @@ sandbox_setup() {
         done
     fi
     mkdir -p "$SANDBOX_DIR/knobs"
+    [[ ${VH_REAL_KNOBS:-0} == 1 ]] && sandbox_log "VH_REAL_KNOBS=1: the real knobs, no stand-ins"
     for f in "${SANDBOX_KNOB_PATHS[@]}"; do
+        [[ ${VH_REAL_KNOBS:-0} == 1 ]] && break
         if [[ ! -e $f ]]; then
             echo "sandbox: warning: $f does not exist here, not faked" >&2
             continue

@@ -17,6 +17,10 @@
 #      (VMHOOKS_FAULT; build/test/qemu-hook when `make test-binaries` has it)
 #   3. the state write fails (ENOSPC)
 #   4. a damaged state file (a garbled VM record, an unknown record type)
+#   5. vmhooks restore [--force]
+#   6. t-real-guests.sh: the integration suite's one-guest and concurrent
+#      scenarios with a real libvirtd + QEMU on the real knobs
+#      (VH_REALHOST_GUESTS=0 leaves it out)
 # After each, every knob reads back byte for byte what it read before.
 # A trap (and, after a SIGKILL of this script, the next run) restores the
 # knobs from the save in /var/tmp (tests/realknobs.sh).
@@ -81,6 +85,19 @@ if [[ ${REALHOST_INSIDE:-} != 1 ]]; then
     is_now=$(rk_snapshot)
     [[ $is_now == "$before" ]] && ok "after the restore: the host is as it was" || nok "after the restore the host still differs"
     trap - EXIT
+    # the integration suite's one-guest and concurrent scenarios on the real
+    # knobs, with a real libvirtd + QEMU (sandbox.sh, VH_REAL_KNOBS=1)
+    if [[ ${VH_REALHOST_GUESTS:-1} == 1 ]]; then
+        echo "=== 6. real libvirtd + QEMU guests on the real knobs (t-real-guests.sh)"
+        out=$(mktemp)
+        VH_TEST_SUMMARY="" BUILD=$B bash "$repo/tests/integration/run.sh" "$here/t-real-guests.sh" 2>&1 | tee "$out"
+        read -r p f s < <(count_parse_line "$(grep -E "$count_closing_re" "$out" | tail -n1)" || echo "0 1 0")
+        pass=$((pass + p)) fail=$((fail + f)) skipped=$((skipped + s))
+        while IFS= read -r l; do skip_reasons+=("${l#skipped: }"); done < <(grep '^skipped: ' "$out")
+        rm -f "$out"
+    else
+        skip "real libvirtd + QEMU guests on the real knobs: VH_REALHOST_GUESTS=0"
+    fi
     count_report realhost
     count_line
     ((fail == 0))
