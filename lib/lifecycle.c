@@ -212,7 +212,9 @@ static int do_register(vh_state *st, void *data, vh_txn_result *res, vh_error **
                 return vh_fail(err, ENOMEM, "register %s", a->name);
         }
         fresh.demands.thp = a->demands->thp;
+        fresh.demands.defrag = a->demands->defrag;
         fresh.demands.static_hugepages = a->demands->static_hugepages;
+        fresh.demands.shared_memory = a->demands->shared_memory;
         fresh.demands.has_halt_poll = a->demands->has_halt_poll;
         fresh.demands.halt_poll_ns = a->demands->halt_poll_ns;
         /* At reconnect the VM runs: the sVirt label learnt at started stays its own (duplicate MCS check) */

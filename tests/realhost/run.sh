@@ -13,7 +13,8 @@
 #      workqueue mask and every per-workqueue mask, halt_poll_ns (read-only
 #      on these machines: "cannot be tuned here"); after each call every
 #      knob that changed is in the calling VM's log (no silent write)
-#   2. the hook SIGKILLed at every fault point of a stop and of a start
+#   2. the hook SIGKILLed at every fault point of a stop (A's, which hands
+#      THP and defrag over to B) and of a start (C's, shared memory)
 #      (VMHOOKS_FAULT; build/test/qemu-hook when `make test-binaries` has it)
 #   3. the state write fails (ENOSPC)
 #   4. a damaged state file (a garbled VM record, an unknown record type)
@@ -137,8 +138,9 @@ HAS_DAMAGE=0; has "state.damaged" "$HOOK" && HAS_DAMAGE=1
 HAS_RESTORE=0; "$TOOL" restore --help >/dev/null 2>&1 && HAS_RESTORE=1
 
 # the knobs: what they read now (kernel format), and the plan
-b_thp=$(cat $THP) b_defrag=$(cat $DEFRAG 2>/dev/null) b_wq=$(cat $WQ) b_halt=$(cat $HALT 2>/dev/null)
-o_thp=$(rk_word "$b_thp") o_defrag=$(rk_word "$b_defrag")
+b_thp=$(cat $THP) b_defrag=$(cat $DEFRAG 2>/dev/null) b_shmem=$(cat $SHMEM 2>/dev/null) b_wq=$(cat $WQ) b_halt=$(cat $HALT 2>/dev/null)
+o_thp=$(rk_word "$b_thp") o_defrag=$(rk_word "$b_defrag") o_shmem=$(rk_word "$b_shmem")
+HAS_SHMEM=0; has "thp_shmem" "$HOOK" && HAS_SHMEM=1
 o_wq=$(cat $WQREQ 2>/dev/null || cat $WQ)
 queues=()
 for q in /sys/bus/workqueue/devices/*/cpumask; do [[ -f $q ]] && queues+=("$q"); done
@@ -150,6 +152,7 @@ ISO=$last_cpu          # the CPU the pinned VMs isolate from kworkers
 
 # THP priority (lib/reconcile.h): never > always > madvise > original
 thp_want() { local w; for w in never always madvise; do [[ " $* " == *" $w "* ]] && { echo $w; return; }; done; echo "$o_thp"; }
+shmem_want() { local w; for w in never always advise; do [[ " $* " == *" $w "* ]] && { echo $w; return; }; done; echo "$o_shmem"; }
 # defrag (the fewest stalls wins): never > defer > defer+madvise > madvise > always
 defrag_want() { local w; for w in never defer defer+madvise madvise always; do [[ " $* " == *" $w "* ]] && { echo $w; return; }; done; echo "$o_defrag"; }
 # a mask without the isolated CPUs; with no CPU left, the original
@@ -163,19 +166,23 @@ mask_want() { # ORIGINAL-MASK ISOLATE(0|1)
 # B always + isolate, pinned to ISO; C madvise + halt 300000, unpinned.
 declare -A POL PIN THPD DEFD ISOD
 POL[A]="<vmhooks:thp mode='never'$( ((HAS_DEFRAG)) && echo " defrag='never'")/><vmhooks:halt-poll ns='400000'/><vmhooks:kworkers isolate='yes'/>"
-POL[B]="<vmhooks:thp mode='always'/><vmhooks:kworkers isolate='yes'/>"
+POL[B]="<vmhooks:thp mode='always'$( ((HAS_DEFRAG)) && echo " defrag='defer'")/><vmhooks:kworkers isolate='yes'/>"
 POL[C]="<vmhooks:thp mode='madvise'/><vmhooks:halt-poll ns='300000'/>"
 PIN[A]=$ISO PIN[B]=$ISO PIN[C]=""
 THPD[A]=never THPD[B]=always THPD[C]=madvise
-DEFD[A]=never DEFD[B]="" DEFD[C]=""
+DEFD[A]=never DEFD[B]=defer DEFD[C]=""
+# C's RAM is shared memory (memfd, as virtiofs and vhost-user need): its THP mode reaches shmem_enabled
+declare -A MEMB SHMD
+MEMB[C]="<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>"
+SHMD[A]="" SHMD[B]="" SHMD[C]=advise
 ISOD[A]=1 ISOD[B]=1 ISOD[C]=0
-((HAS_DEFRAG)) || DEFD[A]=""
+((HAS_DEFRAG)) || DEFD[A]="" DEFD[B]=""
 uuid() { case $1 in A) echo 7e57a000-0000-4000-8000-00000000000a ;; B) echo 7e57b000-0000-4000-8000-00000000000b ;; *) echo 7e57c000-0000-4000-8000-00000000000c ;; esac; }
 xml() { # xml VM [ON-ERROR]
     local v=$1 pin="" extra=${2:-}
     [[ -n ${PIN[$v]} ]] && pin="<cputune><vcpupin vcpu='0' cpuset='${PIN[$v]}'/></cputune>"
     printf "<domain type='kvm'><name>%s</name><uuid>%s</uuid><memory unit='KiB'>65536</memory>" "$v" "$(uuid "$v")"
-    printf "<vcpu placement='static'>1</vcpu>%s" "$pin"
+    printf "<vcpu placement='static'>1</vcpu>%s%s" "$pin" "${MEMB[$v]:-}"
     printf "<metadata><vmhooks:policy xmlns:vmhooks='urn:vmhooks:policy:1'>%s%s</vmhooks:policy></metadata>" "${POL[$v]}" "$extra"
     printf "<os><type arch='x86_64'>hvm</type></os><devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices></domain>\n"
 }
@@ -191,18 +198,24 @@ down() {
 vmlog() { cat "/var/log/vmhooks/$1.log" 2>/dev/null; }
 
 # The knobs a call may change, and the names the log gives them
-WATCHED=("$THP" "$DEFRAG" "$WQ" "$HALT" "${queues[@]}")
+WATCHED=("$THP" "$DEFRAG" "$SHMEM" "$WQ" "$HALT" "${queues[@]}")
 logname() {
     case $1 in
-    "$THP") echo "thp" ;; "$DEFRAG") echo "thp_defrag" ;; "$WQ") echo "workqueue_cpumask" ;;
+    "$THP") echo "thp" ;; "$DEFRAG") echo "thp_defrag" ;; "$SHMEM") echo "thp_shmem" ;; "$WQ") echo "workqueue_cpumask" ;;
     "$HALT") echo "halt_poll_ns" ;; */devices/writeback/cpumask) echo "(writeback_cpumask|wq_cpumask:writeback)" ;;
     */devices/*/cpumask) q=${1%/cpumask}; echo "wq_cpumask:${q##*/}" ;;
     esac
 }
 logval() { [[ $1 == *"["* ]] && rk_word "$1" || echo "$1"; }
 # call VM OP SUBOP [HOOK] [ENV...]: as libvirt does; then every knob that
-# changed must appear in VM's log as "NAME: OLD -> NEW" (no silent write)
+# changed must appear in VM's log as "NAME: OLD -> NEW" (no silent write).
+# A call SIGKILLed between a write and its log line cannot log it: then the
+# next call (the one that finds the write-ahead intent) must name the knob
+# with the value the dead call wrote ("NAME: NEW -> ..."), or the write went
+# unrecorded.
 rc_call=0
+PENDING=()   # "PATH|NAME|FROM|TO|WHO" of writes by a killed call not logged yet
+logre() { sed 's/[+.]/\\&/g' <<<"$1"; }
 call() {
     local v=$1 op=$2 sub=$3 hook=${4:-$HOOK} f before_log
     shift 3; (($#)) && shift
@@ -214,15 +227,30 @@ call() {
     (env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C HOME=/root "$@" "$hook" "$v" "$op" "$sub" - \
         <"$WORK/in.xml" >"$WORK/out" 2>"$WORK/err"; echo $? >"$WORK/rc") 2>/dev/null
     rc_call=$(cat "$WORK/rc")
-    local new="" now
+    local new="" now pend
+    if ((${#PENDING[@]})); then
+        new=$(vmlog "$v" | tail -c +$((before_log + 1)))
+        for pend in "${PENDING[@]}"; do
+            IFS='|' read -r f name from to who <<<"$pend"
+            if grep -qE "(^|[ (])$name: $(logre "$to") -> " <<<"$new"; then
+                ok "$who wrote $f $from -> $to and was killed before its log line; $v $op $sub's log names it"
+            else
+                nok "$who wrote $f $from -> $to and was killed before logging it; the next call ($v $op $sub) does not name it either: an unrecorded write [BUG, reported to issue 12's core: a write-ahead value found written by a dead call is not logged]:"
+                printf '%s\n' "$new" | sed 's/^/    | /'
+            fi
+        done
+        PENDING=()
+    fi
     for f in "${WATCHED[@]}"; do
         now=""; rk_read now "$f"
         [[ $now == "${pre[$f]}" ]] && continue
         [[ -n $new ]] || new=$(vmlog "$v" | tail -c +$((before_log + 1)))
         local from to name
         from=$(logval "${pre[$f]}") to=$(logval "$now") name=$(logname "$f")
-        if grep -qE "(^|[ (])$name: $(sed 's/[+.]/\\&/g' <<<"$from") -> $(sed 's/[+.]/\\&/g' <<<"$to")([; ]|$)" <<<"$new"; then
+        if grep -qE "(^|[ (])$name: $(logre "$from") -> $(logre "$to")([; ]|$)" <<<"$new"; then
             ok "$v $op $sub: $f $from -> $to, and $v.log says so"
+        elif [[ $rc_call == 137 ]]; then
+            PENDING+=("$f|$name|$from|$to|$v $op $sub (SIGKILLed)")
         else
             nok "$v $op $sub: $f changed $from -> $to, but $v.log has no line for it (a silent write):"
             printf '%s\n' "$new" | sed 's/^/    | /'
@@ -247,9 +275,10 @@ stop() { # stop VM [HOOK ENV...]: QEMU gone, then stopped and release (libvirt s
 }
 # expect WHAT: every knob as the running VMs demand, in the kernel's format
 expect() {
-    local what=$1 v thps=() defs=() iso=0
+    local what=$1 v thps=() defs=() shms=() iso=0
     for v in "${running[@]}"; do
         thps+=("${THPD[$v]}"); [[ -n ${DEFD[$v]} ]] && defs+=("${DEFD[$v]}"); ((ISOD[$v])) && iso=1
+        [[ -n ${SHMD[$v]} ]] && shms+=("${SHMD[$v]}")
     done
     ((last_cpu >= 1)) || iso=0
     is "$what: $THP" "$(cat $THP)" "$(rk_select "$b_thp" "$(thp_want "${thps[@]}")")"
@@ -257,6 +286,11 @@ expect() {
         is "$what: $DEFRAG" "$(cat $DEFRAG)" "$(rk_select "$b_defrag" "$(defrag_want "${defs[@]}")")"
     else
         is "$what: $DEFRAG untouched (this build does not tune it)" "$(cat $DEFRAG)" "$b_defrag"
+    fi
+    if ((HAS_SHMEM)); then
+        is "$what: $SHMEM" "$(cat $SHMEM)" "$(rk_select "$b_shmem" "$(shmem_want "${shms[@]}")")"
+    else
+        is "$what: $SHMEM untouched (this build does not tune it)" "$(cat $SHMEM)" "$b_shmem"
     fi
     is "$what: $WQ (as a number)" "$(rk_maskval "$(cat $WQ)")" "$(mask_want "$o_wq" $iso)"
     if [[ -f $WQREQ ]] && ((HAS_REQUESTED)); then
@@ -323,7 +357,7 @@ else
     skip "on-error refuse with a read-only halt_poll_ns: this build has no \"cannot be tuned here\" path yet (issue 12)"
 fi
 
-echo "=== 2. the hook SIGKILLed at every fault point (B's stop, C's start)"
+echo "=== 2. the hook SIGKILLed at every fault point (A's stop, C's start)"
 if [[ $FAULT_HOOK == "$HOOK" ]]; then echo "# fault seam: $HOOK (no build/test/qemu-hook)"; else echo "# fault seam: $FAULT_HOOK"; fi
 kills=0
 QUIET=1   # the passes of the loop are counted, not printed; failures are printed
@@ -333,11 +367,11 @@ for where in stop start; do
         start A; start B
         if [[ $where == stop ]]; then
             start C
-            down B
-            call B stopped end "$FAULT_HOOK" VMHOOKS_FAULT="*@$n=kill"
+            down A
+            call A stopped end "$FAULT_HOOK" VMHOOKS_FAULT="*@$n=kill"
             hit=$rc_call
-            call B release end
-            running=(A C)
+            call A release end
+            running=(B C)
         else
             call C prepare begin "$FAULT_HOOK" VMHOOKS_FAULT="*@$n=kill"
             hit=$rc_call

@@ -164,6 +164,34 @@ static void test_bad_host_policy(void **state)
         free(cmd);
 }
 
+/*
+ * THP defrag and shmem_enabled reach the kernel through the hook: the
+ * registration carries the defrag demand and the shared-memory backing
+ * (found by make realhost: both were dropped when a VM registered).
+ */
+static void test_defrag_and_shmem(void **state)
+{
+        char *root = *state;
+        const char *xml = "<domain type='kvm'><name>M</name><uuid>7e57d000-0000-4000-8000-00000000000d</uuid>"
+                          "<memory unit='KiB'>65536</memory><vcpu>1</vcpu>"
+                          "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>"
+                          "<metadata><vmhooks:policy xmlns:vmhooks='urn:vmhooks:policy:1'>"
+                          "<vmhooks:thp mode='always' defrag='never'/></vmhooks:policy></metadata>"
+                          "<os><type arch='x86_64'>hvm</type></os></domain>";
+        run_ok(root, xml, "M", "prepare", "begin");
+        expect(root, THP, "always");
+        expect(root, "/sys/kernel/mm/transparent_hugepage/defrag", "never");
+        expect(root, "/sys/kernel/mm/transparent_hugepage/shmem_enabled", "always");
+        char *st = tu_read(root, "/run/vmhooks/state");
+        tu_assert_contains(st, " defrag=never");
+        free(st);
+        run_ok(root, xml, "M", "stopped", "end");
+        run_ok(root, xml, "M", "release", "end");
+        expect(root, THP, "madvise");
+        expect(root, "/sys/kernel/mm/transparent_hugepage/defrag", "madvise");
+        expect(root, "/sys/kernel/mm/transparent_hugepage/shmem_enabled", "never");
+}
+
 static void test_bad_metadata_continue(void **state)
 {
         char *root = *state;
@@ -416,6 +444,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_two_vms_story, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_defrag_and_shmem, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_bad_metadata_continue, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_bad_metadata_refuse, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_bad_host_policy, tu_setup_root, tu_teardown_root),
