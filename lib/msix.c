@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "fileio.h"
+#include "kv.h"
 #include "log.h"
 #include "root.h"
 
@@ -337,41 +338,33 @@ int vh_msix_plan_make(const vh_domain *dom, const vh_policy *p, vh_msix_plan *re
         return 0;
 }
 
-static int put_field(vh_buf *b, const char *key, const char *value)
-{
-        if (!value)
-                return 0;
-        int r = vh_buf_printf(b, " %s=", key);
-        return r < 0 ? r : vh_buf_escape(b, value, false);
-}
-
 int vh_msix_plan_format(const vh_msix_plan *plan, char **ret, vh_error **err)
 {
         _cleanup_buf_ vh_buf b = { 0 };
         int r = vh_buf_puts(&b, PLAN_MAGIC "\nvm");
         if (r == 0)
-                r = put_field(&b, "uuid", plan->uuid);
+                r = vh_kv_put(&b, "uuid", plan->uuid);
         if (r == 0)
-                r = put_field(&b, "name", plan->name);
+                r = vh_kv_put(&b, "name", plan->name);
         if (r == 0)
                 r = vh_buf_printf(&b, "\nmsix enabled=%d", plan->enabled ? 1 : 0);
         if (r == 0 && plan->enabled)
-                r = put_field(&b, "bar", plan->bar);
+                r = vh_kv_put(&b, "bar", plan->bar);
         if (r == 0 && plan->enabled)
-                r = put_field(&b, "devices", plan->devices);
+                r = vh_kv_put(&b, "devices", plan->devices);
         if (r == 0)
                 r = vh_buf_puts(&b, "\n");
         for (size_t i = 0; r == 0 && i < plan->n_picks; i++) {
                 const vh_msix_pick *k = &plan->picks[i];
                 r = vh_buf_puts(&b, "relocate");
                 if (r == 0)
-                        r = put_field(&b, "alias", k->alias);
+                        r = vh_kv_put(&b, "alias", k->alias);
                 if (r == 0)
-                        r = put_field(&b, "bdf", k->bdf);
+                        r = vh_kv_put(&b, "bdf", k->bdf);
                 if (r == 0)
-                        r = put_field(&b, "bar", k->bar);
+                        r = vh_kv_put(&b, "bar", k->bar);
                 if (r == 0)
-                        r = put_field(&b, "why", k->why);
+                        r = vh_kv_put(&b, "why", k->why);
                 if (r == 0)
                         r = vh_buf_puts(&b, "\n");
         }
@@ -379,37 +372,6 @@ int vh_msix_plan_format(const vh_msix_plan *plan, char **ret, vh_error **err)
                 return vh_fail(err, -r, "format plan");
         *ret = TAKE_PTR(b.data);
         return 0;
-}
-
-typedef struct field {
-        const char *key;
-        char *value;
-} field;
-
-/* Split "a=b c=d" in place into fields (values unescaped); -EINVAL when malformed. */
-static int split_fields(char *s, field *f, size_t max, size_t *ret_n)
-{
-        size_t n = 0;
-        char *save = NULL;
-        for (char *tok = strtok_r(s, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-                char *eq = strchr(tok, '=');
-                if (!eq || n == max)
-                        return -EINVAL;
-                *eq = '\0';
-                if (vh_unescape(eq + 1) < 0)
-                        return -EINVAL;
-                f[n++] = (field){ tok, eq + 1 };
-        }
-        *ret_n = n;
-        return 0;
-}
-
-static const char *get_field(const field *f, size_t n, const char *key)
-{
-        for (size_t i = 0; i < n; i++)
-                if (streq(f[i].key, key))
-                        return f[i].value;
-        return NULL;
 }
 
 static bool valid_bar(const char *s)
@@ -421,49 +383,46 @@ static bool valid_bar(const char *s)
         return false;
 }
 
-static int dup_field(const field *f, size_t n, const char *key, bool required, char **dst)
+static int dup_field(const vh_kv_record *rec, const char *key, bool required, char **dst)
 {
-        const char *v = get_field(f, n, key);
-        if (!v)
+        int r = vh_kv_dup(rec, key, dst);
+        if (r == -ENOENT)
                 return required ? -EINVAL : 0;
-        free(*dst);
-        return (*dst = strdup(v)) ? 0 : -ENOMEM;
+        return r;
 }
 
-static int parse_line(char *line, vh_msix_plan *plan, bool *seen_vm)
+static int parse_line(const char *line, vh_msix_plan *plan, bool *seen_vm)
 {
-        field f[16];
-        size_t n = 0;
-        char *rest = strchr(line, ' ');
-        if (rest)
-                *rest++ = '\0';
-        if (rest && split_fields(rest, f, ELEMENTSOF(f), &n) < 0)
+        _cleanup_kv_ vh_kv_record rec = { 0 };
+        int r = vh_kv_parse(line, strlen(line), &rec);
+        if (r < 0)
+                return r;
+        if (rec.name)
                 return -EINVAL;
-        int r = 0;
-        if (streq(line, "vm")) {
-                if ((r = dup_field(f, n, "uuid", true, &plan->uuid)) < 0 ||
-                    (r = dup_field(f, n, "name", false, &plan->name)) < 0)
+        if (streq(rec.type, "vm")) {
+                if ((r = dup_field(&rec, "uuid", true, &plan->uuid)) < 0 ||
+                    (r = dup_field(&rec, "name", false, &plan->name)) < 0)
                         return r;
                 *seen_vm = true;
-        } else if (streq(line, "msix")) {
-                const char *en = get_field(f, n, "enabled");
+        } else if (streq(rec.type, "msix")) {
+                const char *en = vh_kv_get(&rec, "enabled");
                 if (!streq(en, "0") && !streq(en, "1"))
                         return -EINVAL;
                 plan->enabled = streq(en, "1");
-                if ((r = dup_field(f, n, "bar", false, &plan->bar)) < 0 ||
-                    (r = dup_field(f, n, "devices", false, &plan->devices)) < 0)
+                if ((r = dup_field(&rec, "bar", false, &plan->bar)) < 0 ||
+                    (r = dup_field(&rec, "devices", false, &plan->devices)) < 0)
                         return r;
-        } else if (streq(line, "relocate")) {
-                const char *bdf = get_field(f, n, "bdf"), *bar = get_field(f, n, "bar");
-                const char *alias = get_field(f, n, "alias");
+        } else if (streq(rec.type, "relocate")) {
+                const char *bdf = vh_kv_get(&rec, "bdf"), *bar = vh_kv_get(&rec, "bar");
+                const char *alias = vh_kv_get(&rec, "alias");
                 char norm[13];
                 if (!bdf || vh_pci_bdf_normalize(bdf, norm) < 0 || !valid_bar(bar) || !alias || !*alias)
                         return -EINVAL;
                 vh_msix_pick *k = add_pick(plan);
                 if (!k)
                         return -E2BIG;
-                if (!(k->bdf = strdup(norm)) || (r = dup_field(f, n, "alias", true, &k->alias)) < 0 ||
-                    (r = dup_field(f, n, "bar", true, &k->bar)) < 0 || (r = dup_field(f, n, "why", false, &k->why)) < 0)
+                if (!(k->bdf = strdup(norm)) || (r = dup_field(&rec, "alias", true, &k->alias)) < 0 ||
+                    (r = dup_field(&rec, "bar", true, &k->bar)) < 0 || (r = dup_field(&rec, "why", false, &k->why)) < 0)
                         return r < 0 ? r : -ENOMEM;
                 if (!k->why && !(k->why = strdup("planned")))
                         return -ENOMEM;

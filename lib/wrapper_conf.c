@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "kv.h"
 #include "root.h"
 #include "util.h"
 
@@ -24,25 +25,24 @@ void vh_wrapper_conf_done(vh_wrapper_conf *c)
 int vh_wrapper_conf_format(const vh_wrapper_conf *c, char **ret, vh_error **err)
 {
         _cleanup_buf_ vh_buf b = { 0 };
-        int r = vh_buf_puts(&b, CONF_MAGIC "\nsource " VH_POLICY_FILE " stamp=");
+        int r = vh_buf_puts(&b, CONF_MAGIC "\nsource ");
         if (r == 0)
-                r = vh_buf_escape(&b, c->stamp ? c->stamp : "none", false);
+                r = vh_buf_escape(&b, VH_POLICY_FILE, false);
+        if (r == 0)
+                r = vh_kv_put(&b, "stamp", c->stamp ? c->stamp : "none");
         if (r == 0 && c->emulator) {
-                r = vh_buf_puts(&b, "\nemulator path=");
+                r = vh_buf_puts(&b, "\nemulator");
                 if (r == 0)
-                        r = vh_buf_escape(&b, c->emulator, false);
+                        r = vh_kv_put(&b, "path", c->emulator);
         }
         if (r == 0)
-                r = vh_buf_printf(&b, "\nmsix enabled=%d", c->msix);
-        if (r == 0 && c->msix) {
-                r = vh_buf_puts(&b, " bar=");
-                if (r == 0)
-                        r = vh_buf_escape(&b, c->bar ? c->bar : "bar2", false);
-                if (r == 0)
-                        r = vh_buf_puts(&b, " devices=");
-                if (r == 0)
-                        r = vh_buf_escape(&b, c->devices ? c->devices : "nvme", false);
-        }
+                r = vh_buf_puts(&b, "\nmsix");
+        if (r == 0)
+                r = vh_kv_put_u64(&b, "enabled", c->msix ? 1 : 0);
+        if (r == 0 && c->msix)
+                r = vh_kv_put(&b, "bar", c->bar ? c->bar : "bar2");
+        if (r == 0 && c->msix)
+                r = vh_kv_put(&b, "devices", c->devices ? c->devices : "nvme");
         if (r == 0)
                 r = vh_buf_puts(&b, "\n");
         if (r < 0)
@@ -51,55 +51,50 @@ int vh_wrapper_conf_format(const vh_wrapper_conf *c, char **ret, vh_error **err)
         return 0;
 }
 
-/* "key=value" in `line` after `prefix`; the value unescaped into a new string. */
-static int field(const char *line, const char *key, char **ret)
+/* One record of the file into `c`: 0, -EINVAL (malformed), -ENOMEM. */
+static int parse_record(const char *line, size_t len, vh_wrapper_conf *c)
 {
-        const char *p = strstr(line, key);
-        if (!p)
-                return -ENOENT;
-        p += strlen(key);
-        size_t n = strcspn(p, " ");
-        char *v = strndup(p, n);
-        if (!v)
-                return -ENOMEM;
-        if (vh_unescape(v) < 0) {
-                free(v);
-                return -EINVAL;
+        _cleanup_kv_ vh_kv_record rec = { 0 };
+        int r = vh_kv_parse(line, len, &rec);
+        if (r < 0)
+                return r;
+        if (streq(rec.type, "source"))
+                return vh_kv_dup(&rec, "stamp", &c->stamp) == -ENOMEM ? -ENOMEM : 0;
+        if (streq(rec.type, "emulator")) {
+                r = vh_kv_dup(&rec, "path", &c->emulator);
+                if (r == -ENOMEM)
+                        return r;
+                return r == 0 && c->emulator[0] == '/' ? 0 : -EINVAL;
         }
-        free(*ret);
-        *ret = v;
-        return 0;
+        if (streq(rec.type, "msix")) {
+                const char *en = vh_kv_get(&rec, "enabled");
+                if (!streq(en, "0") && !streq(en, "1"))
+                        return -EINVAL;
+                c->msix = streq(en, "1");
+                if (!c->msix)
+                        return 0;
+                r = vh_kv_dup(&rec, "bar", &c->bar);
+                if (r == 0)
+                        r = vh_kv_dup(&rec, "devices", &c->devices);
+                return r == -ENOENT ? -EINVAL : r;
+        }
+        return 0; /* other records: a newer vmhooks; ignored */
 }
 
 int vh_wrapper_conf_parse(const char *text, vh_wrapper_conf *ret, vh_error **err)
 {
-        _cleanup_free_ char *copy = strdup(text);
-        if (!copy)
-                return vh_fail(err, ENOMEM, "%s", VH_WRAPPER_CONF);
         vh_wrapper_conf c = { 0 };
         unsigned lineno = 0;
         int r = 0;
-        for (char *line = copy, *next; r == 0 && line && *line; line = next) {
-                next = strchr(line, '\n');
-                if (next)
-                        *next++ = '\0';
+        for (const char *line = text, *next; r == 0 && line && *line; line = next) {
+                const char *nl = strchr(line, '\n');
+                size_t len = nl ? (size_t)(nl - line) : strlen(line);
+                next = nl ? nl + 1 : NULL;
                 lineno++;
-                if (lineno == 1) {
-                        r = streq(line, CONF_MAGIC) ? 0 : -EINVAL;
-                } else if (startswith(line, "source ")) {
-                        r = field(line, " stamp=", &c.stamp);
-                } else if (startswith(line, "emulator ")) {
-                        r = field(line, " path=", &c.emulator);
-                        if (r == 0 && c.emulator[0] != '/')
-                                r = -EINVAL;
-                } else if (startswith(line, "msix ")) {
-                        c.msix = strstr(line, " enabled=1") != NULL;
-                        if (c.msix) {
-                                r = field(line, " bar=", &c.bar);
-                                if (r == 0)
-                                        r = field(line, " devices=", &c.devices);
-                        }
-                } /* other lines: a newer vmhooks; ignored */
+                if (lineno == 1)
+                        r = len == strlen(CONF_MAGIC) && strncmp(line, CONF_MAGIC, len) == 0 ? 0 : -EINVAL;
+                else if (len)
+                        r = parse_record(line, len, &c);
         }
         if (r == 0 && lineno == 0)
                 r = -EINVAL;

@@ -147,7 +147,10 @@ for name in "$@"; do
                 echo "     reproduce: $bin $input   (log: $input.log)"
         done
 done
+# count.sh starts its own counters: keep this run's
+fuzz_pass=$pass fuzz_fail=$fail
 . tests/count.sh
+pass=$fuzz_pass fail=$fuzz_fail
 count_summary_add fuzz "$pass" "$fail" 0
 echo "$pass passed, $fail failed, 0 skipped${failed:+ (failed:$failed)}"
 [ "$fail" = 0 ]

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lib/kv.c: the record codec of the state, the plans and wrapper.conf. */
+#include "testutil.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kv.h"
+
+static void test_parse_fields(void **state)
+{
+        (void)state;
+        static const char line[] = "knob wq_cpumask:writeback original=f expected=%31 xbar=1 bar=2";
+        vh_kv_record r = { 0 };
+        assert_int_equal(vh_kv_parse(line, strlen(line), &r), 0);
+        assert_string_equal(r.type, "knob");
+        assert_string_equal(r.name, "wq_cpumask:writeback");
+        assert_int_equal(r.n, 4);
+        assert_string_equal(vh_kv_get(&r, "expected"), "1"); /* unescaped */
+        /* a field is found by its whole key: the old wrapper.conf parser found "bar=" inside "xbar=" */
+        assert_string_equal(vh_kv_get(&r, "bar"), "2");
+        assert_string_equal(vh_kv_get(&r, "xbar"), "1");
+        assert_null(vh_kv_get(&r, "ar"));
+        uint64_t v;
+        assert_int_equal(vh_kv_get_u64(&r, "bar", 10, &v), 0);
+        assert_int_equal(v, 2);
+        assert_int_equal(vh_kv_get_u64(&r, "bar", 1, &v), -ERANGE);
+        assert_int_equal(vh_kv_get_u64(&r, "original", 100, &v), -EINVAL);
+        assert_int_equal(vh_kv_get_u64(&r, "nosuch", 100, &v), -ENOENT);
+        vh_kv_record_done(&r);
+        /* no name: the second word is a field */
+        assert_int_equal(vh_kv_parse("vm uuid=u", 9, &r), 0);
+        assert_null(r.name);
+        assert_string_equal(vh_kv_get(&r, "uuid"), "u");
+        vh_kv_record_done(&r);
+        /* only `len` bytes count */
+        assert_int_equal(vh_kv_parse("msix enabled=1 garbage", 14, &r), 0);
+        assert_int_equal(r.n, 1);
+        vh_kv_record_done(&r);
+}
+
+static void test_parse_rejects(void **state)
+{
+        (void)state;
+        static const char *const bad[] = {
+                "",                       /* no type */
+                " knob",                  /* empty type */
+                "Knob x=1",               /* type not [a-z0-9_] */
+                "vm a=1 b",               /* a field without '=' after the name position */
+                "vm A=1",                 /* bad key */
+                "vm =1",                  /* empty key */
+                "vm a=%zz",               /* bad escape */
+                "vm a=%00",               /* NUL escape */
+                "vm a=1 a=2",             /* a key twice */
+                "vm a=b=c",               /* '=' never stands bare in a value */
+                "vm a=x\ty",              /* control byte */
+                "vm a=x\\y",              /* backslash is always escaped */
+                "vm a=\xc3\xa9",          /* non-ASCII is always escaped */
+                "vm  a=1",                /* an empty word (two spaces) */
+                "knob bad\x01name a=1",   /* the name too */
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                vh_kv_record r = { 0 };
+                if (vh_kv_parse(bad[i], strlen(bad[i]), &r) != -EINVAL)
+                        fail_msg("accepted: \"%s\"", bad[i]);
+                assert_null(r.buf);
+        }
+        char many[2048] = "vm";
+        for (int i = 0; i <= VH_KV_MAX_FIELDS; i++)
+                snprintf(many + strlen(many), sizeof(many) - strlen(many), " k%d=1", i);
+        vh_kv_record r = { 0 };
+        assert_int_equal(vh_kv_parse(many, strlen(many), &r), -EINVAL);
+        assert_int_equal(vh_kv_parse("vm a\0b=1", 8, &r), -EINVAL); /* a NUL byte */
+}
+
+static void test_roundtrip_any_value(void **state)
+{
+        (void)state;
+        static const char *const values[] = { "", "plain", "a b", "k=v", "100%", "back\\slash", "tab\there",
+                                               "new\nline", "\xff\x01", "R&D <x> 'q' \"qq\"" };
+        for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+                vh_buf b = { 0 };
+                assert_int_equal(vh_buf_puts(&b, "vm"), 0);
+                assert_int_equal(vh_kv_put(&b, "name", values[i]), 0);
+                assert_int_equal(vh_kv_put_u64(&b, "pid", 4242), 0);
+                assert_int_equal(vh_kv_put(&b, "absent", NULL), 0); /* NULL: nothing written */
+                vh_kv_record r = { 0 };
+                if (vh_kv_parse(b.data, b.len, &r) != 0)
+                        fail_msg("not read back: %s", b.data);
+                assert_string_equal(vh_kv_get(&r, "name"), values[i]);
+                assert_string_equal(vh_kv_get(&r, "pid"), "4242");
+                assert_null(vh_kv_get(&r, "absent"));
+                char *dup = strdup("old");
+                assert_int_equal(vh_kv_dup(&r, "name", &dup), 0);
+                assert_string_equal(dup, values[i]);
+                assert_int_equal(vh_kv_dup(&r, "absent", &dup), -ENOENT);
+                assert_string_equal(dup, values[i]); /* untouched */
+                free(dup);
+                vh_kv_record_done(&r);
+                vh_buf_free(&b);
+        }
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_parse_fields),
+                cmocka_unit_test(test_parse_rejects),
+                cmocka_unit_test(test_roundtrip_any_value),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
