@@ -43,13 +43,22 @@ echo "  domstate: $(sandbox_guest_state demo)"
 knobs
 echo "  THP is off, halt-polling is 400 us, and unbound kworkers (workqueue and writeback"
 echo "  cpumasks) have left CPU 1, where the guest's vCPU runs."
+is "  THP while demo runs" "$(knob $THP)" never
+is "  halt_poll_ns while demo runs" "$(knob $HALT)" 400000
+is "  workqueue mask while demo runs" "$(maskval $WQ)" $((16#d))
+is "  writeback mask while demo runs" "$(maskval $WB)" $((16#d))
 
 say "5. destroy it"
 run virsh destroy demo
 knobs
 echo "  every knob is back at its original value: nobody demands it any more."
+is "  THP after" "$(knob $THP)" madvise
+is "  halt_poll_ns after" "$(knob $HALT)" 200000
+is "  workqueue mask after" "$(maskval $WQ)" 15
+is "  writeback mask after" "$(maskval $WB)" 15
 
 say "6. what vmhooks tells the administrator: /var/log/vmhooks/demo.log"
 sed 's/^/  /' /var/log/vmhooks/demo.log
 
 say "7. cleaning up (guests, daemons, mounts); the sandbox checks that the host did not change"
+finish
