@@ -243,7 +243,8 @@ install: all
 	    DESTDIR="$(DESTDIR)" SYSCONFDIR="$(SYSCONFDIR)" SRC=etc WRAPPER="$(LIBEXECDIR)/vmhooks/qemu-kvm" \
 	        bash tools/install-confinement.sh && \
 	    DESTDIR="$(DESTDIR)" SYSCONFDIR="$(SYSCONFDIR)" HOOK="$(LIBEXECDIR)/vmhooks/qemu-hook" \
-	        bash tools/install-hook.sh; \
+	        bash tools/install-hook.sh && \
+	    { [ -n "$(DESTDIR)" ] || bash tools/reload-libvirt.sh "runs the hook"; }; \
 	fi
 
 uninstall:
@@ -253,6 +254,7 @@ uninstall:
 	else \
 	    DESTDIR="$(DESTDIR)" SYSCONFDIR="$(SYSCONFDIR)" HOOK="$(LIBEXECDIR)/vmhooks/qemu-hook" \
 	        bash tools/install-hook.sh --remove && \
+	    { [ -n "$(DESTDIR)" ] || bash tools/reload-libvirt.sh "forgets the hook"; } && \
 	    DESTDIR="$(DESTDIR)" SYSCONFDIR="$(SYSCONFDIR)" SRC=etc WRAPPER="$(LIBEXECDIR)/vmhooks/qemu-kvm" \
 	        bash tools/install-confinement.sh --remove; \
 	fi

@@ -363,7 +363,8 @@ int vh_status_collect(int64_t now, vh_status *ret, vh_error **err)
                         return vh_fail(err, ENOMEM, "status");
 
         /* the same judgement as `vmhooks audit` */
-        if (vh_audit_install(&s.install) < 0 || vh_audit_policy(&s.install) < 0 || vh_audit_capcache(&s.install) < 0)
+        if (vh_audit_daemons(&s.install) < 0 || vh_audit_install(&s.install) < 0 ||
+            vh_audit_policy(&s.install) < 0 || vh_audit_capcache(&s.install) < 0)
                 return vh_fail(err, ENOMEM, "status");
         for (size_t i = 0; i < s.install.n; i++)
                 s.attention += s.install.items[i].level >= VH_LEVEL_WARN;

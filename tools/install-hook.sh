@@ -19,7 +19,9 @@ if [ "${1:-}" = --remove ]; then
         if ours "$link"; then rm -f "$link"; echo "removed $link"; fi
     done
     rmdir "$hooks/qemu.d" 2>/dev/null || true
-    echo "restart libvirtd (or virtqemud), or send it SIGHUP, so that libvirt forgets the hook"
+    # make uninstall then reloads the running daemon (tools/reload-libvirt.sh);
+    # into a DESTDIR, the daemon of the target host is not ours to signal
+    [ -z "$DESTDIR" ] || echo "restart libvirtd (or virtqemud), or send it SIGHUP, so that libvirt forgets the hook"
     exit 0
 fi
 
@@ -42,5 +44,8 @@ else
         echo "installed hook: ${dropin#"$DESTDIR"} -> $HOOK"
     fi
 fi
-echo "libvirt reads hooks only when it starts: restart libvirtd (or virtqemud), or send it SIGHUP"
-echo "  (systemctl restart libvirtd, or: kill -HUP \$(pidof libvirtd virtqemud))"
+# make install then reloads the daemon that runs (tools/reload-libvirt.sh)
+if [ -n "$DESTDIR" ]; then
+    echo "libvirt reads hooks only when it starts: restart libvirtd (or virtqemud), or send it SIGHUP"
+    echo "  (systemctl reload libvirtd or virtqemud, or: kill -HUP \$(pidof libvirtd virtqemud))"
+fi

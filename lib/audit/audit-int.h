@@ -11,6 +11,7 @@
 /* An audit check: appends results; 0 or -ENOMEM. */
 typedef int (*vh_audit_fn)(vh_results *out);
 
+int vh_audit_daemons(vh_results *out);
 int vh_audit_listen(vh_results *out);
 int vh_audit_sasl(vh_results *out);
 int vh_audit_selinux(vh_results *out);
@@ -40,11 +41,12 @@ typedef struct vh_mac {
 } vh_mac;
 void vh_audit_mac(vh_mac *ret);
 
-/* Does any libvirt daemon config enable plain TCP (listen_tcp = 1)? */
+/* Does any libvirt daemon listen on plain TCP (listen_tcp = 1, or an enabled -tcp.socket)? */
 bool vh_audit_tcp_enabled(void);
 
 #define VH_LIBVIRTD_CONF "/etc/libvirt/libvirtd.conf"
 #define VH_VIRTPROXYD_CONF "/etc/libvirt/virtproxyd.conf"
+#define VH_VIRTQEMUD_CONF "/etc/libvirt/virtqemud.conf"
 #define VH_SASL_CONF "/etc/sasl2/libvirt.conf"
 #define VH_HOOK_PATH "/usr/libexec/vmhooks/qemu-hook"
 #define VH_WRAPPER_PATH "/usr/libexec/vmhooks/qemu-kvm"

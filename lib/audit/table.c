@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemons.h"
 #include "fileio.h"
 #include "root.h"
 #include "util.h"
@@ -16,6 +17,7 @@ static const struct {
         const char *name;
         vh_audit_fn fn;
 } table[] = {
+        { "daemons", vh_audit_daemons },
         { "listen", vh_audit_listen },
         { "sasl", vh_audit_sasl },
         { "selinux", vh_audit_selinux },
@@ -78,6 +80,10 @@ void vh_audit_mac(vh_mac *ret)
 
 bool vh_audit_tcp_enabled(void)
 {
+        vh_daemons d;
+        vh_daemons_probe(&d);
+        if (d.libvirtd.tcp_socket || d.virtproxyd.tcp_socket)
+                return true;
         static const char *const files[] = { VH_LIBVIRTD_CONF, VH_VIRTPROXYD_CONF };
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 _cleanup_free_ char *path = vh_path(files[i]);

@@ -16,6 +16,7 @@ check "staged hook" test -x /run/vmhooks-sandbox/stage/usr/libexec/vmhooks/qemu-
 is "staged link target" "$(readlink /run/vmhooks-sandbox/stage$hooks/qemu)" /usr/libexec/vmhooks/qemu-hook
 check "staged schema" test -f /run/vmhooks-sandbox/stage/usr/share/vmhooks/policy.rng
 check "nothing outside the stage" test ! -e /usr/libexec/vmhooks/qemu-hook
+contains "a staged install signals no daemon, it says what to do" "$out" "restart libvirtd (or virtqemud), or send it SIGHUP"
 
 # PREFIX
 out=$(mk install PREFIX=/usr/local DESTDIR=/run/vmhooks-sandbox/local)
@@ -33,7 +34,8 @@ sum=$(sha256sum <$hooks/qemu)
 out=$(mk install)
 contains "install output" "$out" "a foreign qemu hook exists at /etc/libvirt/hooks/qemu; leaving it untouched"
 contains "install output" "$out" "installed hook: /etc/libvirt/hooks/qemu.d/vmhooks -> /usr/libexec/vmhooks/qemu-hook"
-contains "install output" "$out" "restart libvirtd (or virtqemud), or send it SIGHUP"
+contains "install output" "$out" "neither libvirtd nor virtqemud runs: the one you start runs the hook when it starts (nothing was started)"
+check "make install started no daemon" bash -c '! pgrep -x libvirtd >/dev/null && ! pgrep -x virtqemud >/dev/null'
 is "foreign hook untouched" "$(sha256sum <$hooks/qemu)" "$sum"
 is "qemu.d link" "$(readlink $hooks/qemu.d/vmhooks)" /usr/libexec/vmhooks/qemu-hook
 out=$(mk install)
@@ -47,6 +49,35 @@ is "halt_poll_ns set by vmhooks in qemu.d" "$(knob $HALT)" 400000
 contains "foreign hook ran too" "$(cat /run/foreign-hook.calls)" "both prepare begin"
 check "destroy guest" sandbox_guest_destroy both
 is "halt_poll_ns restored" "$(knob $HALT)" 200000
+
+# make install reloads the daemon that runs, and starts none: libvirtd runs
+# now (started above); a virtqemud is a stand-in process named virtqemud
+# (no package here has the modular daemons), its pidfile where virtqemud
+# writes it.  SIGHUP ends the stand-in: that is how the test sees it.
+lpid=$(cat /run/libvirtd.pid)
+out=$(mk install)
+contains "install with libvirtd running" "$out" "sent SIGHUP to libvirtd (PID $lpid) so that it runs the hook"
+check "libvirtd survived the SIGHUP (the same PID answers)" bash -c \
+    "sleep 1; [ \"\$(cat /run/libvirtd.pid)\" = $lpid ] && kill -0 $lpid && virsh -q -c qemu:///system version >/dev/null"
+sandbox_stop_daemons
+mkdir -p /run/vmhooks-sandbox/fake && cp "$(command -v sleep)" /run/vmhooks-sandbox/fake/virtqemud
+/run/vmhooks-sandbox/fake/virtqemud 300 &
+fake=$!
+echo $fake >/run/virtqemud.pid
+out=$(mk install)
+contains "install with virtqemud running" "$out" "sent SIGHUP to virtqemud (PID $fake) so that it runs the hook"
+wait $fake
+is "the stand-in virtqemud got SIGHUP (exit status 128+1)" $? 129
+check "libvirtd, which did not run, was not started" bash -c '! pgrep -x libvirtd >/dev/null && ! pgrep -x virtqemud >/dev/null'
+# a stale pidfile (its PID now another program) is not a daemon
+sleep 300 &
+other=$!
+echo $other >/run/virtqemud.pid
+out=$(mk install)
+contains "install with a stale virtqemud pidfile" "$out" "neither libvirtd nor virtqemud runs"
+check "the process behind the stale pidfile was not signalled" kill -0 $other
+kill $other
+rm -f /run/virtqemud.pid
 
 # AppArmor: the rules parse inside Debian's real libvirtd profile and guest abstraction
 if command -v apparmor_parser >/dev/null && [ -f /etc/apparmor.d/usr.sbin.libvirtd ]; then

@@ -116,6 +116,7 @@ static void good_host(const char *root)
         common_host(root);
         put(root, "/etc/libvirt/libvirtd.conf", DATA "good/libvirtd.conf");
         put(root, "/etc/libvirt/virtproxyd.conf", DATA "good/virtproxyd.conf");
+        put(root, "/etc/libvirt/virtqemud.conf", DATA "good/virtqemud.conf");
         put(root, "/etc/sasl2/libvirt.conf", DATA "good/sasl-libvirt.conf");
         put(root, "/etc/libvirt/qemu.conf", DATA "good/qemu.conf");
         tu_write(root, "/sys/fs/selinux/enforce", "1");
@@ -145,8 +146,11 @@ static void test_good_host(void **state)
         vh_results r = { 0 };
         assert_int_equal(vh_audit_run(&r, NULL), 0);
         const want w[] = {
+                { "daemons", VH_LEVEL_NOTE, "libvirt daemons: none: no libvirtd or virtqemud runs or is enabled",
+                  NULL },
                 { "listen", VH_LEVEL_PASS, "/etc/libvirt/libvirtd.conf: no plain TCP listener", NULL },
                 { "listen", VH_LEVEL_PASS, "/etc/libvirt/virtproxyd.conf: no plain TCP listener", NULL },
+                { "listen", VH_LEVEL_PASS, "/etc/libvirt/virtqemud.conf: UNIX sockets only", NULL },
                 { "sasl", VH_LEVEL_PASS, "mech_list: gssapi", NULL },
                 { "selinux", VH_LEVEL_PASS, "SELinux is enforcing", NULL },
                 { "qemu-security", VH_LEVEL_PASS, "security_driver set", NULL },
@@ -163,7 +167,8 @@ static void test_good_host(void **state)
                 { "capcache", VH_LEVEL_PASS, "abc.xml (wrapper) is newer than /usr/bin/qemu-system-x86_64", NULL },
         };
         expect_results(&r, w, ELEMENTSOF(w));
-        assert_int_equal(vh_results_worst(&r), VH_LEVEL_PASS);
+        /* the daemon layout is a NOTE: information, nothing to fix */
+        assert_int_equal(vh_results_worst(&r), VH_LEVEL_NOTE);
         vh_results_done(&r);
 }
 
@@ -172,6 +177,12 @@ static void bad_host(const char *root)
         common_host(root);
         put(root, "/etc/libvirt/libvirtd.conf", DATA "bad/libvirtd.conf");
         put(root, "/etc/libvirt/virtproxyd.conf", DATA "bad/virtproxyd.conf");
+        put(root, "/etc/libvirt/virtqemud.conf", DATA "bad/virtqemud.conf");
+        /* both layouts at once: libvirtd and virtqemud run */
+        tu_write(root, "/run/libvirtd.pid", "812\n");
+        tu_write(root, "/proc/812/comm", "libvirtd\n");
+        tu_write(root, "/run/virtqemud.pid", "1501\n");
+        tu_write(root, "/proc/1501/comm", "virtqemud\n");
         put(root, "/etc/sasl2/libvirt.conf", DATA "bad/sasl-libvirt.conf");
         put(root, "/etc/libvirt/qemu.conf", DATA "bad/qemu.conf");
         tu_write(root, "/sys/fs/selinux/enforce", "0");
@@ -193,10 +204,15 @@ static void test_bad_host(void **state)
         char owned[96];
         snprintf(owned, sizeof(owned), "is owned by uid %u, not by swtpm_user tss (uid 59)", (unsigned)geteuid());
         const want w[] = {
+                { "daemons", VH_LEVEL_WARN, "mixed: libvirtd running (PID 812), virtqemud running (PID 1501)",
+                  "systemctl disable --now" },
                 { "listen", VH_LEVEL_FAIL, "listen_tcp = 1 with auth_tcp = \"none\"", "auth_tcp = \"sasl\"" },
                 { "listen", VH_LEVEL_WARN, "tls_no_verify_certificate = 1", "remove tls_no_verify_certificate" },
                 { "listen", VH_LEVEL_WARN, "virtproxyd.conf: listen_tcp = 1 (auth_tcp = \"sasl\"): the connection "
                                            "is not TLS", "listen_tls = 1" },
+                { "listen", VH_LEVEL_NOTE, "virtqemud.conf: line 2: listen_tcp has no effect", "virtproxyd.conf" },
+                { "listen", VH_LEVEL_FAIL, "virtqemud.conf: auth_unix_rw = \"none\" with unix_sock_rw_perms = "
+                                           "\"0777\"", "unix_sock_rw_perms = \"0770\"" },
                 { "sasl", VH_LEVEL_FAIL, "DIGEST-MD5, deprecated by RFC 6331",
                   "mech_list: gssapi for TCP (Kerberos" },
                 { "selinux", VH_LEVEL_WARN, "SELinux is permissive", "setenforce 1" },
