@@ -72,6 +72,8 @@ if command -v valgrind >/dev/null; then
     echo "| /bin/cat (small XML) | $c | |"
     echo
 fi
+BUILD=$BUILD bash "$here/loader.sh"
+echo
 if [ -x "$BUILD/qemu-kvm" ] && [ -f "$here/wrapper.sh" ]; then
     BUILD=$BUILD ROUNDS=$ROUNDS bash "$here/wrapper.sh"
 fi

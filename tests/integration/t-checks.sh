@@ -65,6 +65,10 @@ check "destroy plain" sandbox_guest_destroy plain
 out=$("$VMHOOKS" audit); rc=$?
 check "vmhooks audit exits 0 or 1" test "$rc" -le 1
 contains "vmhooks audit" "$out" "PASS install: hook installed: /etc/libvirt/hooks/qemu -> /usr/libexec/vmhooks/qemu-hook"
+# the daemon layout of the real stack: Debian runs the monolithic libvirtd
+contains "vmhooks audit names the daemon layout" "$out" \
+    "NOTE daemons: libvirt daemons: monolithic: libvirtd running (PID $(cat /run/libvirtd.pid))"
+contains "vmhooks status names it too" "$("$VMHOOKS" status 2>&1)" "daemons: libvirt daemons: monolithic: libvirtd running"
 check "every audit line has a level" bash -c '! grep -vqE "^(PASS|NOTE|WARN|FAIL) [a-z-]+: |^audit: " <<<"$1"' _ "$out"
 json=$("$VMHOOKS" audit --json); rc=$?
 check "vmhooks audit --json is JSON" python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["results"] and "FAIL" in d["counts"]' "$json"

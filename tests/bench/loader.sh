@@ -1,0 +1,31 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# tests/bench/loader.sh: where a prepare call's instructions go, counted by
+# callgrind (the same count on every run): the whole call, the part from
+# main() on (--toggle-collect=main), and the rest, which is the dynamic
+# loader before main (relocations of every linked library: the hook is
+# linked with -z now) plus exit; and the libraries libxml2 pulls in (ldd).
+# Run by tests/bench/run.sh; BUILD names the test build (its qemu-hook).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+hook=${BUILD:?}/qemu-hook
+command -v valgrind >/dev/null || { echo "(no valgrind: loader instructions not counted)"; exit 0; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$here/mkxml.sh" small >"$work/small.xml"
+"$here/mkroot.sh" "$work/root" 1
+count() { # VALGRIND-ARGS... : instructions collected
+    VMHOOKS_ROOT=$work/root valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" \
+        "$hook" bench prepare begin - <"$work/small.xml" 2>&1 | sed -n 's/.*Collected : //p'
+}
+all=$(count)
+inmain=$(count --collect-atstart=no --toggle-collect=main)
+xml=$(ldd "$hook" | awk '$1 ~ /^libxml2/ {print $3}')
+echo "Instructions of one prepare call (small XML, 1 VM registered), callgrind:"
+echo
+echo "| whole call | from main() on | before main() and exit (loader) |"
+echo "|---|---|---|"
+echo "| $all | $inmain | $((all - inmain)) |"
+echo
+echo "Libraries of the hook: $(ldd "$hook" | awk '{print $1}' | grep -v -e '^linux-vdso' -e '^/' | sed 's/\.so.*//' | tr '\n' ' ')"
+echo "libxml2 ($xml) links: $(ldd "$xml" | awk '{print $1}' | grep -v -e '^linux-vdso' -e '^/' | sed 's/\.so.*//' | tr '\n' ' ')"
