@@ -15,7 +15,7 @@ trixie)   clang_rt=libclang-rt-19-dev ;;
 esac
 build_pkgs=(build-essential gcc make git libc6-dev pkg-config clang "$clang_rt" valgrind python3 debhelper rpm logrotate man-db groff-base
             libxml2-dev libselinux1-dev libcap-ng-dev libjson-c-dev libvirt-dev libcmocka-dev
-            libxml2-utils bash-completion)
+            libxml2-utils bash-completion checkpolicy selinux-policy-dev)
 stack_pkgs=(libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-system-arm swtpm swtpm-tools util-linux procps apparmor
             iproute2 debootstrap qemu-guest-agent)
 

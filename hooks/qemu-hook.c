@@ -294,7 +294,26 @@ static int op_start(hook *h)
                 return 0;
         _cleanup_buf_ vh_buf lines = { 0 };
         _cleanup_error_ vh_error *e = NULL;
-        if (vh_msix_plan_write(h->dom, &h->policy, &lines, &e) < 0) {
+        /* SELinux host: the plan gets this guest's MCS categories, so no other guest can read it */
+        _cleanup_free_ char *ctx = NULL;
+        _cleanup_free_ char *enforce = vh_path(VH_SELINUX_ENFORCE);
+        if (enforce && access(enforce, F_OK) == 0) {
+                const char *why = NULL;
+                ctx = vh_svirt_plan_context(h->dom, &why);
+                if (!ctx)
+                        (void)vh_log(&h->log, "msix: the plan keeps the directory's label (every guest may read it): %s",
+                                     why);
+        }
+        int w = vh_msix_plan_write_labeled(h->dom, &h->policy, ctx, &lines, &e);
+        if (w < 0 && ctx) {
+                /* labelling failed: the plan as before (readable by every guest) rather than none */
+                (void)vh_log(&h->log, "error: %s; the plan is written unlabelled (every guest may read it)",
+                             vh_error_msg(e));
+                vh_error_free(TAKE_PTR(e));
+                vh_buf_free(&lines);
+                w = vh_msix_plan_write(h->dom, &h->policy, &lines, &e);
+        }
+        if (w < 0) {
                 own_error(h, vh_error_msg(e));
                 _cleanup_error_ vh_error *re = NULL;
                 if (vh_msix_plan_remove(h->name, &re) < 0)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -126,7 +127,22 @@ int vh_write_sysfs(const char *path, const char *value, vh_error **err)
         return 0;
 }
 
+static int write_atomic(const char *path, const char *data, size_t len, mode_t mode, const char *selinux_ctx,
+                        vh_error **err);
+
 int vh_write_atomic(const char *path, const char *data, size_t len, mode_t mode, vh_error **err)
+{
+        return write_atomic(path, data, len, mode, NULL, err);
+}
+
+int vh_write_atomic_labeled(const char *path, const char *data, size_t len, mode_t mode, const char *selinux_ctx,
+                            vh_error **err)
+{
+        return write_atomic(path, data, len, mode, selinux_ctx, err);
+}
+
+static int write_atomic(const char *path, const char *data, size_t len, mode_t mode, const char *selinux_ctx,
+                        vh_error **err)
 {
         /*
          * A new temporary file of our own (O_EXCL, a random name: nothing
@@ -145,6 +161,12 @@ int vh_write_atomic(const char *path, const char *data, size_t len, mode_t mode,
                 int e = errno;
                 (void)unlink(tmp);
                 return vh_fail(err, e, "cannot set the mode of %s", tmp);
+        }
+        /* the SELinux label, like the mode, before the file has its name */
+        if (selinux_ctx && fsetxattr(fd, "security.selinux", selinux_ctx, strlen(selinux_ctx) + 1, 0) < 0) {
+                int e = errno;
+                (void)unlink(tmp);
+                return vh_fail(err, e, "cannot label %s %s", path, selinux_ctx);
         }
         /*
          * No fsync: the state lives on tmpfs (/run), which a power loss

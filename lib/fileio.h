@@ -49,6 +49,10 @@ int vh_write_atomic(const char *path, const char *data, size_t len, mode_t mode,
  */
 int vh_dir_ensure(const char *path, mode_t mode, bool private_dir, vh_error **err);
 
+/* The same, the new file labelled `selinux_ctx` (security.selinux) before the rename. */
+int vh_write_atomic_labeled(const char *path, const char *data, size_t len, mode_t mode, const char *selinux_ctx,
+                            vh_error **err);
+
 /* mkdir -p with the given mode for created components. */
 int vh_mkdir_p(const char *path, mode_t mode, vh_error **err);
 

@@ -470,6 +470,12 @@ char *vh_msix_plan_path(const char *name)
 
 int vh_msix_plan_write(const vh_domain *dom, const vh_policy *p, vh_buf *lines, vh_error **err)
 {
+        return vh_msix_plan_write_labeled(dom, p, NULL, lines, err);
+}
+
+int vh_msix_plan_write_labeled(const vh_domain *dom, const vh_policy *p, const char *selinux_ctx, vh_buf *lines,
+                               vh_error **err)
+{
         if (!dom->name)
                 return vh_fail_input(err, "the domain has no name");
         _cleanup_msix_plan_ vh_msix_plan plan = { 0 };
@@ -489,7 +495,7 @@ int vh_msix_plan_write(const vh_domain *dom, const vh_policy *p, vh_buf *lines, 
         r = vh_dir_ensure(dir, 0755, false, err);
         if (r < 0)
                 return r;
-        return vh_write_atomic(path, text, strlen(text), 0644, err);
+        return vh_write_atomic_labeled(path, text, strlen(text), 0644, selinux_ctx, err);
 }
 
 int vh_msix_plan_remove(const char *name, vh_error **err)

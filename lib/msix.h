@@ -100,6 +100,14 @@ char *vh_msix_plan_path(const char *name);
  */
 int vh_msix_plan_write(const vh_domain *dom, const vh_policy *p, vh_buf *lines, vh_error **err);
 
+/*
+ * The same, the plan file labelled `selinux_ctx` (NULL: not labelled) before
+ * its rename: on SELinux hosts the guest's own MCS categories
+ * (vh_svirt_plan_context), so that no other guest's QEMU can read it.
+ */
+int vh_msix_plan_write_labeled(const vh_domain *dom, const vh_policy *p, const char *selinux_ctx, vh_buf *lines,
+                               vh_error **err);
+
 /* The hook, at `stopped end` and `release end`: remove the plan; a missing one is fine. */
 int vh_msix_plan_remove(const char *name, vh_error **err);
 

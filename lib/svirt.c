@@ -271,6 +271,32 @@ static int problem(vh_buf *b, const char *fmt, ...)
         return r < 0 ? r : vh_buf_puts(b, m);
 }
 
+char *vh_svirt_plan_context(const vh_domain *dom, const char **why)
+{
+        const char *dummy;
+        if (!why)
+                why = &dummy;
+        const vh_seclabel *sl = selinux_seclabel(dom);
+        if (!sl || streq(sl->type, "none") || !sl->label) {
+                *why = "the domain XML has no SELinux <seclabel> with a <label>";
+                return NULL;
+        }
+        _cleanup_(vh_secctx_done) vh_secctx c = { 0 };
+        int r = vh_secctx_parse(sl->label, &c);
+        if (r < 0) {
+                *why = r == -ENOMEM ? "out of memory" : r == -ENOSYS ? "libselinux.so.1 cannot be loaded"
+                                                                      : "the <label> is not an SELinux context";
+                return NULL;
+        }
+        _cleanup_free_ char *mcs = vh_svirt_mcs(c.range, why);
+        if (!mcs)
+                return NULL;
+        char *ctx = vh_strf("system_u:object_r:" VH_PLAN_SELINUX_TYPE ":%s", mcs);
+        if (!ctx)
+                *why = "out of memory";
+        return ctx;
+}
+
 int vh_svirt_judge(const vh_domain *dom, vh_svirt_mode mode, const vh_svirt_facts *f, const vh_svirt_peer *peers,
                    size_t n_peers, vh_results *out)
 {

@@ -75,6 +75,19 @@ typedef struct vh_secctx {
 void vh_secctx_done(vh_secctx *c);
 int vh_secctx_parse(const char *label, vh_secctx *ret);
 
+/* The SELinux type of the wrapper's plans (etc/selinux/vmhooks.te). */
+#define VH_PLAN_SELINUX_TYPE "vmhooks_wrapper_run_t"
+
+/*
+ * The label of VM `dom`'s plan: system_u:object_r:vmhooks_wrapper_run_t
+ * with the MCS categories of the domain's SELinux <label> (what libvirt
+ * assigned at start begin), so that only this guest's QEMU (svirt_t, MCS
+ * constrained) may read it.  NULL (and *why) when there is none to take:
+ * no SELinux <seclabel> with a <label>, type none, or not two categories.
+ * Pure (libselinux parses the label).  Allocation failure: NULL, *why "out of memory".
+ */
+char *vh_svirt_plan_context(const vh_domain *dom, const char **why);
+
 /*
  * The MCS part of a range, normalised to "sN:cA,cB" with A < B, when it is
  * exactly two distinct categories; NULL otherwise (and *why says what it is).

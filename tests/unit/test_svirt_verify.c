@@ -17,8 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
+#include "domain.h"
+#include "svirt.h"
 #include "util.h"
 
 #define UUID_A "aaaaaaaa-0000-4000-8000-00000000000a"
@@ -248,12 +251,86 @@ static void test_reconnect_reads_label(void **state)
         free(err);
 }
 
+/* The plan's label: the guest's own categories, so that only its QEMU may read it. */
+static void test_plan_context(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *seclabel, *want, *why;
+        } cases[] = {
+                { "<seclabel type='dynamic' model='selinux'><label>system_u:system_r:svirt_t:s0:c392,c62</label></seclabel>",
+                  "system_u:object_r:vmhooks_wrapper_run_t:s0:c62,c392", NULL },
+                { "<seclabel type='static' model='selinux' relabel='yes'><label>system_u:system_r:svirt_tcg_t:s0:c1,c2"
+                  "</label></seclabel>", "system_u:object_r:vmhooks_wrapper_run_t:s0:c1,c2", NULL },
+                { "<seclabel type='none' model='selinux'/>", NULL, "no SELinux <seclabel> with a <label>" },
+                { "<seclabel type='dynamic' model='apparmor'><label>libvirt-x</label></seclabel>", NULL,
+                  "no SELinux <seclabel>" },
+                { "<seclabel type='dynamic' model='selinux'><label>system_u:system_r:svirt_t:s0:c0.c1023</label>"
+                  "</seclabel>", NULL, "a category range, not two categories" },
+                { "<seclabel type='dynamic' model='selinux'><label>garbage</label></seclabel>", NULL,
+                  "not an SELinux context" },
+                { "", NULL, "no SELinux <seclabel>" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char *x = NULL;
+                assert_true(asprintf(&x, "<domain type='kvm'><name>g</name>%s</domain>", cases[i].seclabel) > 0);
+                vh_domain *d = NULL;
+                assert_int_equal(vh_domain_parse(x, strlen(x), "x", &d, NULL), 0);
+                const char *why = NULL;
+                char *ctx = vh_svirt_plan_context(d, &why);
+                if (cases[i].want) {
+                        assert_non_null(ctx);
+                        assert_string_equal(ctx, cases[i].want);
+                } else {
+                        assert_null(ctx);
+                        tu_assert_contains(why, cases[i].why);
+                }
+                free(ctx);
+                vh_domain_free(d);
+                free(x);
+        }
+}
+
+/* On an SELinux host the hook labels the plan; where the file system cannot (here), it says so and writes it. */
+static void test_plan_label_hook(void **state)
+{
+        char *root = *state;
+        tu_write(root, "/sys/fs/selinux/enforce", "1");
+        tu_write(root, "/etc/vmhooks/policy.xml",
+                 "<policy xmlns='urn:vmhooks:policy:1'><msix-relocation bar='bar2' devices='all'/></policy>\n");
+        const char *x = "<domain type='kvm'><name>pv</name><uuid>" UUID_A "</uuid><devices><hostdev mode='subsystem' "
+                        "type='pci'><source><address domain='0' bus='0x81' slot='0' function='1'/></source>"
+                        "<alias name='hostdev0'/></hostdev></devices><seclabel type='dynamic' model='selinux'>"
+                        "<label>" LABEL_A "</label></seclabel></domain>";
+        char *err = NULL;
+        assert_int_equal(tu_run_hook(root, x, &err, NULL, "pv", "start", "begin"), 0);
+        free(err);
+        assert_true(tu_exists(root, "/run/vmhooks-wrapper/pv.plan"));
+        char *p = NULL;
+        assert_true(asprintf(&p, "%s/run/vmhooks-wrapper/pv.plan", root) > 0);
+        char buf[256] = "";
+        ssize_t n = getxattr(p, "security.selinux", buf, sizeof(buf) - 1);
+        char *log = tu_read(root, "/var/log/vmhooks/pv.log");
+        if (n > 0) {
+                /* a file system that keeps the label (an SELinux host) */
+                assert_string_equal(buf, "system_u:object_r:vmhooks_wrapper_run_t:s0:c1,c2");
+        } else {
+                tu_assert_contains(log, "error: cannot label ");
+                tu_assert_contains(log, " system_u:object_r:vmhooks_wrapper_run_t:s0:c1,c2: ");
+                tu_assert_contains(log, "; the plan is written unlabelled (every guest may read it)");
+        }
+        free(log);
+        free(p);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_started_table),
                 cmocka_unit_test_setup_teardown(test_duplicate_across_reconnect, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_reconnect_reads_label, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test(test_plan_context),
+                cmocka_unit_test_setup_teardown(test_plan_label_hook, tu_setup_root, tu_teardown_root),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
