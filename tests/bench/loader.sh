@@ -12,20 +12,24 @@ hook=${BUILD:?}/qemu-hook
 command -v valgrind >/dev/null || { echo "(no valgrind: loader instructions not counted)"; exit 0; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$here/mkxml.sh" small >"$work/small.xml"
 "$here/mkroot.sh" "$work/root" 1
-count() { # VALGRIND-ARGS... : instructions collected
+count() { # SIZE VALGRIND-ARGS... : instructions collected
+    local size=$1
+    shift
     VMHOOKS_ROOT=$work/root valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" \
-        "$hook" bench prepare begin - <"$work/small.xml" 2>&1 | sed -n 's/.*Collected : //p'
+        "$hook" bench prepare begin - <"$work/$size.xml" 2>&1 | sed -n 's/.*Collected : //p'
 }
-all=$(count)
-inmain=$(count --collect-atstart=no --toggle-collect=main)
 xml=$(ldd "$hook" | awk '$1 ~ /^libxml2/ {print $3}')
-echo "Instructions of one prepare call (small XML, 1 VM registered), callgrind:"
+echo "Instructions of one prepare call (1 VM registered), callgrind:"
 echo
-echo "| whole call | from main() on | before main() and exit (loader) |"
-echo "|---|---|---|"
-echo "| $all | $inmain | $((all - inmain)) |"
+echo "| XML | whole call | from main() on | before main() and exit (loader) |"
+echo "|---|---|---|---|"
+for size in small large; do
+    "$here/mkxml.sh" $size >"$work/$size.xml"
+    all=$(count $size)
+    inmain=$(count $size --collect-atstart=no --toggle-collect=main)
+    echo "| $size ($(wc -c <"$work/$size.xml") B) | $all | $inmain | $((all - inmain)) |"
+done
 echo
 echo "Libraries of the hook: $(ldd "$hook" | awk '{print $1}' | grep -v -e '^linux-vdso' -e '^/' | sed 's/\.so.*//' | tr '\n' ' ')"
 echo "libxml2 ($xml) links: $(ldd "$xml" | awk '{print $1}' | grep -v -e '^linux-vdso' -e '^/' | sed 's/\.so.*//' | tr '\n' ' ')"
