@@ -12,6 +12,7 @@
  * errors never stop a VM unless the policy says <on-error action="refuse"/>.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "lifecycle.h"
+#include "liveness.h"
 #include "log.h"
 #include "msix.h"
 #include "patch.h"
@@ -167,7 +169,11 @@ static bool note_is_ours(const hook *h, const vh_change *c, const vh_demands *mi
 static void log_txn(hook *h, const vh_txn_result *res, const vh_demands *mine)
 {
         for (size_t i = 0; i < res->n_dropped; i++)
-                (void)vh_log(&h->log, "dropped the registration of VM %s: it no longer runs", res->dropped[i]);
+                (void)vh_log(&h->log, "dropped the registration of VM %s: %s", res->dropped[i],
+                             res->dropped_why && res->dropped_why[i] ? res->dropped_why[i] : "it no longer runs");
+        for (size_t i = 0; i < res->n_removed_temps; i++)
+                (void)vh_log(&h->log, "removed %s/%s, left by a call that died while writing it", VH_STATE_DIR,
+                             res->removed_temps[i]);
         (void)vh_log_report(&h->log, &res->report);
         for (size_t i = 0; i < res->report.n; i++) {
                 const vh_change *c = &res->report.changes[i];
@@ -195,34 +201,120 @@ static void refresh_wrapper_conf(hook *h)
                 (void)vh_log(&h->log, "policy changed: rewrote %s for the QEMU wrapper", VH_WRAPPER_CONF);
 }
 
-/* prepare begin, reconnect begin: register this VM's demands and reconcile. */
-static int op_register(hook *h, bool reconnect)
+/*
+ * A start whose prepare could not register it (the lock timed out) leaves
+ * /run/vmhooks/missed.NAME, so that its start begin registers it; started
+ * begin registers whatever is missing anyway.
+ */
+static char *missed_path(const hook *h)
 {
-        refresh_wrapper_conf(h);
-        if (load_domain(h, true) < 0)
-                return 0;
-        _cleanup_(vh_demands_done) vh_demands d = { 0 };
+        _cleanup_free_ char *file = vh_log_file_name(h->name);
+        return file ? vh_pathf(VH_STATE_DIR "/missed.%s", file) : NULL;
+}
+
+static void missed_mark(hook *h)
+{
+        _cleanup_free_ char *p = missed_path(h);
+        _cleanup_close_ int fd = p ? open(p, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
+        if (fd < 0)
+                (void)vh_log(&h->log, "error: cannot create %s: %s", p ? p : "marker", strerror(errno));
+}
+
+static bool missed_clear(const hook *h)
+{
+        _cleanup_free_ char *p = missed_path(h);
+        return p && unlink(p) == 0;
+}
+
+static bool missed(const hook *h)
+{
+        _cleanup_free_ char *p = missed_path(h);
+        return p && access(p, F_OK) == 0;
+}
+
+/* The demands of this VM; logs them.  0 when the caller can register. */
+static int vm_demands(hook *h, vh_demands *d)
+{
         _cleanup_buf_ vh_buf notes = { 0 };
         _cleanup_error_ vh_error *e = NULL;
-        if (vh_demands_from(h->dom, &h->policy, &d, &notes, &e) < 0) {
+        if (vh_demands_from(h->dom, &h->policy, d, &notes, &e) < 0) {
                 own_error(h, vh_error_msg(e));
-                return 0;
+                return -1;
         }
         _cleanup_free_ char *pol = vh_policy_describe(&h->policy);
         _cleanup_buf_ vh_buf dem = { 0 };
-        if (vh_demands_describe(&d, &dem) == 0)
+        if (vh_demands_describe(d, &dem) == 0)
                 (void)vh_log(&h->log, "policy: %s; host demands: %s; policy from: %s", pol ? pol : "?", dem.data,
                              h->policy_sources);
         for (char *line = notes.data, *nl; line && (nl = strchr(line, '\n')); line = nl + 1) {
                 *nl = '\0';
                 (void)vh_log(&h->log, "%s", line);
         }
-        /*
-         * What would make the start fail anyway (hugepages, IOMMU, swtpm) or
-         * what the policy forbids.  Not at reconnect: the VM runs already and
-         * its own hugepages are in use.
-         */
-        if (!reconnect) {
+        return 0;
+}
+
+static void svirt_verify(hook *h, const vh_demands *d);
+
+/*
+ * reconnect begin (every libvirtd/virtqemud start): a registered VM keeps
+ * what it registered at its start (demands, label, PID); neither the host
+ * policy nor its metadata is read again, so a typo made since cannot
+ * un-tune a running VM.  Only a VM without a registration registers now.
+ */
+static int op_reconnect(hook *h)
+{
+        refresh_wrapper_conf(h);
+        _cleanup_error_ vh_error *e = NULL;
+        if (vh_domain_parse(h->xml, h->xml_len, "domain XML on stdin", &h->dom, &e) < 0) {
+                own_error(h, vh_error_msg(e));
+                return 0;
+        }
+        _cleanup_txn_ vh_txn_result res = { 0 };
+        int r = vh_txn_reconnect(vm_uuid(h), h->name, NULL, &res, &e);
+        log_txn(h, &res, NULL);
+        if (r < 0) {
+                own_error(h, vh_error_msg(e));
+                return 0;
+        }
+        vh_domain_free(h->dom);
+        h->dom = NULL;
+        if (res.was_registered) {
+                (void)vh_log(&h->log, "libvirtd reconnected: registration kept as at its start (policy.xml and "
+                                      "metadata changes apply at the VM's next start)");
+                /* the policy only for its sVirt mode (read quietly: it changes no demand) */
+                if (load_domain(h, false) < 0)
+                        return 0;
+        } else {
+                if (load_domain(h, true) < 0)
+                        return 0;
+                _cleanup_(vh_demands_done) vh_demands d = { 0 };
+                if (vm_demands(h, &d) < 0)
+                        return 0;
+                _cleanup_txn_ vh_txn_result res2 = { 0 };
+                if (vh_txn_reconnect(vm_uuid(h), h->name, &d, &res2, &e) < 0)
+                        own_error(h, vh_error_msg(e));
+                log_txn(h, &res2, &d);
+                (void)vh_log(&h->log, "libvirtd reconnected: the VM had no registration; registered with the policy "
+                                      "of now");
+        }
+        /* the label of the running QEMU, again: a restarted daemon must not blind the duplicate MCS check */
+        if (h->policy.svirt != VH_SVIRT_OFF)
+                svirt_verify(h, NULL);
+        return 0;
+}
+
+/* prepare begin: register this VM's demands and reconcile. */
+static int op_prepare(hook *h)
+{
+        refresh_wrapper_conf(h);
+        if (load_domain(h, true) < 0)
+                return 0;
+        _cleanup_(vh_demands_done) vh_demands d = { 0 };
+        _cleanup_error_ vh_error *e = NULL;
+        if (vm_demands(h, &d) < 0)
+                return 0;
+        /* What would make the start fail anyway (hugepages, IOMMU, swtpm) or what the policy forbids. */
+        {
                 _cleanup_results_ vh_results cr = { 0 };
                 if (vh_checks_run(h->dom, &h->policy, &cr, &e) < 0)
                         own_error(h, vh_error_msg(e));
@@ -238,17 +330,21 @@ static int op_register(hook *h, bool reconnect)
                         (void)vh_log(&h->log, "%s", drift);
         }
 
+        (void)missed_clear(h); /* a marker of an earlier start that never reached start begin */
         _cleanup_txn_ vh_txn_result res = { 0 };
-        int r = vh_txn_register(vm_uuid(h), h->name, &d, reconnect, &res, &e);
+        int r = vh_txn_register(vm_uuid(h), h->name, &d, false, &res, &e);
         log_txn(h, &res, &d);
-        if (r < 0)
+        if (r < 0) {
                 own_error(h, vh_error_msg(e));
-        if (reconnect && res.was_registered)
-                (void)vh_log(&h->log, "libvirtd reconnected: registration renewed");
+                if (r == -ETIMEDOUT && !h->refusal) {
+                        (void)vh_log(&h->log, "not registered: the VM starts untuned; start begin or started begin "
+                                              "registers it");
+                        missed_mark(h);
+                }
+        }
 
-        if (h->refusal && !reconnect) {
-                /* We will not start: take our demands back at once.  (At reconnect
-                 * the VM runs already and nothing can be refused.) */
+        if (h->refusal) {
+                /* We will not start: take our demands back at once. */
                 _cleanup_txn_ vh_txn_result undo = { 0 };
                 _cleanup_error_ vh_error *ue = NULL;
                 if (vh_txn_unregister(vm_uuid(h), h->name, &undo, &ue) < 0)
@@ -258,34 +354,40 @@ static int op_register(hook *h, bool reconnect)
         return 0;
 }
 
-static int op_prepare(hook *h)
-{
-        return op_register(h, false);
-}
-
-static void svirt_verify(hook *h);
-
-static int op_reconnect(hook *h)
-{
-        int r = op_register(h, true);
-        /* the label of the running QEMU, again: a restarted daemon must not blind the duplicate MCS check */
-        if (h->dom && h->policy.svirt != VH_SVIRT_OFF)
-                svirt_verify(h);
-        return r;
-}
 
 /*
  * start begin: aliases are assigned now.  A VM with PCI hostdevs (<hostdev>
  * or <interface type='hostdev'>) gets the
  * wrapper's plan: which of them get x-msix-relocation (lib/msix.h).
  */
+/* start begin, started begin: register a VM whose prepare could not (lock timeout). */
+static void register_late(hook *h, const char *call)
+{
+        _cleanup_(vh_demands_done) vh_demands d = { 0 };
+        _cleanup_error_ vh_error *e = NULL;
+        if (vm_demands(h, &d) < 0)
+                return;
+        _cleanup_txn_ vh_txn_result res = { 0 };
+        int r = vh_txn_started(vm_uuid(h), h->name, NULL, &d, &res, &e);
+        log_txn(h, &res, &d);
+        if (r < 0) {
+                own_error(h, vh_error_msg(e));
+                return;
+        }
+        (void)missed_clear(h);
+        if (res.registered_late)
+                (void)vh_log(&h->log, "registered at %s: the VM ran untuned since prepare", call);
+}
+
 static int op_start(hook *h)
 {
+        if (missed(h) && load_domain(h, false) == 0)
+                register_late(h, "start begin");
         /* most VMs have no hostdev: no need to parse them at all
          * ("hostdev": <hostdev> and <interface type='hostdev'>, an SR-IOV VF) */
         if (!h->xml || !memmem(h->xml, h->xml_len, "hostdev", 7))
                 return 0;
-        if (load_domain(h, false) < 0)
+        if (!h->dom && load_domain(h, false) < 0)
                 return 0;
         bool pci = false;
         for (size_t i = 0; i < h->dom->n_hostdevs && !pci; i++)
@@ -350,7 +452,7 @@ static void svirt_unverified(hook *h, const char *what, const char *why)
  * that the duplicate check of later starts sees it, and findings are
  * logged.  A label that cannot be read at reconnect leaves the recorded one.
  */
-static void svirt_verify(hook *h)
+static void svirt_verify(hook *h, const vh_demands *d)
 {
         bool svirt = h->policy.svirt != VH_SVIRT_OFF;
         _cleanup_svirt_facts_ vh_svirt_facts f = { 0 };
@@ -362,10 +464,17 @@ static void svirt_verify(hook *h)
         }
         _cleanup_txn_ vh_txn_result res = { 0 };
         _cleanup_error_ vh_error *te = NULL;
-        int tr = vh_txn_started(vm_uuid(h), svirt ? f.label : NULL, &res, &te);
+        int tr = vh_txn_started(vm_uuid(h), h->name, svirt ? f.label : NULL, d, &res, &te);
         if (tr < 0)
                 own_error(h, vh_error_msg(te));
-        log_txn(h, &res, NULL);
+        log_txn(h, &res, d);
+        if (res.registered_late) {
+                _cleanup_buf_ vh_buf dem = { 0 };
+                (void)vh_demands_describe(d, &dem);
+                (void)vh_log(&h->log, "registered at started begin: the VM ran untuned since prepare; host demands: %s",
+                             dem.data ? dem.data : "?");
+                (void)missed_clear(h);
+        }
         if (!svirt)
                 return;
         if (tr < 0) {
@@ -394,7 +503,12 @@ static int op_started(hook *h)
 {
         if (load_domain(h, false) < 0)
                 return 0;
-        svirt_verify(h);
+        /* demands, for a VM that prepare and start could not register (computed without logging) */
+        _cleanup_(vh_demands_done) vh_demands d = { 0 };
+        _cleanup_buf_ vh_buf notes = { 0 };
+        _cleanup_error_ vh_error *de = NULL;
+        bool have_d = vh_demands_from(h->dom, &h->policy, &d, &notes, &de) == 0;
+        svirt_verify(h, have_d ? &d : NULL);
         return 0;
 }
 
@@ -504,6 +618,8 @@ int main(int argc, char **argv)
                 return 2;
         }
         _cleanup_(hook_done) hook h = { .name = argv[1], .op = argv[2], .subop = argv[3] };
+        /* libvirt's daemon, before anything can make us wait (liveness.h) */
+        vh_liveness_set_caller((int)getppid());
 
         /*
          * Least privilege, first thing: the hook needs no capability at all

@@ -1,22 +1,34 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "lifecycle.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "liveness.h"
+#include "root.h"
 #include "util.h"
 
 void vh_txn_result_done(vh_txn_result *r)
 {
         vh_report_done(&r->report);
-        for (size_t i = 0; i < r->n_dropped; i++)
+        for (size_t i = 0; i < r->n_dropped; i++) {
                 free(r->dropped[i]);
+                if (r->dropped_why)
+                        free(r->dropped_why[i]);
+        }
         free(r->dropped);
-        r->dropped = NULL;
+        free(r->dropped_why);
+        r->dropped = r->dropped_why = NULL;
+        for (size_t i = 0; i < r->n_removed_temps; i++)
+                free(r->removed_temps[i]);
+        free(r->removed_temps);
+        r->removed_temps = NULL;
+        r->n_removed_temps = 0;
         r->n_dropped = 0;
         for (size_t i = 0; i < r->n_peers; i++) {
                 free(r->peer_names[i]);
@@ -28,11 +40,64 @@ void vh_txn_result_done(vh_txn_result *r)
         r->n_peers = 0;
 }
 
+/* Note a dropped registration and why (the hook logs one line each). */
+static int note_dropped(vh_txn_result *res, const char *name, char *why)
+{
+        _cleanup_free_ char *w = why;
+        if (!res)
+                return 0;
+        char **d = realloc(res->dropped, (res->n_dropped + 1) * sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        res->dropped = d;
+        char **y = realloc(res->dropped_why, (res->n_dropped + 1) * sizeof(*y));
+        if (!y)
+                return -ENOMEM;
+        res->dropped_why = y;
+        _cleanup_free_ char *line = w ? TAKE_PTR(w) : strdup("it no longer runs");
+        _cleanup_free_ char *copy = strdup(name);
+        if (!line || !copy)
+                return -ENOMEM;
+        d[res->n_dropped] = TAKE_PTR(copy);
+        y[res->n_dropped] = TAKE_PTR(line);
+        res->n_dropped++;
+        return 0;
+}
+
+/*
+ * Temp files of writers that died between create and rename
+ * (state.tmp.XXXXXX, intent.tmp.XXXXXX): every writer of the table and the
+ * intent holds the lock, so under it any such file is a dead writer's.
+ */
+static void remove_dead_temps(vh_txn_result *res)
+{
+        _cleanup_free_ char *dir = vh_path(VH_STATE_DIR);
+        DIR *d = dir ? opendir(dir) : NULL;
+        if (!d)
+                return;
+        for (struct dirent *de; (de = readdir(d));) {
+                if (!startswith(de->d_name, "state.tmp.") && !startswith(de->d_name, "intent.tmp."))
+                        continue;
+                if (unlinkat(dirfd(d), de->d_name, 0) == 0 && res) {
+                        char **t = realloc(res->removed_temps, (res->n_removed_temps + 1) * sizeof(*t));
+                        if (!t)
+                                continue;
+                        res->removed_temps = t;
+                        if ((t[res->n_removed_temps] = strdup(de->d_name)))
+                                res->n_removed_temps++;
+                }
+        }
+        closedir(d);
+}
+
 /*
  * Which registrations are stale, cheaply enough for 1000 VMs on every call:
- * a PID that no longer exists (one pass over /proc) is gone at once; that a
- * live PID still is the same process (start time) is checked for a slice
- * of VH_SWEEP_SLICE registrations per call, round robin.  libvirt itself
+ * a PID that no longer exists (one pass over /proc) is gone at once, unless
+ * it still holds its pidfile's lock (/proc mounted hidepid=2 hides QEMU
+ * from the capability-less hook); that a live PID still is the same
+ * process (start time) is checked for a slice of VH_SWEEP_SLICE
+ * registrations per call, round robin.  A registration without a PID is
+ * judged by its pidfile and its daemon (vh_reg_alive).  libvirt itself
  * reports every stop (stopped/release, also at its next start for a VM that
  * died meanwhile); this sweep is the safety net for what it could not.
  */
@@ -44,29 +109,26 @@ int vh_state_sweep(vh_state *st, const char *keep_uuid, const char *keep_name, i
         for (size_t k = 0, i = 0; k < n; k++) {
                 vh_reg *g = &st->regs[i];
                 bool running;
+                char *why = NULL;
                 /* position of this registration in the rotation */
                 size_t pos = (k + n - start) % n;
                 if (streq(g->uuid, keep_uuid) || streq(g->name, keep_name))
                         running = true; /* the VM of this call: its own mutation decides */
-                else if (g->pid > 0 && have_live && !vh_pidset_has(&live, g->pid))
-                        running = false;
-                else if (g->pid > 0 && have_live && pos >= VH_SWEEP_SLICE)
+                else if (g->pid > 0 && have_live && !vh_pidset_has(&live, g->pid)) {
+                        running = vh_qemu_holds_pidfile(g->name, g->pid);
+                        if (!running && asprintf(&why, "its QEMU (PID %d) no longer runs", g->pid) < 0)
+                                why = NULL;
+                } else if (g->pid > 0 && have_live && pos >= VH_SWEEP_SLICE)
                         running = true;
                 else
-                        running = vh_reg_running(g, now);
+                        running = vh_reg_alive(g, now, &why);
                 if (running) {
+                        free(why);
                         i++;
                         continue;
                 }
-                if (res) {
-                        char **d = realloc(res->dropped, (res->n_dropped + 1) * sizeof(*d));
-                        if (!d)
-                                return -ENOMEM;
-                        res->dropped = d;
-                        if (!(d[res->n_dropped] = strdup(g->name)))
-                                return -ENOMEM;
-                        res->n_dropped++;
-                }
+                if (note_dropped(res, g->name, why) < 0)
+                        return -ENOMEM;
                 vh_state_remove(st, g);
         }
         st->sweep_cursor = (uint32_t)((start + VH_SWEEP_SLICE) % (n ? n : 1));
@@ -158,16 +220,18 @@ static int transaction(const char *uuid, const char *name, txn_kind kind, mutate
                 return r;
         }
         /* A corrupt table was moved aside: go on with an empty one, but say so. */
+        remove_dead_temps(res);
         int64_t now = (int64_t)time(NULL);
         if (kind != TXN_RECORD && kind != TXN_RESTORE && vh_state_sweep(&st, uuid, name, now, res) < 0)
                 return vh_fail(err, ENOMEM, "state");
         r = fn(&st, data, res, err);
         if (r < 0)
                 return r;
-        bool changed = r > 0 || res->n_dropped > 0 || load_err;
+        bool changed = r > 0 || res->n_dropped > 0 || res->n_removed_temps > 0 || load_err;
         if (kind == TXN_RESTORE ||
             (kind != TXN_RECORD &&
-             ((kind == TXN_RECONCILE && r > 0) || res->n_dropped || vh_reconcile_unsettled(&st)))) {
+             ((kind == TXN_RECONCILE && r > 0) || res->registered_late || res->n_dropped ||
+              vh_reconcile_unsettled(&st)))) {
                 _cleanup_free_ char *before = knob_fingerprint(&st);
                 r = vh_reconcile(&st, persist, NULL, &res->report, err);
                 if (r < 0)
@@ -191,39 +255,63 @@ static int transaction(const char *uuid, const char *name, txn_kind kind, mutate
 
 typedef struct reg_args {
         const char *uuid, *name;
-        const vh_demands *demands;
+        const vh_demands *demands;      /* NULL: keep an existing registration only */
         bool learn_pid;
+        bool keep;                      /* reconnect: an existing registration keeps its demands */
 } reg_args;
+
+/* A new registration of `a` in place of *g (a new slot when g is NULL). */
+static int register_fresh(vh_state *st, vh_reg *g, const char *uuid, const char *name, const vh_demands *d,
+                          bool keep_label, vh_error **err)
+{
+        if (!g && !(g = vh_state_add(st)))
+                return vh_fail(err, ENOMEM, "register %s", name);
+        vh_reg fresh = { 0 };
+        fresh.uuid = strdup(uuid);
+        fresh.name = strdup(name);
+        fresh.since = (int64_t)time(NULL);
+        if (!fresh.uuid || !fresh.name || vh_cpuset_copy(&fresh.demands.isolate, &d->isolate) < 0) {
+                vh_reg_done(&fresh);
+                vh_state_remove(st, g);
+                return vh_fail(err, ENOMEM, "register %s", name);
+        }
+        fresh.demands.thp = d->thp;
+        fresh.demands.defrag = d->defrag;
+        fresh.demands.static_hugepages = d->static_hugepages;
+        fresh.demands.shared_memory = d->shared_memory;
+        fresh.demands.has_halt_poll = d->has_halt_poll;
+        fresh.demands.halt_poll_ns = d->halt_poll_ns;
+        /* At reconnect the VM runs: the sVirt label learnt at started stays its own (duplicate MCS check) */
+        if (keep_label)
+                fresh.seclabel = TAKE_PTR(g->seclabel);
+        vh_reg_done(g);
+        *g = fresh;
+        /* who starts it: a start whose daemon dies before QEMU runs is abandoned (liveness.h) */
+        vh_reg_learn_daemon(g);
+        return 1;
+}
 
 static int do_register(vh_state *st, void *data, vh_txn_result *res, vh_error **err)
 {
         reg_args *a = data;
         vh_reg *g = vh_state_find(st, a->uuid);
         res->was_registered = g != NULL;
-        if (!g && !(g = vh_state_add(st)))
-                return vh_fail(err, ENOMEM, "register %s", a->name);
-        vh_reg fresh = { 0 };
-        fresh.uuid = strdup(a->uuid);
-        fresh.name = strdup(a->name);
-        fresh.since = (int64_t)time(NULL);
-        if (!fresh.uuid || !fresh.name || vh_cpuset_copy(&fresh.demands.isolate, &a->demands->isolate) < 0) {
-                vh_reg_done(&fresh);
-                vh_state_remove(st, g);
-                return vh_fail(err, ENOMEM, "register %s", a->name);
+        if (g && a->keep) {
+                /* reconnect: the VM runs with what it registered at its start; only its daemon (and a PID
+                 * not learnt yet) are news.  Policy and metadata are not read again. */
+                if (a->learn_pid)
+                        (void)vh_reg_learn_pid(g, NULL);
+                vh_reg_learn_daemon(g);
+                return 1;
         }
-        fresh.demands.thp = a->demands->thp;
-        fresh.demands.defrag = a->demands->defrag;
-        fresh.demands.static_hugepages = a->demands->static_hugepages;
-        fresh.demands.shared_memory = a->demands->shared_memory;
-        fresh.demands.has_halt_poll = a->demands->has_halt_poll;
-        fresh.demands.halt_poll_ns = a->demands->halt_poll_ns;
-        /* At reconnect the VM runs: the sVirt label learnt at started stays its own (duplicate MCS check) */
-        if (a->learn_pid)
-                fresh.seclabel = TAKE_PTR(g->seclabel);
-        vh_reg_done(g);
-        *g = fresh;
-        /* At reconnect the VM runs: learn its PID.  Without one, the start grace period applies. */
-        if (a->learn_pid)
+        if (!a->demands)
+                return 0;
+        int r = register_fresh(st, g, a->uuid, a->name, a->demands, a->learn_pid, err);
+        if (r < 0)
+                return r;
+        /* At reconnect the VM runs: learn its PID.  Without one, the start rules apply (liveness.h). */
+        g = vh_state_find(st, a->uuid);
+        if (a->learn_pid && g)
                 (void)vh_reg_learn_pid(g, NULL);
         return 1;
 }
@@ -231,7 +319,13 @@ static int do_register(vh_state *st, void *data, vh_txn_result *res, vh_error **
 int vh_txn_register(const char *uuid, const char *name, const vh_demands *d, bool learn_pid,
                     vh_txn_result *res, vh_error **err)
 {
-        reg_args a = { uuid, name, d, learn_pid };
+        reg_args a = { uuid, name, d, learn_pid, false };
+        return transaction(uuid, name, TXN_RECONCILE, do_register, &a, res, err);
+}
+
+int vh_txn_reconnect(const char *uuid, const char *name, const vh_demands *d, vh_txn_result *res, vh_error **err)
+{
+        reg_args a = { uuid, name, d, true, true };
         return transaction(uuid, name, TXN_RECONCILE, do_register, &a, res, err);
 }
 
@@ -272,7 +366,8 @@ int vh_txn_unregister(const char *uuid, const char *name, vh_txn_result *res, vh
 }
 
 typedef struct started_args {
-        const char *uuid, *label;
+        const char *uuid, *name, *label;
+        const vh_demands *demands;      /* register with these when prepare could not */
 } started_args;
 
 static int do_started(vh_state *st, void *data, vh_txn_result *res, vh_error **err)
@@ -281,6 +376,14 @@ static int do_started(vh_state *st, void *data, vh_txn_result *res, vh_error **e
         vh_reg *g = vh_state_find(st, a->uuid);
         res->was_registered = g != NULL;
         int changed = 0;
+        if (!g && a->demands) {
+                /* prepare (and start) could not register it: it ran untuned until now */
+                int r = register_fresh(st, NULL, a->uuid, a->name, a->demands, false, err);
+                if (r < 0)
+                        return r;
+                g = vh_state_find(st, a->uuid);
+                res->registered_late = g != NULL;
+        }
         if (g) {
                 int r = vh_reg_learn_pid(g, err);
                 if (r < 0)
@@ -317,10 +420,12 @@ static int do_started(vh_state *st, void *data, vh_txn_result *res, vh_error **e
         return changed;
 }
 
-int vh_txn_started(const char *uuid, const char *label, vh_txn_result *res, vh_error **err)
+int vh_txn_started(const char *uuid, const char *name, const char *label, const vh_demands *d, vh_txn_result *res,
+                   vh_error **err)
 {
-        started_args a = { uuid, label };
-        return transaction(uuid, NULL, TXN_SETTLE, do_started, &a, res, err);
+        started_args a = { uuid, name, label, d };
+        /* settles only (the PID changes no knob), unless it registers late */
+        return transaction(uuid, name, TXN_SETTLE, do_started, &a, res, err);
 }
 
 static int do_restore(vh_state *st, void *data, vh_txn_result *res, vh_error **err)

@@ -19,8 +19,12 @@
 typedef struct vh_txn_result {
         vh_report report;       /* knob changes */
         char **dropped;         /* names of stale registrations dropped */
+        char **dropped_why;     /* and why, one line each */
+        char **removed_temps;   /* temp files of dead writers removed */
+        size_t n_removed_temps;
         size_t n_dropped;
         bool was_registered;    /* the VM had a registration before */
+        bool registered_late;   /* vh_txn_started registered it (prepare could not) */
         char **peer_names;      /* vh_txn_started: the other running VMs with a label */
         char **peer_labels;
         size_t n_peers;
@@ -45,10 +49,20 @@ int vh_txn_unregister(const char *uuid, const char *name, vh_txn_result *res, vh
 
 /*
  * Record the QEMU PID of a registered VM (started begin), and its SELinux
- * label when given; res then lists the other running VMs' labels, taken
+ * label when given.  With `d`, a VM that is not registered (its prepare
+ * could not take the lock) is registered now.  res lists the other running VMs' labels, taken
  * under the same lock so that two concurrent starts see each other.
  */
-int vh_txn_started(const char *uuid, const char *label, vh_txn_result *res, vh_error **err);
+int vh_txn_started(const char *uuid, const char *name, const char *label, const vh_demands *d, vh_txn_result *res,
+                   vh_error **err);
+
+/*
+ * reconnect begin: a registered VM keeps its demands, label and PID (its
+ * PID is learnt if missing, its daemon renewed); nothing is read again.
+ * Only a VM with no registration is registered with `d`; with d NULL
+ * nothing happens to it (res->was_registered tells).
+ */
+int vh_txn_reconnect(const char *uuid, const char *name, const vh_demands *d, vh_txn_result *res, vh_error **err);
 
 /*
  * `vmhooks restore`: put every knob original back now.  With VMs

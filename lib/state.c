@@ -166,11 +166,26 @@ int vh_state_lock(int timeout_ms, int *ret_fd, vh_error **err)
                 struct timespec now;
                 clock_gettime(CLOCK_MONOTONIC, &now);
                 long waited = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-                if (waited >= timeout_ms)
-                        return vh_fail(err, ETIMEDOUT, "%s is held by another process for %d ms", path,
-                                       timeout_ms);
+                if (waited >= timeout_ms) {
+                        /* the holder wrote its PID into the file when it took the lock */
+                        char buf[32] = "";
+                        ssize_t got = pread(fd, buf, sizeof(buf) - 1, 0);
+                        uint64_t holder = 0;
+                        buf[got > 0 ? got : 0] = '\0';
+                        buf[strcspn(buf, "\n")] = '\0';
+                        bool known = vh_parse_u64(buf, INT32_MAX, &holder) == 0;
+                        (void)vh_fail_input(err, "timed out after %d s waiting for %s held by %s%s", timeout_ms / 1000,
+                                            path, known ? "PID " : "an unknown process", known ? buf : "");
+                        return -ETIMEDOUT;
+                }
                 struct timespec ts = { 0, sleep_us * 1000 };
                 nanosleep(&ts, NULL);
+        }
+        /* who holds it, for the message of a call that times out waiting */
+        char pid[24];
+        int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+        if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+                /* only the message of a waiter suffers */
         }
         *ret_fd = TAKE_FD(fd);
         return 0;
@@ -189,6 +204,12 @@ static int format_reg(vh_buf *b, const vh_reg *g)
                 r = vh_kv_put(b, "name", g->name);
         if (r == 0)
                 r = vh_kv_put_u64(b, "since", (uint64_t)(g->since > 0 ? g->since : 0));
+        if (r == 0 && g->daemon > 0)
+                r = vh_kv_put_u64(b, "daemon", (uint64_t)g->daemon);
+        if (r == 0 && g->daemon < 0)
+                r = vh_kv_put(b, "daemon", "none");
+        if (r == 0 && g->daemon > 0 && g->daemonstart)
+                r = vh_kv_put_u64(b, "daemonstart", g->daemonstart);
         if (r == 0 && g->pid > 0)
                 r = vh_kv_put_u64(b, "pid", (uint64_t)g->pid);
         if (r == 0 && g->pid > 0)
@@ -344,6 +365,12 @@ static int parse_vm(const vh_kv_record *rec, vh_state *st)
                         g.pid = (int)x;
         if (r == 0 || r == -ENOENT)
                 r = vh_kv_get_u64(rec, "pidstart", UINT64_MAX, &g.pidstart);
+        if ((r == 0 || r == -ENOENT) && streq(vh_kv_get(rec, "daemon"), "none"))
+                g.daemon = -1;
+        else if ((r == 0 || r == -ENOENT) && (r = vh_kv_get_u64(rec, "daemon", INT32_MAX, &x)) == 0)
+                g.daemon = (int)x;
+        if (r == 0 || r == -ENOENT)
+                r = vh_kv_get_u64(rec, "daemonstart", UINT64_MAX, &g.daemonstart);
         if (r == 0 || r == -ENOENT)
                 if ((r = vh_kv_get_u64(rec, "halt_poll_ns", UINT32_MAX, &x)) == 0) {
                         g.demands.has_halt_poll = true;

@@ -12,7 +12,8 @@
  *   sweep cursor=64
  *   knob thp original=madvise expected=never
  *   knob wq_cpumask:writeback original=3 expected=1 written=1
- *   vm uuid=... name=A since=1764028800 pid=4242 pidstart=123456 thp=never halt_poll_ns=400000 isolate=2-3
+ *   vm uuid=... name=A since=1764028800 daemon=117 daemonstart=4321 pid=4242 pidstart=123456 thp=never
+ *      halt_poll_ns=400000 isolate=2-3   (one line)
  *
  * Damage is contained per record: a line that cannot be parsed is copied
  * to state.damaged.TIME.PID (every damaged copy is kept) and reported, and
@@ -71,7 +72,10 @@ typedef struct vh_reg {
         char *name;
         int64_t since;          /* registration time (s since epoch) */
         int pid;                /* QEMU's PID once known, else 0 */
-        uint64_t pidstart;      /* its start time (/proc/PID/stat field 22) */
+        uint64_t pidstart;      /* its start time (/proc/PID/stat field 22); 0 when /proc hid it */
+        int daemon;             /* the libvirt daemon that called prepare (or reconnect), 0 if unknown,
+                                 * -1 (daemon=none) when none ran the QEMU driver as it registered */
+        uint64_t daemonstart;   /* its start time, 0 when /proc hid it */
         vh_demands demands;
         char *last_error;       /* the last error logged for this VM (for status) */
         char *seclabel;         /* QEMU's SELinux label, learnt at started (duplicate MCS check) */

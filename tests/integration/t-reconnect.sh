@@ -15,8 +15,8 @@ check "QEMU of r1 survives" kill -0 "$(sandbox_guest_pid r1)"
 check "libvirtd starts again" sandbox_start_libvirtd
 is "r1 still running" "$(sandbox_guest_state r1)" running
 is "r2 still running" "$(sandbox_guest_state r2)" running
-contains "r1.log" "$(vh_log r1)" "reconnect begin: libvirtd reconnected: registration renewed"
-contains "r2.log" "$(vh_log r2)" "reconnect begin: libvirtd reconnected: registration renewed"
+contains "r1.log" "$(vh_log r1)" "reconnect begin: libvirtd reconnected: registration kept as at its start"
+contains "r2.log" "$(vh_log r2)" "reconnect begin: libvirtd reconnected: registration kept as at its start"
 is "registrations" "$(vh_registered)" 2
 contains "state keeps r1's PID" "$(vh_state)" "name=r1 since="
 contains "state keeps r1's PID" "$(vh_state)" "pid=$(sandbox_guest_pid r1) "
@@ -29,6 +29,25 @@ check "no knob was rewritten at reconnect" bash -c '! grep -q "reconnect begin: 
 # A clean restart (SIGTERM) also reconnects.
 check "restart libvirtd" sandbox_restart_libvirtd
 is "registrations after restart" "$(vh_registered)" 2
+
+# The admin breaks the host policy and changes r1's live metadata, then libvirtd restarts
+# (a package upgrade): the running VMs keep what they registered at their start.
+cp /etc/vmhooks/policy.xml /run/vmhooks-sandbox/policy.good
+printf '<policy xmlns="urn:vmhooks:policy:1"><kworkers isolate="yse"/>\n' >/etc/vmhooks/policy.xml
+check "virsh metadata --live on r1" sandbox_virsh metadata r1 --uri urn:vmhooks:policy:1 --key vmhooks --live \
+    --set '<policy><halt-poll ns="500000"/></policy>'
+check "restart libvirtd with the broken policy" sandbox_restart_libvirtd
+is "registrations" "$(vh_registered)" 2
+is "halt_poll_ns kept (the --live metadata applies at r1's next start)" "$(knob $HALT)" 400000
+is "workqueue mask kept (host-default isolation of r1)" "$(maskval $WQ)" $((16#c))
+check "no error at reconnect" bash -c '! grep -q "reconnect begin: error" /var/log/vmhooks/r1.log /var/log/vmhooks/r2.log'
+contains "r1.log" "$(vh_log r1)" "policy.xml and metadata changes apply at the VM's next start"
+# a start under the broken policy says so, and is not tuned by it
+vh_guest r3 '' ''
+check "start r3 under the broken policy" sandbox_guest_start r3
+contains "r3.log" "$(vh_log r3)" "prepare begin: error: /etc/vmhooks/policy.xml"
+check "destroy r3" sandbox_guest_destroy r3
+cp /run/vmhooks-sandbox/policy.good /etc/vmhooks/policy.xml
 
 check "destroy r1" sandbox_guest_destroy r1
 is "halt_poll_ns now r2's" "$(knob $HALT)" 300000

@@ -179,7 +179,7 @@ call A prepare begin "$base/A.xml"; qemu_up A 4001; call A started begin "$base/
 is "A's demand applied" "$(cat "$R$HALT")" 400000
 qemu_down A 4001   # QEMU died and libvirt never told us
 call Z prepare begin "$base/Z.xml"
-grep -q "dropped the registration of VM A: it no longer runs" "$R/var/log/vmhooks/Z.log" && ok "A's stale registration dropped" \
+grep -q "dropped the registration of VM A: its QEMU (PID 4001) no longer runs" "$R/var/log/vmhooks/Z.log" && ok "A's stale registration dropped" \
     || nok "A's stale registration was not dropped"
 is "halt_poll_ns now Z's" "$(cat "$R$HALT")" 250000
 call Z release end "$base/Z.xml"

@@ -340,30 +340,55 @@ static void test_stopped_after_qemu_exit(void **state)
         free(a);
 }
 
-/* reconnect never refuses: a failing knob under on-error refuse keeps the running VM registered */
+/*
+ * reconnect keeps what the VM registered at its start: new metadata (or a
+ * broken policy) is not read again, so nothing is written and nothing fails,
+ * even with a write fault armed.
+ */
 static void test_reconnect_keeps_registration(void **state)
 {
         char *root = *state;
         char *a = xml_a();
         tu_write(root, "/etc/vmhooks/policy.xml",
-                 "<policy xmlns=\"urn:vmhooks:policy:1\"><on-error action=\"refuse\"/></policy>");
+                 "<policy xmlns=\"urn:vmhooks:policy:1\"><on-error action=\"refuse\"/><kworkers isolate=\"yes\"/></policy>");
         run_ok(root, a, "A", "prepare", "begin");
         expect(root, HALT, "400000");
-        /* libvirtd restarts; the VM's policy asks for more now, and that write fails */
+        char *before = tu_read(root, WQ);
+        /* libvirtd restarts; meanwhile the VM's live metadata asks for more and policy.xml got a typo */
+        tu_write(root, "/etc/vmhooks/policy.xml", "<policy xmlns=\"urn:vmhooks:policy:1\"><kworkers isolate=\"yse\"/>");
         char *a2 = tu_domain_xml("A", "11111111-1111-1111-1111-111111111111", pins_a, false,
                                  "<kworkers isolate=\"yes\"/><thp mode=\"never\"/><halt-poll ns=\"500000\"/>");
         char *err = NULL;
         assert_int_equal(tu_run_hook(root, a2, &err, "VMHOOKS_FAULT=sysfs-write@1=EINVAL", "A", "reconnect", "begin"), 0);
         free(a2);
-        char *log = tu_read(root, "/var/log/vmhooks/A.log");
-        tu_assert_contains(log, "reconnect begin: error: halt_poll_ns: 400000 -> 500000 failed");
-        free(log);
         assert_string_equal(err, "");
         free(err);
+        char *log = tu_read(root, "/var/log/vmhooks/A.log");
+        tu_assert_contains(log, "reconnect begin: libvirtd reconnected: registration kept as at its start");
+        assert_null(strstr(log, "reconnect begin: error"));
+        free(log);
         char *st = tu_read(root, "/run/vmhooks/state");
         tu_assert_contains(st, "name=A ");
+        tu_assert_contains(st, "halt_poll_ns=400000");
         free(st);
         expect(root, HALT, "400000");
+        expect(root, WQ, before);
+        free(before);
+        run_ok(root, a, "A", "release", "end");
+        expect(root, HALT, "200000");
+        free(a);
+}
+
+/* reconnect of a VM without a registration (state lost, vmhooks installed while it ran) registers it */
+static void test_reconnect_registers_unknown_vm(void **state)
+{
+        char *root = *state;
+        char *a = xml_a();
+        run_ok(root, a, "A", "reconnect", "begin");
+        expect(root, HALT, "400000");
+        char *log = tu_read(root, "/var/log/vmhooks/A.log");
+        tu_assert_contains(log, "reconnect begin: libvirtd reconnected: the VM had no registration");
+        free(log);
         run_ok(root, a, "A", "release", "end");
         expect(root, HALT, "200000");
         free(a);
@@ -454,6 +479,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_hostile_names, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_restore_remaps_pins, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_reconnect_keeps_registration, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_reconnect_registers_unknown_vm, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_stopped_after_qemu_exit, tu_setup_root, tu_teardown_root),
         };
         return cmocka_run_group_tests_name("hook", tests, NULL, NULL);
