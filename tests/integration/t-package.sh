@@ -177,6 +177,14 @@ check "the installed man page renders" bash -c \
 check "logrotate -d accepts /etc/logrotate.d/vmhooks" bash -c \
     'out=$(logrotate -d /etc/logrotate.d/vmhooks 2>&1) && ! grep -qi "error" <<<"$out" && grep -q "rotating pattern: /var/log/vmhooks/\*.log" <<<"$out"'
 check "bash completion parses" bash -n /usr/share/bash-completion/completions/vmhooks
+# Right after the install, before any VM start: libvirtd started before the
+# hook, and postinst's reload stamp shows it looked again (no false WARN).
+st_rc=0
+st=$(vmhooks status 2>&1) || st_rc=$?
+is "status right after install exits" "$st_rc" 0
+contains "status right after install" "$st" "PASS install: hook installed: $hooks/qemu -> /usr/libexec/vmhooks/qemu-hook; libvirt runs it (libvirtd, PID $libvirtd_pid, was reloaded at "
+contains "status right after install" "$st" "PASS policy: host policy /etc/vmhooks/policy.xml: thp auto, kworkers isolate=yes, on-error continue"
+check "audit right after install: no WARN or FAIL about the install" bash -c '! vmhooks audit | grep -E "^(WARN|FAIL) (install|policy):"'
 
 # one guest, started after the install: libvirtd runs the hook since the SIGHUP
 vh_guest g1 1 '<vmhooks:halt-poll ns="400000"/>'
@@ -199,7 +207,7 @@ contains "status" "$st" "knob workqueue_cpumask (/sys/devices/virtual/workqueue/
 # libvirtd started before the package: the SIGHUP is what made it run the hook
 contains "status" "$st" "PASS install: hook installed: $hooks/qemu -> /usr/libexec/vmhooks/qemu-hook; libvirt runs it"
 contains "status" "$st" "PASS install: wrapper installed: /usr/libexec/vmhooks/qemu-kvm"
-contains "status" "$st" "status: 2 VMs registered (0 not running), 3 knobs tuned, 0 changed by someone else, 0 things to look at"
+contains "status" "$st" "status: 2 VMs registered (0 not running), 4 knobs tuned, 0 changed by someone else, 0 things to look at"
 check "status exits 0: nothing to look at" bash -c 'vmhooks status >/dev/null'
 json=$(vmhooks status --json 2>/dev/null)
 check "status --json is JSON with both guests running" python3 -c '
@@ -228,11 +236,50 @@ chmod 0755 /usr/sbin/policy-rc.d
 out=$(dpkgq -i "$deb")
 contains "reinstall under policy-rc.d" "$out" "vmhooks: policy-rc.d forbids reloading libvirtd: restart it or send it SIGHUP"
 rm -f /usr/sbin/policy-rc.d
+echo '<policy xmlns="urn:vmhooks:policy:1"><thp mode="auto"/><kworkers isolate="yes"/><halt-poll ns="1"/></policy>' >/etc/vmhooks/policy.xml
 
-# ---- remove: only what the package installed ----
+# ---- upgrade to a rebuilt higher version while a guest runs ----
+# The same files as a higher version whose shipped policy.xml changed: with
+# the policy edited, an unattended upgrade keeps it (--force-confold, as the
+# README says) instead of stopping at dpkg's prompt.
+up=$(mktemp -d)
+dpkg-deb -R "$deb" "$up/x"
+sed -i "s/^Version: .*/Version: ${ver}-99/" "$up/x/DEBIAN/control"
+sed -i 's|</policy>|  <!-- changed in the upgrade -->\n</policy>|' "$up/x/etc/vmhooks/policy.xml"
+(cd "$up/x" && find . -type f ! -path './DEBIAN/*' -printf '%P\0' | sort -z | xargs -0 md5sum >DEBIAN/md5sums)
+dpkg-deb --root-owner-group -b "$up/x" "$up/vmhooks-up.deb" >/dev/null || nok "dpkg-deb -b of the higher version"
+check "virsh start g1 before the upgrade" sandbox_guest_start g1
+is "halt_poll_ns while g1 runs" "$(knob $HALT)" 400000
+out=$(dpkgq -i "$up/vmhooks-up.deb" </dev/null)
+is "upgraded" "$(dpkg-query -W -f='${Version}' vmhooks)" "${ver}-99"
+contains "edited policy kept by the upgrade" "$(cat /etc/vmhooks/policy.xml)" 'ns="1"'
+check "the new shipped policy beside it (.dpkg-dist)" grep -q "changed in the upgrade" /etc/vmhooks/policy.xml.dpkg-dist
+is "halt_poll_ns kept across the upgrade" "$(knob $HALT)" 400000
+is "workqueue mask kept across the upgrade" "$(maskval $WQ)" $((16#d))
+is "g1 still registered" "$(vh_registered)" 1
+check "the upgrade restored nothing" bash -c '! grep -q "restored" <<<"$1"' sh "$out"
+st_rc=0
+st=$(vmhooks status 2>&1) || st_rc=$?
+is "status right after the upgrade exits" "$st_rc" 0
+contains "status right after the upgrade" "$st" "libvirt runs it (libvirtd, PID $libvirtd_pid, was reloaded at "
+rm -f /etc/vmhooks/policy.xml.dpkg-dist
+
+# ---- remove while a guest runs: every knob back, the guest runs on ----
 out=$(dpkgq -r vmhooks)
 contains "prerm" "$out" "vmhooks: removed the hook $hooks/qemu"
 contains "prerm" "$out" "so that it forgets the hook"
+contains "prerm" "$out" "vmhooks: 1 VM(s) registered: putting back every knob original; they keep running, untuned"
+contains "prerm" "$out" "vmhooks: dropped the registration of VM g1: it keeps running, untuned"
+contains "prerm" "$out" "vmhooks: halt_poll_ns: 400000 -> 200000; restored the original"
+contains "prerm" "$out" "vmhooks: workqueue_cpumask: d -> f; restored the original"
+contains "prerm" "$out" "vmhooks: restore: "
+is "halt_poll_ns restored by the removal" "$(knob $HALT)" 200000
+is "workqueue mask restored by the removal" "$(maskval $WQ)" 15
+is "g1 keeps running" "$(sandbox_guest_state g1)" running
+contains "g1.log" "$(vh_log g1)" "registration dropped by the administrator: this VM keeps running, untuned"
+check "no knob original left in the state" bash -c '! grep -q "^knob .*original=" /run/vmhooks/state 2>/dev/null'
+check "virsh destroy g1 (untuned)" sandbox_guest_destroy g1
+is "halt_poll_ns untouched by g1's stop" "$(knob $HALT)" 200000
 check "hook link gone" test ! -e $hooks/qemu -a ! -L $hooks/qemu
 check "binaries gone" test ! -e /usr/libexec/vmhooks/qemu-hook -a ! -e /usr/bin/vmhooks
 check "wrapper.conf gone" test ! -e /var/lib/vmhooks/wrapper.conf
@@ -247,6 +294,34 @@ out=$(dpkgq -P vmhooks)
 for d in /run/vmhooks /run/vmhooks-wrapper /var/log/vmhooks /var/lib/vmhooks /etc/vmhooks; do
     check "purge removed $d" test ! -e $d
 done
+check "purged: dpkg knows no vmhooks" bash -c '! dpkg-query -W vmhooks 2>/dev/null | grep -q .'
+is "originals after purge: halt_poll_ns" "$(knob $HALT)" 200000
+is "originals after purge: workqueue mask" "$(maskval $WQ)" 15
+
+# ---- a knob that cannot be restored: its original stays, purge refuses to delete it ----
+out=$(dpkgq -i "$deb")
+check "virsh start g1" sandbox_guest_start g1
+is "halt_poll_ns while g1 runs" "$(knob $HALT)" 400000
+mount -o remount,bind,ro "$HALT" || nok "remount $HALT read-only"
+out=$(dpkgq -r vmhooks)
+contains "prerm, a knob that cannot be written" "$out" "vmhooks: error: halt_poll_ns: "
+contains "prerm, a knob that cannot be written" "$out" "vmhooks: WARNING: vmhooks restore failed (exit 1): the originals it could not restore stay in /run/vmhooks/state"
+is "the other knobs restored" "$(maskval $WQ)" 15
+contains "the state keeps the original" "$(vh_state)" "knob halt_poll_ns original=200000"
+rc=0
+out=$(dpkgq -P vmhooks) || rc=$?
+check "purge fails" test "$rc" != 0
+contains "purge" "$out" "vmhooks: NOT deleting /run/vmhooks: it holds the originals of knobs vmhooks could not restore"
+contains "purge" "$out" "knob halt_poll_ns original=200000"
+contains "the state is still there" "$(vh_state)" "knob halt_poll_ns original=200000"
+# the administrator puts it back by hand, as the message says, and purges again
+mount -o remount,bind,rw "$HALT" || nok "remount $HALT read-write"
+echo 200000 >"$HALT"
+rm -rf /run/vmhooks
+out=$(dpkgq -P vmhooks)
+check "purge after the manual restore" bash -c '! dpkg-query -W vmhooks 2>/dev/null | grep -q .'
+check "virsh destroy g1" sandbox_guest_destroy g1
+is "halt_poll_ns" "$(knob $HALT)" 200000
 
 # ---- a foreign hook: vmhooks goes to qemu.d and libvirt runs both ----
 cat >$hooks/qemu <<'SH'
@@ -263,8 +338,47 @@ is "qemu.d link" "$(readlink $hooks/qemu.d/vmhooks)" /usr/libexec/vmhooks/qemu-h
 check "virsh start g1 with both hooks" sandbox_guest_start g1
 is "halt_poll_ns set by vmhooks from qemu.d" "$(knob $HALT)" 400000
 contains "the foreign hook ran too" "$(cat /run/foreign-hook.calls 2>/dev/null)" "g1 prepare begin"
+st_rc=0
+st=$(vmhooks status 2>&1) || st_rc=$?
+is "status with a foreign hook exits" "$st_rc" 0
+contains "status with a foreign hook" "$st" "PASS install: hook installed: $hooks/qemu.d/vmhooks -> /usr/libexec/vmhooks/qemu-hook; libvirt runs it"
+out=$(dpkgq -r vmhooks)
+contains "prerm with a foreign hook, g1 running" "$out" "vmhooks: halt_poll_ns: 400000 -> 200000; restored the original"
+is "halt_poll_ns restored" "$(knob $HALT)" 200000
+is "g1 keeps running" "$(sandbox_guest_state g1)" running
 check "virsh destroy g1" sandbox_guest_destroy g1
 out=$(dpkgq -P vmhooks)
 check "qemu.d link gone" test ! -e $hooks/qemu.d/vmhooks
 is "foreign hook kept" "$(sha256sum <$hooks/qemu)" "$sum"
+check "purge with a foreign hook removed /run/vmhooks" test ! -e /run/vmhooks
+
+# ---- the rpm's scripts: rpm -i into a separate database inside the sandbox ----
+# Debian's rpm runs the scriptlets with /bin/sh like dnf would; --nodeps
+# since this database knows none of the Requires.  Not exercised here: an
+# rpm upgrade (rpm -U needs a second rpmbuild), SELinux labelling (no
+# SELinux in this kernel), systemctl reload (no systemd in the sandbox).
+rpmdb=$(mktemp -d)
+rpmq() { rpm --dbpath "$rpmdb" --nodeps "$@" 2>&1; }
+out=$(rpmq -i "$rpmf")
+check "rpm -i" rpm --dbpath "$rpmdb" -q vmhooks
+contains "%post" "$out" "vmhooks: a foreign qemu hook is $hooks/qemu: left untouched; installed the hook as $hooks/qemu.d/vmhooks"
+contains "%post" "$out" "vmhooks: sent SIGHUP to libvirtd (PID $libvirtd_pid) so that it runs the hook"
+st_rc=0
+st=$(vmhooks status 2>&1) || st_rc=$?
+is "status after rpm -i exits" "$st_rc" 0
+contains "status after rpm -i" "$st" "libvirt runs it (libvirtd, PID $libvirtd_pid, was reloaded at "
+check "virsh start g1 (rpm)" sandbox_guest_start g1
+is "halt_poll_ns while g1 runs (rpm)" "$(knob $HALT)" 400000
+out=$(rpmq -e vmhooks)
+contains "%preun" "$out" "vmhooks: removed the hook $hooks/qemu.d/vmhooks"
+contains "%preun" "$out" "vmhooks: dropped the registration of VM g1: it keeps running, untuned"
+contains "%preun" "$out" "vmhooks: halt_poll_ns: 400000 -> 200000; restored the original"
+is "halt_poll_ns restored by rpm -e" "$(knob $HALT)" 200000
+is "workqueue mask restored by rpm -e" "$(maskval $WQ)" 15
+is "g1 keeps running (rpm)" "$(sandbox_guest_state g1)" running
+check "rpm -e removed the binaries" test ! -e /usr/bin/vmhooks -a ! -e /usr/libexec/vmhooks/qemu-hook
+is "foreign hook kept (rpm)" "$(sha256sum <$hooks/qemu)" "$sum"
+check "virsh destroy g1" sandbox_guest_destroy g1
+skip "rpm -U (an upgrade) is not exercised: it needs a second rpmbuild of a higher release"
+rm -rf "$rpmdb" "$up"
 finish
