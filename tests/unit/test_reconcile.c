@@ -344,6 +344,37 @@ static void test_padding_is_not_drift(void **state)
         free(v);
 }
 
+/* A restore that fails is kept with its reason and retried by the next call of any kind (issue 13, item 6). */
+static void test_failed_restore_retried(void **state)
+{
+        char *root = *state;
+        vh_report r = do_register(&vms[0]); /* thp never, halt 400000, isolate 2-3 */
+        vh_report_done(&r);
+        setenv("VMHOOKS_FAULT", "sysfs-write@1=EIO", 1);
+        vh_fault_reset();
+        r = do_unregister(&vms[0]);
+        unsetenv("VMHOOKS_FAULT");
+        vh_fault_reset();
+        assert_true(r.failed);
+        vh_report_done(&r);
+        char *st = tu_read(root, "/run/vmhooks/state");
+        tu_assert_contains(st, " failed=cannot%20write%20");
+        free(st);
+        /* the next call, whatever it is about, retries: here another VM's start that demands nothing of it */
+        vh_demands d = { 0 };
+        vh_txn_result res = { 0 };
+        assert_int_equal(vh_txn_started("uuid-nobody", NULL, &res, NULL), 0);
+        bool restored = false;
+        for (size_t i = 0; i < res.report.n; i++)
+                restored = restored || res.report.changes[i].kind == VH_CHANGE_RESTORE;
+        assert_true(restored);
+        assert_false(res.report.failed);
+        vh_txn_result_done(&res);
+        vh_demands_done(&d);
+        check_knobs(root, 0, "after the retry");
+        check_no_registration(root);
+}
+
 static void test_unwritable_knob(void **state)
 {
         char *root = *state;
@@ -592,6 +623,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_drift_at_restore, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_padding_is_not_drift, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_unwritable_knob, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_failed_restore_retried, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_mask_keeps_an_online_cpu, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_mask_needs_a_housekeeping_cpu, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_stale_registration_dropped, tu_setup_root, tu_teardown_root),
