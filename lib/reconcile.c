@@ -512,7 +512,22 @@ static int plan_knob(vh_state *st, const vh_knob *kn, const vh_plan_host *host, 
         if (rr < 0)
                 return report_add(rep, kn, NULL, VH_CHANGE_FAILED, NULL, NULL, vh_error_msg(e), NULL);
 
-        /* A call died between its write and its final save: the write is ours. */
+        /*
+         * A call died between its write and its final save: the write is
+         * ours, and it may have died before logging it, so this call says so
+         * (every write to the host appears in a log).
+         */
+        if (saved && k->pending && vh_knob_equal(kn, current, k->pending) &&
+            !vh_knob_equal(kn, k->expected, k->pending)) {
+                int r = report_add(rep, kn, NULL,
+                                   vh_knob_equal(kn, k->pending, k->original) ? VH_CHANGE_RESTORE : VH_CHANGE_SET,
+                                   k->expected, k->pending,
+                                   "written by an earlier hook call that was killed before it saved (and maybe "
+                                   "logged) it",
+                                   NULL);
+                if (r < 0)
+                        return r;
+        }
         if (saved && k->pending && vh_knob_equal(kn, current, k->pending)) {
                 if (set_str(&k->expected, k->pending) < 0 || set_str(&k->last_written, k->pending) < 0)
                         return -ENOMEM;

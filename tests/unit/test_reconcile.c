@@ -375,6 +375,35 @@ static void test_failed_restore_retried(void **state)
         check_no_registration(root);
 }
 
+/* A call killed after its write, before its log: the next call logs the write it finds (realhost found it). */
+static void test_killed_write_is_logged_later(void **state)
+{
+        char *root = *state;
+        vh_report r = do_register(&vms[0]); /* thp never */
+        vh_report_done(&r);
+        /* what a call killed right after writing "madvise" (its write-ahead) leaves */
+        tu_write(root, "/run/vmhooks/intent", "vmhooks-state 1\nknob thp original=madvise expected=never "
+                                              "written=never pending=madvise\n");
+        tu_write(root, THP, "madvise\n");
+        vh_txn_result res = { 0 };
+        assert_int_equal(vh_txn_started("uuid-nobody", NULL, &res, NULL), 0);
+        bool logged = false;
+        for (size_t i = 0; i < res.report.n; i++) {
+                const vh_change *c = &res.report.changes[i];
+                if (streq(c->knob, "thp") && c->kind == VH_CHANGE_RESTORE && streq(c->from, "never") &&
+                    streq(c->to, "madvise")) {
+                        tu_assert_contains(c->why, "written by an earlier hook call that was killed");
+                        logged = true;
+                }
+                assert_int_not_equal(c->kind, VH_CHANGE_DRIFT); /* ours, not someone else's */
+        }
+        assert_true(logged);
+        vh_txn_result_done(&res);
+        r = do_unregister(&vms[0]);
+        vh_report_done(&r);
+        check_knobs(root, 0, "end");
+}
+
 static void test_unwritable_knob(void **state)
 {
         char *root = *state;
@@ -624,6 +653,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_padding_is_not_drift, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_unwritable_knob, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_failed_restore_retried, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_killed_write_is_logged_later, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_mask_keeps_an_online_cpu, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_mask_needs_a_housekeeping_cpu, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_stale_registration_dropped, tu_setup_root, tu_teardown_root),
