@@ -363,7 +363,7 @@ static void test_failed_restore_retried(void **state)
         /* the next call, whatever it is about, retries: here another VM's start that demands nothing of it */
         vh_demands d = { 0 };
         vh_txn_result res = { 0 };
-        assert_int_equal(vh_txn_started("uuid-nobody", NULL, &res, NULL), 0);
+        assert_int_equal(vh_txn_started("uuid-nobody", "nobody", NULL, NULL, &res, NULL), 0);
         bool restored = false;
         for (size_t i = 0; i < res.report.n; i++)
                 restored = restored || res.report.changes[i].kind == VH_CHANGE_RESTORE;
@@ -386,7 +386,7 @@ static void test_killed_write_is_logged_later(void **state)
                                               "written=never pending=madvise\n");
         tu_write(root, THP, "madvise\n");
         vh_txn_result res = { 0 };
-        assert_int_equal(vh_txn_started("uuid-nobody", NULL, &res, NULL), 0);
+        assert_int_equal(vh_txn_started("uuid-nobody", "nobody", NULL, NULL, &res, NULL), 0);
         bool logged = false;
         for (size_t i = 0; i < res.report.n; i++) {
                 const vh_change *c = &res.report.changes[i];
