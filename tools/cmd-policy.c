@@ -86,13 +86,9 @@ int vh_cmd_policy(vh_cli *cli, int argc, char **argv, vh_error **err)
                 return vh_cli_usage(cli);
         const char *ref = file ? NULL : argv[optind];
 
-        _cleanup_free_ char *xml = NULL;
-        size_t len = 0;
-        int r = vh_virt_load_domain_xml(cli->uri, file, ref, &xml, &len, err);
-        if (r < 0)
-                return r;
         _cleanup_domain_ vh_domain *dom = NULL;
-        if ((r = vh_domain_parse(xml, len, file ? file : ref, &dom, err)) < 0)
+        int r = vh_virt_load_domain(cli->uri, file, ref, &dom, err);
+        if (r < 0)
                 return r;
         _cleanup_policy_ vh_policy host = { 0 }, pol = { 0 };
         _cleanup_error_ vh_error *host_err = NULL, *vm_err = NULL, *ignored = NULL;

@@ -10,6 +10,7 @@
 
 #include <libvirt/virterror.h>
 
+#include "domain.h"
 #include "fileio.h"
 #include "util.h"
 #include "xml.h"
@@ -88,4 +89,14 @@ int vh_virt_load_domain_xml(const char *uri, const char *file, const char *ref, 
                 return r;
         *ret_len = strlen(*ret);
         return 0;
+}
+
+int vh_virt_load_domain(const char *uri, const char *file, const char *ref, vh_domain **ret, vh_error **err)
+{
+        _cleanup_free_ char *xml = NULL;
+        size_t len = 0;
+        int r = vh_virt_load_domain_xml(uri, file, ref, &xml, &len, err);
+        if (r < 0)
+                return r;
+        return vh_domain_parse(xml, len, file ? file : ref, ret, err);
 }

@@ -34,6 +34,10 @@ int vh_virt_domain_xml(virDomainPtr dom, unsigned flags, char **ret, vh_error **
  * FILE ("-": stdin) when given, else the configuration of domain `ref`
  * (the one its next start uses) on `uri`.
  */
+/* The same, parsed (errors name FILE or the domain). */
+struct vh_domain;
+int vh_virt_load_domain(const char *uri, const char *file, const char *ref, struct vh_domain **ret, vh_error **err);
+
 int vh_virt_load_domain_xml(const char *uri, const char *file, const char *ref, char **ret, size_t *ret_len,
                             vh_error **err);
 
