@@ -60,7 +60,7 @@ mv "$F/labels/B" "$F/labels/B.off"
 check "kill -9 libvirtd" sandbox_kill9_libvirtd
 check "libvirtd starts again" sandbox_start_libvirtd
 is "B still running" "$(sandbox_guest_state B)" running
-contains "B.log" "$(flog B)" "reconnect begin: libvirtd reconnected: registration renewed"
+contains "B.log" "$(flog B)" "reconnect begin: libvirtd reconnected: registration kept as at its start"
 contains "state after reconnect: B's label kept" "$(cat "$F/run/vmhooks/state")" "label=system_u:system_r:svirt_tcg_t:s0:c1,c2"
 
 out=$(sandbox_virsh start A 2>&1) && nok "start A beside B (same MCS) should fail" || ok "start A beside B (same MCS) fails"
