@@ -48,6 +48,7 @@ typedef struct hook {
         bool refuse_on_error;   /* effective <on-error action="refuse"/> */
         char *refusal;          /* the one line for stderr, when refusing */
         char *last_error;       /* the last error of this call, kept in the VM's registration */
+        bool said_unregistered; /* "unregistered" is logged (before the writes it caused) */
         const char *policy_sources; /* which sources the effective policy came from, for the log */
 } hook;
 
@@ -174,7 +175,9 @@ static void log_txn(hook *h, const vh_txn_result *res, const vh_demands *mine)
         for (size_t i = 0; i < res->n_removed_temps; i++)
                 (void)vh_log(&h->log, "removed %s/%s, left by a call that died while writing it", VH_STATE_DIR,
                              res->removed_temps[i]);
-        (void)vh_log_report(&h->log, &res->report);
+        for (size_t i = res->n_logged; i < res->report.n; i++)
+                if (!vh_change_is_note(res->report.changes[i].kind))
+                        (void)vh_log_change(&h->log, &res->report.changes[i]);
         for (size_t i = 0; i < res->report.n; i++) {
                 const vh_change *c = &res->report.changes[i];
                 if (vh_change_is_note(c->kind) && note_is_ours(h, c, mine))
@@ -523,7 +526,7 @@ static int op_unregister(hook *h)
         _cleanup_error_ vh_error *te = NULL;
         if (vh_txn_unregister(NULL, h->name, &res, &te) < 0)
                 (void)vh_log(&h->log, "error: %s", vh_error_msg(te));
-        if (res.was_registered)
+        if (res.was_registered && !h->said_unregistered)
                 (void)vh_log(&h->log, "unregistered");
         log_txn(h, &res, NULL);
         _cleanup_error_ vh_error *pe = NULL;
@@ -559,6 +562,21 @@ static int op_incoming(hook *h)
         if (w < 0)
                 (void)vh_log(&h->log, "error: cannot write the patched XML to libvirt: %s", strerror(-w));
         return 0;
+}
+
+/* Every write, in the log, before the transaction saves the state (lib/lifecycle.h). */
+static void log_writes(vh_txn_result *res, void *userdata)
+{
+        hook *h = userdata;
+        bool stopping = streq(h->op, "stopped") || streq(h->op, "release");
+        if (stopping && res->was_registered && !h->said_unregistered) {
+                (void)vh_log(&h->log, "unregistered");
+                h->said_unregistered = true;
+        }
+        for (size_t i = res->n_logged; i < res->report.n; i++)
+                if (!vh_change_is_note(res->report.changes[i].kind))
+                        (void)vh_log_change(&h->log, &res->report.changes[i]);
+        res->n_logged = res->report.n;
 }
 
 static const struct {
@@ -642,6 +660,7 @@ int main(int argc, char **argv)
                 if (asprintf(&call, "%s %s", h.op, h.subop) < 0)
                         call = NULL;
                 vh_log_open(&h.log, h.name, call);
+                vh_txn_set_write_logger(log_writes, &h);
                 if (privs < 0)
                         (void)vh_log(&h.log, "error: dropping capabilities: %s", vh_error_msg(pe));
                 if (e)

@@ -161,6 +161,15 @@ static int persist(const vh_state *st, void *userdata, vh_error **err)
         return vh_state_save_intent(st, err);
 }
 
+static vh_write_logger_fn write_logger;
+static void *write_logger_data;
+
+void vh_txn_set_write_logger(vh_write_logger_fn fn, void *userdata)
+{
+        write_logger = fn;
+        write_logger_data = userdata;
+}
+
 static bool tuned_something(const vh_report *rep)
 {
         for (size_t i = 0; i < rep->n; i++)
@@ -238,6 +247,8 @@ static int transaction(const char *uuid, const char *name, txn_kind kind, mutate
                         return r;
                 _cleanup_free_ char *after = knob_fingerprint(&st);
                 changed = changed || !before || !after || strcmp(before, after) != 0;
+                if (write_logger)
+                        write_logger(res, write_logger_data);
         }
         if (changed) {
                 r = vh_state_save(&st, err);

@@ -28,7 +28,19 @@ typedef struct vh_txn_result {
         char **peer_names;      /* vh_txn_started: the other running VMs with a label */
         char **peer_labels;
         size_t n_peers;
+        size_t n_logged;        /* report.changes[0..n_logged) were logged by the write logger */
 } vh_txn_result;
+
+/*
+ * The writes of a transaction are told before its state is saved: a call
+ * killed after the save but before its own log line would otherwise leave
+ * a write no log shows.  The hook sets a logger once; it gets each
+ * transaction's report right after the knobs are written, and sets
+ * res->n_logged.  (A call killed before the save leaves its write-ahead
+ * value, and the next call logs the write it finds.)
+ */
+typedef void (*vh_write_logger_fn)(vh_txn_result *res, void *userdata);
+void vh_txn_set_write_logger(vh_write_logger_fn fn, void *userdata);
 
 void vh_txn_result_done(vh_txn_result *r);
 #define _cleanup_txn_ __attribute__((cleanup(vh_txn_result_done)))
