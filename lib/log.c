@@ -147,28 +147,37 @@ int vh_log(vh_logger *l, const char *fmt, ...)
         return emit(l, msg);
 }
 
-int vh_log_change(vh_logger *l, const vh_change *c)
+char *vh_change_line(const vh_change *c)
 {
-        const char *name = c->knob;
+        char *m = NULL;
+        int n;
         switch (c->kind) {
         case VH_CHANGE_SET:
         case VH_CHANGE_RESTORE:
-                return vh_log(l, "%s: %s -> %s; %s", name, c->from, c->to, c->why);
+                n = asprintf(&m, "%s: %s -> %s; %s", c->knob, c->from, c->to, c->why);
+                break;
         case VH_CHANGE_DRIFT:
-                return vh_log(l, "%s: now %s; %s", name, c->to, c->why);
-        case VH_CHANGE_ABSENT:
-        case VH_CHANGE_UNTUNABLE:
-        case VH_CHANGE_LOST:
-        case VH_CHANGE_GONE:
-                return vh_log(l, "note: %s: %s", name, c->why);
+                n = asprintf(&m, "%s: now %s; %s", c->knob, c->to, c->why);
+                break;
         case VH_CHANGE_CONFLICT:
-                return vh_log(l, "note: %s", c->why);
+                n = asprintf(&m, "note: %s", c->why);
+                break;
         case VH_CHANGE_FAILED:
+                n = c->to ? asprintf(&m, "error: %s: %s -> %s failed: %s", c->knob, c->from ? c->from : "?", c->to,
+                                     c->why)
+                          : asprintf(&m, "error: %s: %s", c->knob, c->why);
+                break;
+        default:
+                n = asprintf(&m, "note: %s: %s", c->knob, c->why);
                 break;
         }
-        if (c->to)
-                return vh_log(l, "error: %s: %s -> %s failed: %s", name, c->from ? c->from : "?", c->to, c->why);
-        return vh_log(l, "error: %s: %s", name, c->why);
+        return n < 0 ? NULL : m;
+}
+
+int vh_log_change(vh_logger *l, const vh_change *c)
+{
+        _cleanup_free_ char *line = vh_change_line(c);
+        return line ? vh_log(l, "%s", line) : -ENOMEM;
 }
 
 int vh_log_report(vh_logger *l, const vh_report *rep)

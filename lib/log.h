@@ -47,5 +47,7 @@ int vh_log(vh_logger *l, const char *fmt, ...) __attribute__((format(printf, 2, 
  */
 int vh_log_report(vh_logger *l, const vh_report *rep);
 int vh_log_change(vh_logger *l, const vh_change *c);
+/* The line vh_log_change logs (malloc'd; NULL on allocation failure). */
+char *vh_change_line(const vh_change *c);
 
 #endif

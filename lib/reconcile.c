@@ -283,13 +283,12 @@ static int desired_mask(const vh_state *st, const char *original, const vh_plan_
                 if (hk)
                         vh_cpuset_intersect(&usable, hk);
                 if (vh_cpuset_is_empty(&usable)) {
-                        _cleanup_free_ char *kept = vh_cpuset_format_mask(&mask, vh_cpuset_mask_digits(original));
+                        /* the mask kept: the original minus what the VMs before it isolate */
                         _cleanup_cpuset_ vh_cpuset left = { 0 };
-                        if (!kept || vh_cpuset_copy(&left, &mask) < 0)
+                        if (vh_cpuset_copy(&left, &mask) < 0)
                                 return -ENOMEM;
                         vh_cpuset_subtract(&left, &isolated);
-                        free(kept);
-                        kept = vh_cpuset_format_mask(&left, vh_cpuset_mask_digits(original));
+                        _cleanup_free_ char *kept = vh_cpuset_format_mask(&left, vh_cpuset_mask_digits(original));
                         r = kept ? add_conflict(out, g->name, conflict_msg(&d->isolate, &kept_by, kept)) : -ENOMEM;
                         continue;
                 }

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <syslog.h>
 
-#include "checks.h"
 #include "commands.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -27,22 +26,6 @@ const vh_option_help vh_help_restore[] = {
         { "--force", "also when VMs are registered: drop their registrations first (they keep running, untuned)" },
         { 0 },
 };
-
-/* One line for a change, as the hook's log has it. */
-static char *change_line(const vh_change *c)
-{
-        switch (c->kind) {
-        case VH_CHANGE_SET:
-        case VH_CHANGE_RESTORE:
-                return vh_strf("%s: %s -> %s; %s", c->knob, c->from, c->to, c->why);
-        case VH_CHANGE_DRIFT:
-                return vh_strf("%s: now %s; %s", c->knob, c->to, c->why);
-        case VH_CHANGE_FAILED:
-                return vh_strf("error: %s: %s", c->knob, c->why);
-        default:
-                return vh_strf("note: %s: %s", c->knob, c->why);
-        }
-}
 
 int vh_cmd_restore(vh_cli *cli, int argc, char **argv, vh_error **err)
 {
@@ -91,7 +74,7 @@ int vh_cmd_restore(vh_cli *cli, int argc, char **argv, vh_error **err)
                 (void)vh_log_report(&l, &res.report);
         }
         for (size_t i = 0; i < res.report.n; i++) {
-                _cleanup_free_ char *line = change_line(&res.report.changes[i]);
+                _cleanup_free_ char *line = vh_change_line(&res.report.changes[i]);
                 if (!line)
                         return vh_fail(err, ENOMEM, "restore");
                 printf("%s\n", line);
