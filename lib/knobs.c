@@ -33,11 +33,17 @@ const vh_family vh_families[VH_FAM_COUNT] = {
                              .path = WQ_DIR "cpumask", .read_prefer = WQ_DIR "cpumask_requested" },
         [VH_FAM_WQ_QUEUE] = { .name = "wq_cpumask", .title = "workqueue CPUs", .kind = VH_KIND_MASK,
                               .dir = "/sys/bus/workqueue/devices", .file = "cpumask" },
+        [VH_FAM_IRQ_DEFAULT] = { .name = "irq_default", .title = "CPUs of new IRQs", .kind = VH_KIND_MASK,
+                                 .path = "/proc/irq/default_smp_affinity" },
+        /* managed (multi-queue) and per-CPU IRQs: the kernel answers EIO to every write */
+        [VH_FAM_IRQ] = { .name = "irq", .title = "IRQ CPUs", .kind = VH_KIND_LIST, .dir = "/proc/irq",
+                         .file = "smp_affinity_list", .eio_untunable = true },
 };
 
 void vh_knob_done(vh_knob *k)
 {
         free(k->name);
+        free(k->instance);
         free(k->path);
         free(k->read_path);
         memset(k, 0, sizeof(*k));
@@ -69,7 +75,13 @@ static int knob_make(vh_family_id f, const char *instance, vh_knob *ret)
         _cleanup_(vh_knob_done) vh_knob k = { .family = f };
         if (instance) {
                 k.name = instance_string(fam->name, ":", instance, "", "");
-                k.path = instance_string(fam->dir, "/", instance, "/", fam->file);
+                k.instance = strdup(instance);
+                if (fam->dir)
+                        k.path = instance_string(fam->dir, "/", instance, "/", fam->file);
+                else
+                        k.path = instance_string(fam->where, "", instance, "", "");
+                if (!k.instance)
+                        return -ENOMEM;
         } else {
                 k.name = strdup(fam->name);
                 k.path = strdup(fam->path);
@@ -88,6 +100,14 @@ static int knob_make(vh_family_id f, const char *instance, vh_knob *ret)
         return 0;
 }
 
+static bool fixed_listed(const vh_family *fam, const char *instance)
+{
+        for (size_t i = 0; fam->fixed[i]; i++)
+                if (streq(fam->fixed[i], instance))
+                        return true;
+        return false;
+}
+
 int vh_knob_resolve(const char *name, vh_knob *ret)
 {
         char buf[64];
@@ -96,9 +116,12 @@ int vh_knob_resolve(const char *name, vh_knob *ret)
                 const vh_family *fam = &vh_families[f];
                 if (fam->path && streq(name, fam->name))
                         return knob_make((vh_family_id)f, NULL, ret);
-                const char *inst = fam->dir ? startswith(name, fam->name) : NULL;
-                if (inst && *inst == ':' && instance_valid(inst + 1))
-                        return knob_make((vh_family_id)f, inst + 1, ret);
+                const char *inst = fam->dir || fam->fixed ? startswith(name, fam->name) : NULL;
+                if (!inst || *inst != ':' || !instance_valid(inst + 1))
+                        continue;
+                if (fam->fixed && !fixed_listed(fam, inst + 1))
+                        continue;
+                return knob_make((vh_family_id)f, inst + 1, ret);
         }
         return -EINVAL;
 }
@@ -123,6 +146,22 @@ static int name_cmp(const void *a, const void *b)
 int vh_family_instances(vh_family_id f, vh_knob **list, size_t *n, vh_error **err)
 {
         const vh_family *fam = &vh_families[f];
+        if (fam->fixed) {
+                /* named instances: the ones the host has (access says not present otherwise) */
+                for (size_t i = 0; fam->fixed[i]; i++) {
+                        vh_knob k;
+                        int r = knob_make(f, fam->fixed[i], &k);
+                        if (r == 0 && vh_knob_access(&k, NULL) == -ENOENT) {
+                                vh_knob_done(&k);
+                                continue;
+                        }
+                        if (r == 0)
+                                r = push_knob(list, n, &k);
+                        if (r < 0)
+                                return vh_fail(err, -r, "%s", fam->name);
+                }
+                return 0;
+        }
         if (fam->path) {
                 _cleanup_free_ char *full = vh_path(fam->path);
                 if (!full)
@@ -255,12 +294,29 @@ int vh_knob_normalize(const vh_knob *k, const char *raw, char **ret, vh_error **
                 vh_rstrip(*ret);
                 return 0;
         }
+        case VH_KIND_LIST: {
+                _cleanup_cpuset_ vh_cpuset s = { 0 };
+                _cleanup_free_ char *copy = strdup(raw);
+                if (!copy)
+                        return vh_fail(err, ENOMEM, "%s", path);
+                vh_rstrip(copy);
+                if (*copy && vh_cpuset_parse_list(copy, &s, NULL) < 0)
+                        return vh_fail_input(err, "%s reads \"%s\"; expected a CPU list", path, raw);
+                *ret = *copy ? vh_cpuset_format_list(&s) : strdup("");
+                return *ret ? 0 : vh_fail(err, ENOMEM, "%s", path);
+        }
         }
         return vh_fail_input(err, "%s: unknown knob kind", path);
 }
 
 int vh_knob_read(const vh_knob *k, char **ret, vh_error **err)
 {
+        const vh_family_ops *ops = vh_families[k->family].ops;
+        if (ops) {
+                _cleanup_free_ char *raw = NULL;
+                int r = ops->read(k, &raw, err);
+                return r < 0 ? r : vh_knob_normalize(k, raw, ret, err);
+        }
         const char *rel = k->read_path ? k->read_path : k->path;
         _cleanup_free_ char *path = vh_path(rel);
         if (!path)
@@ -274,6 +330,9 @@ int vh_knob_read(const vh_knob *k, char **ret, vh_error **err)
 
 int vh_knob_write(const vh_knob *k, const char *value, vh_error **err)
 {
+        const vh_family_ops *ops = vh_families[k->family].ops;
+        if (ops)
+                return ops->write(k, value, err);
         _cleanup_free_ char *path = vh_path(k->path);
         if (!path)
                 return vh_fail(err, ENOMEM, "%s", k->path);
@@ -284,16 +343,24 @@ bool vh_knob_equal(const vh_knob *k, const char *a, const char *b)
 {
         if (!a || !b)
                 return a == b;
-        if (vh_families[k->family].kind != VH_KIND_MASK)
+        vh_knob_kind kind = vh_families[k->family].kind;
+        if (kind == VH_KIND_LIST && (!*a || !*b))
+                return !*a && !*b; /* "" (AllowedCPUs unset) is not any list of CPUs */
+        if (kind != VH_KIND_MASK && kind != VH_KIND_LIST)
                 return streq(a, b);
         _cleanup_cpuset_ vh_cpuset sa = { 0 }, sb = { 0 };
-        if (vh_cpuset_parse_mask(a, &sa, NULL) < 0 || vh_cpuset_parse_mask(b, &sb, NULL) < 0)
+        int (*parse)(const char *, vh_cpuset *, vh_error **) =
+                kind == VH_KIND_MASK ? vh_cpuset_parse_mask : vh_cpuset_parse_list;
+        if (parse(a, &sa, NULL) < 0 || parse(b, &sb, NULL) < 0)
                 return streq(a, b);
         return vh_cpuset_equal(&sa, &sb);
 }
 
 int vh_knob_access(const vh_knob *k, char **why)
 {
+        const vh_family_ops *ops = vh_families[k->family].ops;
+        if (ops)
+                return ops->access(k, why);
         _cleanup_free_ char *path = vh_path(k->path);
         if (!path)
                 return -ENOMEM;
@@ -315,9 +382,9 @@ int vh_knob_access(const vh_knob *k, char **why)
         return 0;
 }
 
-bool vh_knob_untunable_errno(int e)
+bool vh_knob_untunable_errno(const vh_knob *k, int e)
 {
-        return e == EACCES || e == EPERM || e == EROFS;
+        return e == EACCES || e == EPERM || e == EROFS || (e == EIO && vh_families[k->family].eio_untunable);
 }
 
 static int read_cpulist(const char *rel, bool missing_ok, vh_cpuset *ret, vh_error **err)

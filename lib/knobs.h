@@ -27,7 +27,12 @@
 #include "cpuset.h"
 #include "error.h"
 
-typedef enum vh_knob_kind { VH_KIND_WORD, VH_KIND_UINT, VH_KIND_MASK } vh_knob_kind;
+/*
+ * How values are spelled.  VH_KIND_LIST is a CPU list ("0-3,8"), kept in
+ * canonical form; "" is a value of its own (no CPU, or for a systemd unit
+ * "AllowedCPUs not set", which is not the same as every CPU).
+ */
+typedef enum vh_knob_kind { VH_KIND_WORD, VH_KIND_UINT, VH_KIND_MASK, VH_KIND_LIST } vh_knob_kind;
 
 typedef enum vh_family_id {
         VH_FAM_THP,             /* transparent_hugepage/enabled */
@@ -36,8 +41,24 @@ typedef enum vh_family_id {
         VH_FAM_HALT_POLL,       /* kvm halt_poll_ns */
         VH_FAM_WQ_MASK,         /* the unbound workqueue mask (cpumask_requested where the kernel has it) */
         VH_FAM_WQ_QUEUE,        /* every WQ_SYSFS workqueue's own mask (writeback, blkcg_punt_bio, ...) */
+        VH_FAM_IRQ_DEFAULT,     /* /proc/irq/default_smp_affinity: where new IRQs start */
+        VH_FAM_IRQ,             /* every IRQ's /proc/irq/N/smp_affinity_list */
         VH_FAM_COUNT
 } vh_family_id;
+
+typedef struct vh_knob vh_knob;
+
+/*
+ * A family that is not one plain file per instance (a daemon's socket, a
+ * D-Bus property) brings its own access.  NULL members are the file ones.
+ */
+typedef struct vh_family_ops {
+        /* Read the raw value; -ENOENT when the host does not have the instance. */
+        int (*read)(const vh_knob *k, char **ret_raw, vh_error **err);
+        int (*write)(const vh_knob *k, const char *value, vh_error **err);
+        /* 0: tunable; -ENOENT: not here; -EROFS: here but cannot be tuned (*why says why, may be NULL). */
+        int (*access)(const vh_knob *k, char **why);
+} vh_family_ops;
 
 typedef struct vh_family {
         const char *name;               /* state and log name; instances: NAME:INSTANCE */
@@ -48,17 +69,23 @@ typedef struct vh_family {
         const char *read_prefer;        /* ... read instead when it exists: the kernel's "requested" value */
         const char *dir;                /* an enumerated family: one instance per entry of dir */
         const char *file;               /* ... whose file is dir/ENTRY/file */
+        const char *const *fixed;       /* a family of named instances (not files): their names */
+        const char *where;              /* ... how to show one: a prefix of the instance ("AllowedCPUs of ") */
+        const vh_family_ops *ops;       /* NULL: the instances are files */
+        bool eio_untunable;             /* the kernel answers EIO for instances nobody may tune (managed IRQs) */
 } vh_family;
 
 extern const vh_family vh_families[VH_FAM_COUNT];
 
 /* One knob instance: a family member with its own file. */
-typedef struct vh_knob {
+struct vh_knob {
         vh_family_id family;
         char *name;             /* "thp", "wq_cpumask:writeback" */
-        char *path;             /* written (and read); relative to VMHOOKS_ROOT */
+        char *instance;         /* "writeback" (enumerated and fixed families), else NULL */
+        char *path;             /* written (and read); relative to VMHOOKS_ROOT; for a family with ops, where
+                                   it is for people ("AllowedCPUs of system.slice") */
         char *read_path;        /* read instead, when the family has a read_prefer file here; else NULL */
-} vh_knob;
+};
 
 void vh_knob_done(vh_knob *k);
 
@@ -99,7 +126,7 @@ bool vh_knob_equal(const vh_knob *k, const char *a, const char *b);
 int vh_knob_access(const vh_knob *k, char **why);
 
 /* Is this write error the kernel (or the file) saying "not tunable here" rather than a failure? */
-bool vh_knob_untunable_errno(int e);
+bool vh_knob_untunable_errno(const vh_knob *k, int e);
 
 /* The CPUs online, and the housekeeping CPUs (online minus isolcpus= and nohz_full=). */
 #define VH_CPU_ONLINE_PATH "/sys/devices/system/cpu/online"

@@ -281,17 +281,11 @@ static int register_fresh(vh_state *st, vh_reg *g, const char *uuid, const char 
         fresh.uuid = strdup(uuid);
         fresh.name = strdup(name);
         fresh.since = (int64_t)time(NULL);
-        if (!fresh.uuid || !fresh.name || vh_cpuset_copy(&fresh.demands.isolate, &d->isolate) < 0) {
+        if (!fresh.uuid || !fresh.name || vh_demands_copy(&fresh.demands, d) < 0) {
                 vh_reg_done(&fresh);
                 vh_state_remove(st, g);
                 return vh_fail(err, ENOMEM, "register %s", name);
         }
-        fresh.demands.thp = d->thp;
-        fresh.demands.defrag = d->defrag;
-        fresh.demands.static_hugepages = d->static_hugepages;
-        fresh.demands.shared_memory = d->shared_memory;
-        fresh.demands.has_halt_poll = d->has_halt_poll;
-        fresh.demands.halt_poll_ns = d->halt_poll_ns;
         /* At reconnect the VM runs: the sVirt label learnt at started stays its own (duplicate MCS check) */
         if (keep_label)
                 fresh.seclabel = TAKE_PTR(g->seclabel);

@@ -29,6 +29,7 @@ static const elem_def elems[VH_P_COUNT] = {
         [VH_P_THP] = { "thp", ATTRS("mode", "defrag"), true, false },
         [VH_P_HALT_POLL] = { "halt-poll", ATTRS("ns"), true, false },
         [VH_P_KWORKERS] = { "kworkers", ATTRS("isolate", "cpus"), true, false },
+        [VH_P_ISOLATE] = { "isolate", ATTRS("workqueues", "irqs", "tasks", "cpus"), true, false },
         [VH_P_SVIRT] = { "svirt", ATTRS("mode"), true, false },
         [VH_P_MSIX] = { "msix-relocation", ATTRS("bar", "devices"), true, false },
         [VH_P_IOTHREADS] = { "iothreads", ATTRS("count", "cpuset"), true, false },
@@ -76,6 +77,11 @@ static void clear_elem(vh_policy *p, vh_policy_elem e)
                 p->kworkers_isolate = false;
                 p->has_kworkers_cpus = false;
                 vh_cpuset_done(&p->kworkers_cpus);
+                break;
+        case VH_P_ISOLATE:
+                p->isolate_from = 0;
+                p->isolate_cpus_from = VH_ISO_CPUS_VCPUS;
+                vh_cpuset_done(&p->isolate_cpus);
                 break;
         case VH_P_SVIRT: p->svirt = VH_SVIRT_OFF; break;
         case VH_P_MSIX:
@@ -129,6 +135,12 @@ static void move_elem(vh_policy *dst, vh_policy *src, vh_policy_elem e)
                 MOVE(has_kworkers_cpus);
                 dst->kworkers_cpus = src->kworkers_cpus;
                 src->kworkers_cpus = (vh_cpuset){ 0 };
+                break;
+        case VH_P_ISOLATE:
+                MOVE(isolate_from);
+                MOVE(isolate_cpus_from);
+                dst->isolate_cpus = src->isolate_cpus;
+                src->isolate_cpus = (vh_cpuset){ 0 };
                 break;
         case VH_P_SVIRT: MOVE(svirt); break;
         case VH_P_MSIX: MOVE_PTR(msix_bar); MOVE_PTR(msix_devices); break;
@@ -323,6 +335,40 @@ static int parse_kworkers(vh_policy *p, const ectx *c, vh_error **err)
         return parse_cpus(c, "cpus", &p->has_kworkers_cpus, &p->kworkers_cpus, err);
 }
 
+/* <isolate workqueues= irqs= tasks= cpus=>: every source not given is on. */
+static int parse_isolate(vh_policy *p, const ectx *c, vh_error **err)
+{
+        static const char *const yn[] = { "no", "yes", NULL };
+        static const char *const irq[] = { "no", "yes", "follow-vm", NULL };
+        int wq = 1, irqs = 1, tasks = 1;
+        int r = parse_choice(c, "workqueues", yn, false, &wq, err);
+        if (r >= 0)
+                r = parse_choice(c, "irqs", irq, false, &irqs, err);
+        if (r >= 0)
+                r = parse_choice(c, "tasks", yn, false, &tasks, err);
+        if (r < 0)
+                return r;
+        p->isolate_from = (wq ? VH_ISO_WQ : 0) | (irqs ? VH_ISO_IRQS : 0) | (irqs == 2 ? VH_ISO_IRQS_FOLLOW : 0) |
+                          (tasks ? VH_ISO_TASKS : 0);
+        _cleanup_free_ char *v = vh_xml_prop(c->node, "cpus");
+        if (!v || streq(v, "vcpus")) {
+                p->isolate_cpus_from = VH_ISO_CPUS_VCPUS;
+                return 0;
+        }
+        if (streq(v, "pinned")) {
+                p->isolate_cpus_from = VH_ISO_CPUS_PINNED;
+                return 0;
+        }
+        if (!cpulist_syntax(v))
+                return bad(c, err, "cpus", v,
+                           "\"vcpus\", \"pinned\" (vCPUs, IOThreads and emulator) or a cpulist such as \"2-5,8\"");
+        bool has = false;
+        r = parse_cpus(c, "cpus", &has, &p->isolate_cpus, err);
+        if (r == 0)
+                p->isolate_cpus_from = VH_ISO_CPUS_LIST;
+        return r;
+}
+
 static int parse_svirt(vh_policy *p, const ectx *c, vh_error **err)
 {
         static const char *const modes[] = { "off", "warn", "enforce", NULL };
@@ -498,6 +544,7 @@ static const parse_fn parsers[VH_P_COUNT] = {
         [VH_P_THP] = parse_thp,
         [VH_P_HALT_POLL] = parse_halt_poll,
         [VH_P_KWORKERS] = parse_kworkers,
+        [VH_P_ISOLATE] = parse_isolate,
         [VH_P_SVIRT] = parse_svirt,
         [VH_P_MSIX] = parse_msix,
         [VH_P_IOTHREADS] = parse_iothreads,
@@ -518,7 +565,7 @@ static bool in_our_ns(const xmlNode *n)
 
 static const char *expected_elements(void)
 {
-        return "thp, halt-poll, kworkers, svirt, msix-relocation, iothreads, hugepages, dedicated-hint, "
+        return "thp, halt-poll, kworkers, isolate, svirt, msix-relocation, iothreads, hugepages, dedicated-hint, "
                "pvspinlock, vtpm, disk-io, guest-agent, on-error, wrapper";
 }
 
@@ -756,6 +803,19 @@ int vh_policy_describe_elem(const vh_policy *p, vh_policy_elem e, vh_buf *b)
                 if (r == 0 && p->has_kworkers_cpus) {
                         _cleanup_free_ char *l = vh_cpuset_format_list(&p->kworkers_cpus);
                         r = l ? vh_buf_printf(b, " cpus=%s", l) : -ENOMEM;
+                }
+                break;
+        }
+        case VH_P_ISOLATE: {
+                unsigned f = p->isolate_from;
+                r = vh_buf_printf(b, "workqueues=%s irqs=%s tasks=%s", f & VH_ISO_WQ ? "yes" : "no",
+                                  f & VH_ISO_IRQS_FOLLOW ? "follow-vm" : f & VH_ISO_IRQS ? "yes" : "no",
+                                  f & VH_ISO_TASKS ? "yes" : "no");
+                if (r == 0 && p->isolate_cpus_from == VH_ISO_CPUS_LIST) {
+                        _cleanup_free_ char *l = vh_cpuset_format_list(&p->isolate_cpus);
+                        r = l ? vh_buf_printf(b, " cpus=%s", l) : -ENOMEM;
+                } else if (r == 0) {
+                        r = vh_buf_printf(b, " cpus=%s", p->isolate_cpus_from == VH_ISO_CPUS_PINNED ? "pinned" : "vcpus");
                 }
                 break;
         }

@@ -22,6 +22,7 @@ typedef enum vh_policy_elem {
         VH_P_THP,
         VH_P_HALT_POLL,
         VH_P_KWORKERS,
+        VH_P_ISOLATE,
         VH_P_SVIRT,
         VH_P_MSIX,
         VH_P_IOTHREADS,
@@ -54,6 +55,18 @@ typedef enum vh_thp_defrag {
         VH_DEFRAG_NEVER,
 } vh_thp_defrag;
 
+/*
+ * What <isolate> keeps off the VM's CPUs (bits), and which CPUs those are:
+ * the vCPUs' (vcpupin, <vcpu cpuset>), every pinned thread's (vCPUs,
+ * IOThreads, emulator), or a list.
+ */
+#define VH_ISO_WQ 1u            /* unbound and per-queue workqueues (kworkers) */
+#define VH_ISO_IRQS 2u          /* IRQ affinity, and irqbalance's banned CPUs */
+#define VH_ISO_IRQS_FOLLOW 4u   /* ... the IRQs of the VM's own host devices follow the VM's CPUs */
+#define VH_ISO_TASKS 8u         /* host tasks: AllowedCPUs of system.slice, user.slice, init.scope */
+#define VH_ISO_ALL (VH_ISO_WQ | VH_ISO_IRQS | VH_ISO_TASKS)
+typedef enum vh_isolate_cpus { VH_ISO_CPUS_VCPUS = 0, VH_ISO_CPUS_PINNED, VH_ISO_CPUS_LIST } vh_isolate_cpus;
+
 typedef enum vh_svirt_mode { VH_SVIRT_OFF = 0, VH_SVIRT_WARN, VH_SVIRT_ENFORCE } vh_svirt_mode;
 typedef enum vh_on_error { VH_ON_ERROR_CONTINUE = 0, VH_ON_ERROR_REFUSE } vh_on_error;
 
@@ -70,6 +83,9 @@ typedef struct vh_policy {
         bool kworkers_isolate;
         bool has_kworkers_cpus;
         vh_cpuset kworkers_cpus;
+        unsigned isolate_from;  /* <isolate>: VH_ISO_* bits of the sources kept off the VM's CPUs */
+        vh_isolate_cpus isolate_cpus_from;
+        vh_cpuset isolate_cpus; /* VH_ISO_CPUS_LIST */
         vh_svirt_mode svirt;
         char *msix_bar;         /* "bar2" */
         char *msix_devices;     /* "nvme", "quirks", "all" or a list */

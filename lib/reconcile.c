@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "reconcile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,73 @@ void vh_plan_host_done(vh_plan_host *h)
         vh_cpuset_done(&h->online);
         vh_cpuset_done(&h->housekeeping);
         h->have_cpus = false;
+        for (size_t i = 0; i < h->n_follow; i++)
+                free(h->follow[i].uuid);
+        free(h->follow);
+        h->follow = NULL;
+        h->n_follow = 0;
+}
+
+static int add_follow(vh_plan_host *h, uint64_t irq, const char *uuid)
+{
+        if (irq == 0 || irq > UINT32_MAX)
+                return 0;
+        vh_follow_irq *f = realloc(h->follow, (h->n_follow + 1) * sizeof(*f));
+        if (!f)
+                return -ENOMEM;
+        h->follow = f;
+        f[h->n_follow] = (vh_follow_irq){ (unsigned)irq, strdup(uuid) };
+        if (!f[h->n_follow].uuid)
+                return -ENOMEM;
+        h->n_follow++;
+        return 0;
+}
+
+/* The IRQs of PCI device `bdf`: its MSI(-X) vectors and its INTx line. */
+static int device_irqs(vh_plan_host *h, const char *bdf, const char *uuid)
+{
+        char rel[128];
+        snprintf(rel, sizeof(rel), "/sys/bus/pci/devices/%s/msi_irqs", bdf);
+        _cleanup_free_ char *dir = vh_path(rel);
+        if (!dir)
+                return -ENOMEM;
+        int r = 0;
+        DIR *d = opendir(dir);
+        for (struct dirent *de; d && r == 0 && (de = readdir(d));) {
+                uint64_t irq;
+                if (vh_parse_u64(de->d_name, UINT32_MAX, &irq) == 0)
+                        r = add_follow(h, irq, uuid);
+        }
+        if (d)
+                closedir(d);
+        snprintf(rel, sizeof(rel), "/sys/bus/pci/devices/%s/irq", bdf);
+        _cleanup_free_ char *file = vh_path(rel);
+        _cleanup_free_ char *line = NULL;
+        uint64_t irq;
+        if (r == 0 && file && vh_read_line(file, &line, NULL) == 0 && vh_parse_u64(line, UINT32_MAX, &irq) == 0)
+                r = add_follow(h, irq, uuid);
+        return file ? r : -ENOMEM;
+}
+
+int vh_plan_host_load_follow(vh_plan_host *h, const vh_state *st, vh_error **err)
+{
+        int r = 0;
+        for (size_t i = 0; i < st->n_regs && r == 0; i++) {
+                const vh_demands *d = &st->regs[i].demands;
+                if (!(d->isolate_from & VH_ISO_IRQS_FOLLOW) || !d->follow_devices)
+                        continue;
+                for (const char *p = d->follow_devices; *p && r == 0;) {
+                        size_t n = strcspn(p, ",");
+                        char bdf[32];
+                        if (n > 0 && n < sizeof(bdf) && !memchr(p, '/', n)) {
+                                memcpy(bdf, p, n);
+                                bdf[n] = '\0';
+                                r = device_irqs(h, bdf, st->regs[i].uuid);
+                        }
+                        p += n + (p[n] == ',');
+                }
+        }
+        return r < 0 ? vh_fail(err, -r, "IRQs of host devices") : 0;
 }
 
 int vh_plan_host_load(vh_plan_host *h, vh_error **err)
@@ -78,18 +146,33 @@ static vh_thp_mode shmem_demand(const vh_demands *d)
         return d->thp;
 }
 
+/* The CPUs `d` keeps the noise `source` (VH_ISO_*) off, or NULL. */
+static const vh_cpuset *isolates(const vh_demands *d, unsigned source)
+{
+        return (d->isolate_from & source) && !vh_cpuset_is_empty(&d->isolate) ? &d->isolate : NULL;
+}
+
+static bool demands_thp(const vh_demands *d) { return thp_demand(d) != VH_THP_NONE; }
+static bool demands_defrag(const vh_demands *d) { return d->defrag != VH_DEFRAG_NONE; }
+static bool demands_shmem(const vh_demands *d) { return shmem_demand(d) != VH_THP_NONE; }
+static bool demands_halt_poll(const vh_demands *d) { return d->has_halt_poll; }
+static bool demands_wq(const vh_demands *d) { return isolates(d, VH_ISO_WQ) != NULL; }
+static bool demands_irqs(const vh_demands *d) { return isolates(d, VH_ISO_IRQS) != NULL; }
+
+typedef int (*desired_fn)(const vh_state *st, const vh_knob *k, const char *original, const vh_plan_host *host,
+                          vh_desired *out, vh_buf *why, vh_error **err);
+
+/* The planning half of a family: who demands it, and what it should then be. */
+typedef struct planner {
+        bool (*demanded_by)(const vh_demands *d);
+        desired_fn desired;
+} planner;
+
+static const planner planners[VH_FAM_COUNT];
+
 bool vh_family_demanded_by(vh_family_id f, const vh_demands *d)
 {
-        switch (f) {
-        case VH_FAM_THP: return thp_demand(d) != VH_THP_NONE;
-        case VH_FAM_THP_DEFRAG: return d->defrag != VH_DEFRAG_NONE;
-        case VH_FAM_THP_SHMEM: return shmem_demand(d) != VH_THP_NONE;
-        case VH_FAM_HALT_POLL: return d->has_halt_poll;
-        case VH_FAM_WQ_MASK:
-        case VH_FAM_WQ_QUEUE: return !vh_cpuset_is_empty(&d->isolate);
-        case VH_FAM_COUNT: break;
-        }
-        return false;
+        return f < VH_FAM_COUNT && planners[f].demanded_by(d);
 }
 
 bool vh_reconcile_demanded(const vh_state *st, vh_family_id f)
@@ -258,7 +341,7 @@ static int desired_mask(const vh_state *st, const char *original, const vh_plan_
         _cleanup_cpuset_ vh_cpuset mask = { 0 };
         bool any = false;
         for (size_t i = 0; i < st->n_regs && !any; i++)
-                any = !vh_cpuset_is_empty(&st->regs[i].demands.isolate);
+                any = isolates(&st->regs[i].demands, VH_ISO_WQ) != NULL;
         if (!any)
                 return 0;
         out->demanded = true;
@@ -274,7 +357,7 @@ static int desired_mask(const vh_state *st, const char *original, const vh_plan_
         for (size_t i = 0; i < st->n_regs && r == 0; i++) {
                 const vh_reg *g = &st->regs[i];
                 const vh_demands *d = &g->demands;
-                if (vh_cpuset_is_empty(&d->isolate))
+                if (!isolates(d, VH_ISO_WQ))
                         continue;
                 if (vh_cpuset_copy(&cand, &isolated) < 0 || vh_cpuset_union(&cand, &d->isolate) < 0 ||
                     vh_cpuset_copy(&usable, &mask) < 0)
@@ -316,23 +399,174 @@ static int desired_mask(const vh_state *st, const char *original, const vh_plan_
         return out->value ? 0 : -ENOMEM;
 }
 
+static int want_thp(const vh_state *st, const vh_knob *k, const char *o, const vh_plan_host *h, vh_desired *out,
+                    vh_buf *why, vh_error **err)
+{
+        (void)k, (void)o, (void)h, (void)err;
+        return desired_word(st, rank_thp, out, why);
+}
+
+static int want_defrag(const vh_state *st, const vh_knob *k, const char *o, const vh_plan_host *h, vh_desired *out,
+                       vh_buf *why, vh_error **err)
+{
+        (void)k, (void)o, (void)h, (void)err;
+        return desired_word(st, rank_defrag, out, why);
+}
+
+static int want_shmem(const vh_state *st, const vh_knob *k, const char *o, const vh_plan_host *h, vh_desired *out,
+                      vh_buf *why, vh_error **err)
+{
+        (void)k, (void)o, (void)h, (void)err;
+        return desired_word(st, rank_shmem, out, why);
+}
+
+static int want_halt_poll(const vh_state *st, const vh_knob *k, const char *o, const vh_plan_host *h,
+                          vh_desired *out, vh_buf *why, vh_error **err)
+{
+        (void)k, (void)o, (void)h, (void)err;
+        return desired_halt_poll(st, out, why);
+}
+
+static int want_wq(const vh_state *st, const vh_knob *k, const char *o, const vh_plan_host *h, vh_desired *out,
+                   vh_buf *why, vh_error **err)
+{
+        (void)k;
+        return desired_mask(st, o, h, out, why, err);
+}
+
+/*
+ * The CPUs host noise `source` leaves, VM by VM in the order they
+ * registered: a VM whose CPUs, with those of the VMs before it, would
+ * leave no housekeeping CPU is not isolated from it, and told so.
+ */
+static int accepted_isolation(const vh_state *st, unsigned source, const char *what, const vh_plan_host *host,
+                              vh_cpuset *accepted, vh_desired *out, vh_buf *why)
+{
+        const vh_cpuset *hk = host && host->have_cpus ? &host->housekeeping : NULL;
+        _cleanup_cpuset_ vh_cpuset cand = { 0 }, left = { 0 };
+        _cleanup_buf_ vh_buf kept_by = { 0 };
+        unsigned count = 0;
+        int r = 0;
+        for (size_t i = 0; i < st->n_regs && r == 0; i++) {
+                const vh_reg *g = &st->regs[i];
+                const vh_cpuset *cpus = isolates(&g->demands, source);
+                if (!cpus)
+                        continue;
+                if (vh_cpuset_copy(&cand, accepted) < 0 || vh_cpuset_union(&cand, cpus) < 0)
+                        return -ENOMEM;
+                if (hk) {
+                        if (vh_cpuset_copy(&left, hk) < 0)
+                                return -ENOMEM;
+                        vh_cpuset_subtract(&left, &cand);
+                }
+                _cleanup_free_ char *l = vh_cpuset_format_list(cpus);
+                if (!l)
+                        return -ENOMEM;
+                if (hk && vh_cpuset_is_empty(&left)) {
+                        char *m = NULL;
+                        if (kept_by.len ? asprintf(&m, "%s: this VM's CPUs %s stay open to them: %s already keep%s "
+                                                       "them off their CPUs, and isolating these too would leave no "
+                                                       "housekeeping CPU (the VMs that started first keep their "
+                                                       "isolation)",
+                                                   what, l, kept_by.data, strchr(kept_by.data, ',') ? "" : "s") < 0
+                                        : asprintf(&m, "%s: this VM's CPUs %s stay open to them: they are every "
+                                                       "housekeeping CPU, and one is always kept for the host",
+                                                   what, l) < 0)
+                                m = NULL;
+                        r = add_conflict(out, g->name, m);
+                        continue;
+                }
+                vh_cpuset_done(accepted);
+                *accepted = cand;
+                cand = (vh_cpuset){ 0 };
+                _cleanup_free_ char *w = NULL;
+                if (asprintf(&w, "isolate CPUs %s", l) < 0)
+                        return -ENOMEM;
+                r = add_why(why, &count, g->name, w);
+                if (r == 0)
+                        r = vh_buf_puts(&kept_by, kept_by.len ? ", " : "");
+                if (r == 0)
+                        r = vh_buf_escape(&kept_by, g->name, true);
+        }
+        return r == 0 ? finish_why(why, count) : r;
+}
+
+/* The VM whose host device raises IRQ `irq` when that VM's IRQs follow it, else NULL. */
+static const vh_reg *irq_follows(const vh_state *st, const vh_plan_host *host, const char *instance)
+{
+        uint64_t irq;
+        if (!host || !instance || vh_parse_u64(instance, UINT32_MAX, &irq) < 0)
+                return NULL;
+        for (size_t i = 0; i < host->n_follow; i++) {
+                if (host->follow[i].irq != irq)
+                        continue;
+                for (size_t j = 0; j < st->n_regs; j++)
+                        if (streq(st->regs[j].uuid, host->follow[i].uuid))
+                                return &st->regs[j];
+        }
+        return NULL;
+}
+
+/*
+ * An IRQ (or the default for new ones): its original CPUs minus the
+ * isolated ones; when nothing of the original is left, the housekeeping
+ * CPUs not isolated.  A VM's own device IRQs, when they follow it, go to
+ * the VM's CPUs.  Never an empty list.
+ */
+static int want_irq(const vh_state *st, const vh_knob *k, const char *original, const vh_plan_host *host,
+                    vh_desired *out, vh_buf *why, vh_error **err)
+{
+        bool mask = vh_families[k->family].kind == VH_KIND_MASK;
+        _cleanup_cpuset_ vh_cpuset want = { 0 }, accepted = { 0 };
+        int r = accepted_isolation(st, VH_ISO_IRQS, "IRQs", host, &accepted, out, why);
+        if (r < 0)
+                return r;
+        out->demanded = true;
+        r = (mask ? vh_cpuset_parse_mask : vh_cpuset_parse_list)(original, &want, err);
+        if (r < 0)
+                return r;
+        const vh_reg *owner = k->family == VH_FAM_IRQ ? irq_follows(st, host, k->instance) : NULL;
+        if (owner && vh_cpuset_intersects(&owner->demands.isolate, &accepted)) {
+                if (vh_cpuset_copy(&want, &owner->demands.isolate) < 0)
+                        return -ENOMEM;
+                vh_buf_free(why);
+                _cleanup_free_ char *l = vh_cpuset_format_list(&want);
+                if (!l || vh_buf_puts(why, "") < 0 || vh_buf_escape(why, owner->name, true) < 0 ||
+                    vh_buf_printf(why, " (its own device's IRQ follows its CPUs %s)", l) < 0)
+                        return -ENOMEM;
+        } else {
+                vh_cpuset_subtract(&want, &accepted);
+                if (vh_cpuset_is_empty(&want) && host && host->have_cpus) {
+                        if (vh_cpuset_copy(&want, &host->housekeeping) < 0)
+                                return -ENOMEM;
+                        vh_cpuset_subtract(&want, &accepted);
+                }
+        }
+        if (vh_cpuset_is_empty(&want))
+                return (out->value = strdup(original)) ? 0 : -ENOMEM; /* no usable CPU known: left as it is */
+        out->value = mask ? vh_cpuset_format_mask(&want, vh_cpuset_mask_digits(original)) : vh_cpuset_format_list(&want);
+        return out->value ? 0 : -ENOMEM;
+}
+
+static const planner planners[VH_FAM_COUNT] = {
+        [VH_FAM_THP] = { demands_thp, want_thp },
+        [VH_FAM_THP_DEFRAG] = { demands_defrag, want_defrag },
+        [VH_FAM_THP_SHMEM] = { demands_shmem, want_shmem },
+        [VH_FAM_HALT_POLL] = { demands_halt_poll, want_halt_poll },
+        [VH_FAM_WQ_MASK] = { demands_wq, want_wq },
+        [VH_FAM_WQ_QUEUE] = { demands_wq, want_wq },
+        [VH_FAM_IRQ_DEFAULT] = { demands_irqs, want_irq },
+        [VH_FAM_IRQ] = { demands_irqs, want_irq },
+};
+
 int vh_reconcile_desired(const vh_state *st, const vh_knob *k, const char *original, const vh_plan_host *host,
                          vh_desired *ret, vh_error **err)
 {
         vh_desired d = { 0 };
         _cleanup_buf_ vh_buf why = { 0 };
         int r = vh_buf_puts(&why, "");
-        if (r == 0) {
-                switch (k->family) {
-                case VH_FAM_THP: r = desired_word(st, rank_thp, &d, &why); break;
-                case VH_FAM_THP_DEFRAG: r = desired_word(st, rank_defrag, &d, &why); break;
-                case VH_FAM_THP_SHMEM: r = desired_word(st, rank_shmem, &d, &why); break;
-                case VH_FAM_HALT_POLL: r = desired_halt_poll(st, &d, &why); break;
-                case VH_FAM_WQ_MASK:
-                case VH_FAM_WQ_QUEUE: r = desired_mask(st, original, host, &d, &why, err); break;
-                case VH_FAM_COUNT: break;
-                }
-        }
+        if (r == 0)
+                r = planners[k->family].desired(st, k, original, host, &d, &why, err);
         if (r < 0) {
                 vh_desired_done(&d);
                 if (err && *err)
@@ -595,7 +829,7 @@ static int plan_knob(vh_state *st, const vh_knob *kn, const vh_plan_host *host, 
 static int write_refused(vh_state *st, const vh_knob *kn, vh_knob_state *k, const step *s, vh_report *rep,
                          const vh_error *e)
 {
-        if (!vh_knob_untunable_errno(e->code) || !k || k->last_written)
+        if (!vh_knob_untunable_errno(kn, e->code) || !k || k->last_written)
                 return 1;
         (void)st;
         vh_knob_state_forget(k);
@@ -672,13 +906,18 @@ int vh_reconcile(vh_state *st, vh_persist_fn persist, void *userdata, vh_report 
         if (r < 0)
                 return r;
         _cleanup_(vh_plan_host_done) vh_plan_host host = { 0 };
-        bool masks = vh_reconcile_demanded(st, VH_FAM_WQ_MASK);
-        if (masks) {
+        bool wq = vh_reconcile_demanded(st, VH_FAM_WQ_MASK), irqs = vh_reconcile_demanded(st, VH_FAM_IRQ);
+        if (wq || irqs) {
                 _cleanup_error_ vh_error *e = NULL;
                 /* Without it, a mask is checked only for emptiness. */
                 if (vh_plan_host_load(&host, &e) < 0)
-                        r = report_add(rep, NULL, "workqueue_cpumask", VH_CHANGE_FAILED, NULL, NULL, vh_error_msg(e),
-                                       NULL);
+                        r = report_add(rep, NULL, wq ? "workqueue_cpumask" : "irq", VH_CHANGE_FAILED, NULL, NULL,
+                                       vh_error_msg(e), NULL);
+        }
+        if (r >= 0 && irqs) {
+                _cleanup_error_ vh_error *e = NULL;
+                if (vh_plan_host_load_follow(&host, st, &e) < 0)
+                        r = report_add(rep, NULL, "irq", VH_CHANGE_FAILED, NULL, NULL, vh_error_msg(e), NULL);
         }
         step *steps = calloc(n ? n : 1, sizeof(*steps));
         if (!steps)

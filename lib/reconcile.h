@@ -17,6 +17,12 @@
  *                   demands shmem_enabled never/always/advise (never >
  *                   always > advise); auto demands nothing of it.
  *   halt_poll_ns:   the largest demand.
+ *   IRQs:           (irq:N, irq_default) the original minus the CPUs the
+ *                   VMs isolate from IRQs (first come first served, never
+ *                   the last housekeeping CPU); an IRQ left with no CPU of
+ *                   its own goes to the housekeeping CPUs; an IRQ of a
+ *                   VM's own device follows that VM's CPUs (follow-vm).
+ *                   Managed and per-CPU IRQs (EIO) cannot be tuned.
  *   kworker masks:  (workqueue_cpumask, wq_cpumask:QUEUE) the original minus
  *                   the CPUs the VMs isolate, first come first served: a
  *                   VM whose CPUs would leave no housekeeping CPU (online,
@@ -76,15 +82,29 @@ void vh_report_done(vh_report *r);
 #define _cleanup_report_ __attribute__((cleanup(vh_report_done)))
 
 /* What the planners need to know of the host, read once per call. */
+typedef struct vh_follow_irq {
+        unsigned irq;
+        char *uuid;             /* the VM whose host device raises it */
+} vh_follow_irq;
+
 typedef struct vh_plan_host {
         bool have_cpus;
         vh_cpuset online;
         vh_cpuset housekeeping; /* online minus isolcpus= and nohz_full= */
+        vh_follow_irq *follow;  /* IRQs of the devices of VMs with isolate irqs="follow-vm" */
+        size_t n_follow;
 } vh_plan_host;
 
 void vh_plan_host_done(vh_plan_host *h);
 /* Read online and housekeeping CPUs; on failure have_cpus stays false and *err says why. */
 int vh_plan_host_load(vh_plan_host *h, vh_error **err);
+/*
+ * Find the IRQs of the PCI devices whose IRQs follow their VM
+ * (/sys/bus/pci/devices/ADDR/msi_irqs/N and .../irq).  A device without
+ * IRQs yet (vfio-pci asks for them when the guest's driver enables MSI-X)
+ * has none: it is found by a later call.
+ */
+int vh_plan_host_load_follow(vh_plan_host *h, const vh_state *st, vh_error **err);
 
 /* One VM whose demand on a knob was not applied, and why. */
 typedef struct vh_conflict {

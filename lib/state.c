@@ -22,6 +22,63 @@
 void vh_demands_done(vh_demands *d)
 {
         vh_cpuset_done(&d->isolate);
+        free(d->follow_devices);
+        memset(d, 0, sizeof(*d));
+}
+
+int vh_demands_copy(vh_demands *dst, const vh_demands *src)
+{
+        vh_demands c = *src;
+        c.isolate = (vh_cpuset){ 0 };
+        c.follow_devices = NULL;
+        if (vh_cpuset_copy(&c.isolate, &src->isolate) < 0 ||
+            (src->follow_devices && !(c.follow_devices = strdup(src->follow_devices)))) {
+                vh_demands_done(&c);
+                return -ENOMEM;
+        }
+        vh_demands_done(dst);
+        *dst = c;
+        return 0;
+}
+
+/* isolate_from in the state: "wq,irqs,follow,tasks" */
+static const struct {
+        unsigned bit;
+        const char *word;
+} iso_words[] = { { VH_ISO_WQ, "wq" }, { VH_ISO_IRQS, "irqs" }, { VH_ISO_IRQS_FOLLOW, "follow" },
+                  { VH_ISO_TASKS, "tasks" } };
+
+static int put_isolate_from(vh_buf *b, unsigned from)
+{
+        char words[64] = "";
+        for (size_t i = 0; i < sizeof(iso_words) / sizeof(iso_words[0]); i++)
+                if (from & iso_words[i].bit)
+                        snprintf(words + strlen(words), sizeof(words) - strlen(words), "%s%s", *words ? "," : "",
+                                 iso_words[i].word);
+        return vh_kv_put(b, "isolate_from", *words ? words : "none");
+}
+
+static int parse_isolate_from(const char *v, unsigned *ret)
+{
+        unsigned from = 0;
+        if (streq(v, "none")) {
+                *ret = 0;
+                return 0;
+        }
+        for (const char *p = v; *p;) {
+                size_t n = strcspn(p, ",");
+                bool known = false;
+                for (size_t i = 0; i < sizeof(iso_words) / sizeof(iso_words[0]); i++) {
+                        if (strlen(iso_words[i].word) == n && strncmp(p, iso_words[i].word, n) == 0) {
+                                from |= iso_words[i].bit;
+                                known = true;
+                        }
+                }
+                (void)known; /* a word of a newer vmhooks: ignored, like unknown keys */
+                p += n + (p[n] == ',');
+        }
+        *ret = from;
+        return 0;
 }
 
 void vh_reg_done(vh_reg *r)
@@ -227,6 +284,10 @@ static int format_reg(vh_buf *b, const vh_reg *g)
         if (r == 0 && !vh_cpuset_is_empty(&d->isolate)) {
                 _cleanup_free_ char *l = vh_cpuset_format_list(&d->isolate);
                 r = l ? vh_kv_put(b, "isolate", l) : -ENOMEM;
+                if (r == 0)
+                        r = put_isolate_from(b, d->isolate_from);
+                if (r == 0 && d->follow_devices)
+                        r = vh_kv_put(b, "follow", d->follow_devices);
         }
         if (r == 0)
                 r = vh_kv_put(b, "label", g->seclabel);
@@ -387,6 +448,11 @@ static int parse_vm(const vh_kv_record *rec, vh_state *st)
         g.demands.shared_memory = streq(vh_kv_get(rec, "shmem"), "1");
         if ((v = vh_kv_get(rec, "isolate")) && vh_cpuset_parse_list(v, &g.demands.isolate, NULL) < 0)
                 return -EINVAL;
+        g.demands.isolate_from = VH_ISO_WQ; /* what isolate= meant before isolate_from= */
+        if ((v = vh_kv_get(rec, "isolate_from")) && parse_isolate_from(v, &g.demands.isolate_from) < 0)
+                return -EINVAL;
+        if (vh_kv_dup(rec, "follow", &g.demands.follow_devices) == -ENOMEM)
+                return -ENOMEM;
         if (vh_kv_dup(rec, "label", &g.seclabel) == -ENOMEM || vh_kv_dup(rec, "error", &g.last_error) == -ENOMEM)
                 return -ENOMEM;
         /* unknown keys: written by a newer vmhooks; ignored */

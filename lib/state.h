@@ -64,8 +64,14 @@ typedef struct vh_demands {
         bool shared_memory;     /* memfd or shared memory backing: THP of shmem applies */
         bool has_halt_poll;
         uint32_t halt_poll_ns;
-        vh_cpuset isolate;      /* CPUs kworkers must leave; empty: none */
+        vh_cpuset isolate;      /* the VM's CPUs that host noise must leave; empty: none */
+        unsigned isolate_from;  /* which noise (VH_ISO_* of policy.h); states of vmhooks <= 0.2: kworkers */
+        char *follow_devices;   /* VH_ISO_IRQS_FOLLOW: the PCI addresses ("0000:01:00.0,...") whose IRQs
+                                   follow the VM's CPUs; NULL: none */
 } vh_demands;
+
+/* Deep copy (dst's old contents freed). */
+int vh_demands_copy(vh_demands *dst, const vh_demands *src);
 
 typedef struct vh_reg {
         char *uuid;

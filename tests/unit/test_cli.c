@@ -159,7 +159,7 @@ static void test_policy_origins(void **state)
         tu_assert_contains(out, want);
         free(want);
         tu_assert_contains(out, "  svirt      warn                      metadata of VM web1, line 3 of the <policy> element\n");
-        tu_assert_contains(out, "not set: msix-relocation,");
+        tu_assert_contains(out, "not set: isolate, msix-relocation,");
         free(out);
         free(err);
 

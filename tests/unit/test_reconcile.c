@@ -43,8 +43,10 @@ static void demands_of(const vm *v, vh_demands *d)
         d->static_hugepages = v->hugepages;
         d->has_halt_poll = v->halt >= 0;
         d->halt_poll_ns = v->halt >= 0 ? (uint32_t)v->halt : 0;
-        if (v->isolate)
+        if (v->isolate) {
                 assert_int_equal(vh_cpuset_parse_list(v->isolate, &d->isolate, NULL), 0);
+                d->isolate_from = VH_ISO_WQ;
+        }
 }
 
 static vh_report do_register(const vm *v)

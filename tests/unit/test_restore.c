@@ -26,6 +26,7 @@ static void register_vm(const char *uuid, const char *name)
 {
         vh_demands d = { .thp = VH_THP_NEVER, .has_halt_poll = true, .halt_poll_ns = 400000 };
         assert_int_equal(vh_cpuset_parse_list("2-3", &d.isolate, NULL), 0);
+        d.isolate_from = VH_ISO_WQ;
         vh_txn_result res = { 0 };
         assert_int_equal(vh_txn_register(uuid, name, &d, false, &res, NULL), 0);
         vh_txn_result_done(&res);

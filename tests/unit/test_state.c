@@ -34,6 +34,7 @@ static void test_roundtrip_hostile_names(void **state)
                 g->demands.has_halt_poll = i % 2;
                 g->demands.halt_poll_ns = 4294967295u;
                 assert_int_equal(vh_cpuset_parse_list("1,3,64-65", &g->demands.isolate, NULL), 0);
+                g->demands.isolate_from = i % 2 ? VH_ISO_WQ : VH_ISO_ALL | VH_ISO_IRQS_FOLLOW;
                 g->last_error = strdup("cannot write \"x\" to /sys/y: Invalid argument");
         }
         vh_knob_state *wq = vh_state_knob_add(&st, "workqueue_cpumask");
@@ -66,6 +67,7 @@ static void test_roundtrip_hostile_names(void **state)
                 assert_int_equal(back.regs[i].demands.static_hugepages, st.regs[i].demands.static_hugepages);
                 assert_int_equal(back.regs[i].demands.has_halt_poll, st.regs[i].demands.has_halt_poll);
                 assert_true(vh_cpuset_equal(&back.regs[i].demands.isolate, &st.regs[i].demands.isolate));
+                assert_int_equal(back.regs[i].demands.isolate_from, st.regs[i].demands.isolate_from);
                 assert_string_equal(back.regs[i].last_error, st.regs[i].last_error);
         }
         const vh_knob_state *bwq = vh_state_knob(&back, "workqueue_cpumask");

@@ -108,6 +108,14 @@ char *tu_mkroot(void)
         tu_write(root, "/sys/kernel/mm/hugepages/hugepages-2048kB/surplus_hugepages", "0\n");
         assert_int_equal(setenv("VMHOOKS_ROOT", root, 1), 0);
         vh_root_reset();
+        /* a library built without the test seams would work on the real host: never */
+        char *probe = vh_path("/probe");
+        if (!probe || strncmp(probe, root, strlen(root)) != 0) {
+                fprintf(stderr, "tests/unit: this test is built without the test seams (VMHOOKS_ROOT ignored) and "
+                                "would change the real host; build it with make check (build/test)\n");
+                abort();
+        }
+        free(probe);
         return root;
 }
 
