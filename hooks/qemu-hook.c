@@ -24,6 +24,7 @@
 #include "demands.h"
 #include "domain.h"
 #include "error.h"
+#include "facts.h"
 #include "fileio.h"
 #include "lifecycle.h"
 #include "liveness.h"
@@ -319,7 +320,11 @@ static int op_prepare(hook *h)
         /* What would make the start fail anyway (hugepages, IOMMU, swtpm) or what the policy forbids. */
         {
                 _cleanup_results_ vh_results cr = { 0 };
-                if (vh_checks_run(h->dom, &h->policy, &cr, &e) < 0)
+                /* the host facts these checks read, and only those: the hook stays fast */
+                _cleanup_facts_ vh_facts facts = { 0 };
+                if (vh_facts_gather(&facts, vh_checks_facts_needed(h->dom, &h->policy), &e) < 0)
+                        own_error(h, vh_error_msg(e));
+                else if (vh_checks_run(h->dom, &h->policy, &facts, &cr, &e) < 0)
                         own_error(h, vh_error_msg(e));
                 log_results(h, &cr);
                 if (h->refusal)

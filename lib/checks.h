@@ -4,8 +4,9 @@
  * `prepare begin` by the hook and by `vmhooks check DOMAIN|--file F`.
  *
  * The checks (lib/checks/NAME.c, one each, listed in lib/checks/table.c)
- * are small functions of the domain, the effective policy and host files
- * read through vh_path().  Each appends results; none stops the others.
+ * are small functions of the domain, the effective policy and the host
+ * facts (facts.h: sysfs and /proc, gathered once by the caller); the vTPM
+ * check also reads the swtpm user's files through vh_path().  Each appends results; none stops the others.
  * A result is `refuse` only where QEMU or libvirt would fail the start
  * anyway (missing hugepages, no IOMMU, no swtpm) or the policy demands it
  * (<seclabel type="none"> under <svirt mode="enforce"/>): the hook then
@@ -23,6 +24,7 @@
 
 #include "domain.h"
 #include "error.h"
+#include "facts.h"
 #include "policy.h"
 
 typedef enum vh_level {
@@ -74,11 +76,15 @@ char *vh_result_refusal_line(const vh_result *res);
 
 /*
  * Run every prepare-time check of `dom` under policy `p` (the effective
- * policy of the VM).  Results are appended to *ret (initialised by the
- * caller, { 0 }).  Fails only on allocation failure; a host file that
- * cannot be read is a finding, not an error.
+ * policy of the VM) on host facts `f` (holding at least the parts
+ * vh_checks_facts_needed names).  Results are appended to *ret
+ * (initialised by the caller, { 0 }).  Fails only on allocation failure; a
+ * host file that cannot be read is a finding, not an error.
  */
-int vh_checks_run(const vh_domain *dom, const vh_policy *p, vh_results *ret, vh_error **err);
+int vh_checks_run(const vh_domain *dom, const vh_policy *p, const vh_facts *f, vh_results *ret, vh_error **err);
+
+/* The parts of the host facts (VH_FACTS_*) the checks of `dom` read: the hook gathers only those. */
+unsigned vh_checks_facts_needed(const vh_domain *dom, const vh_policy *p);
 
 /* The checks by name, for `vmhooks check --list` and tests. */
 size_t vh_checks_count(void);

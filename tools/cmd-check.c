@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "facts.h"
 #include "commands.h"
 #include "domain.h"
 #include "fileio.h"
@@ -59,7 +60,10 @@ int vh_cmd_check(vh_cli *cli, int argc, char **argv, vh_error **err)
         if (vm_err && vh_results_add(&res, "policy", VH_LEVEL_WARN, false, "fix the VM's metadata; meanwhile the "
                                      "host policy alone applies", "%s", vh_error_msg(vm_err)) < 0)
                 return vh_fail(err, ENOMEM, "check");
-        if ((r = vh_checks_run(dom, &pol, &res, err)) < 0)
+        _cleanup_facts_ vh_facts facts = { 0 };
+        if ((r = vh_facts_gather(&facts, vh_checks_facts_needed(dom, &pol), err)) < 0)
+                return r;
+        if ((r = vh_checks_run(dom, &pol, &facts, &res, err)) < 0)
                 return r;
         if (res.n == 0 && vh_results_add(&res, "checks", VH_LEVEL_NOTE, false, NULL,
                                          "VM %s uses nothing a prepare-time check looks at (static hugepages, PCI "

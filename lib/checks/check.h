@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * checks/check.h — inside lib/checks and lib/audit: the check table and
- * the host facts both read (hugepage pools, IOMMU, swtpm user).  Every
- * path goes through vh_path(); a fact that cannot be read is reported by
- * the caller as a finding, never as an error of vmhooks.
+ * the host readers (lib/checks/host.c) the audit uses.  The checks read
+ * sysfs and /proc only through the host facts (facts.h) they are given;
+ * the readers below that remain for them are the swtpm user and its
+ * directory (/etc, /var/lib).  Every path goes through vh_path(); a fact
+ * that cannot be read is reported by the caller as a finding, never as an
+ * error of vmhooks.
  */
 #ifndef VH_CHECKS_CHECK_H
 #define VH_CHECKS_CHECK_H
@@ -14,19 +17,21 @@
 #include <sys/types.h>
 
 #include "checks.h"
+#include "facts.h"
 
 /* A prepare-time check: appends results; returns 0 or -ENOMEM. */
-typedef int (*vh_check_fn)(const vh_domain *dom, const vh_policy *p, vh_results *out);
+/* A prepare-time check reads the host only through `f` (facts.h). */
+typedef int (*vh_check_fn)(const vh_domain *dom, const vh_policy *p, const vh_facts *f, vh_results *out);
 
 typedef struct vh_check_def {
         const char *name;
         vh_check_fn fn;
 } vh_check_def;
 
-int vh_check_hugepages(const vh_domain *dom, const vh_policy *p, vh_results *out);
-int vh_check_hostdev(const vh_domain *dom, const vh_policy *p, vh_results *out);
-int vh_check_vtpm(const vh_domain *dom, const vh_policy *p, vh_results *out);
-int vh_check_seclabel(const vh_domain *dom, const vh_policy *p, vh_results *out);
+int vh_check_hugepages(const vh_domain *dom, const vh_policy *p, const vh_facts *f, vh_results *out);
+int vh_check_hostdev(const vh_domain *dom, const vh_policy *p, const vh_facts *f, vh_results *out);
+int vh_check_vtpm(const vh_domain *dom, const vh_policy *p, const vh_facts *f, vh_results *out);
+int vh_check_seclabel(const vh_domain *dom, const vh_policy *p, const vh_facts *f, vh_results *out);
 
 /* ---- host facts (lib/checks/host.c) ---- */
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * PCI hostdevs: VFIO needs an IOMMU the kernel uses (/sys/kernel/iommu_groups
- * not empty) and the device itself (/sys/bus/pci/devices/BDF); without
+ * not empty) and the device itself (/sys/bus/pci/devices/BDF), both read
+ * from the host facts (facts.h); without
  * either libvirt or QEMU fails the start, so the check refuses with the
  * fix.  Interrupt remapping missing is only logged: VFIO then refuses the
  * device unless vfio_iommu_type1.allow_unsafe_interrupts=1, which the
@@ -16,7 +17,7 @@
 static const char iommu_fix[] = "enable VT-d/AMD-Vi in the firmware and add intel_iommu=on (Intel) or "
                                 "amd_iommu=on (AMD) to the kernel command line, then reboot";
 
-int vh_check_hostdev(const vh_domain *dom, const vh_policy *p, vh_results *out)
+int vh_check_hostdev(const vh_domain *dom, const vh_policy *p, const vh_facts *f, vh_results *out)
 {
         (void)p;
         size_t npci = 0;
@@ -25,7 +26,12 @@ int vh_check_hostdev(const vh_domain *dom, const vh_policy *p, vh_results *out)
         if (npci == 0)
                 return 0;
         int r;
-        size_t groups = vh_host_iommu_groups();
+        if (!(f->parts & VH_FACTS_PCI))
+                return vh_results_add(out, "hostdev", VH_LEVEL_WARN, false, NULL,
+                                      "VM %s passes through %zu PCI device(s); the host facts have no PCI part: "
+                                      "not checked",
+                                      dom->name, npci);
+        size_t groups = f->iommu_groups;
         if (groups == 0)
                 return vh_results_add(out, "hostdev", VH_LEVEL_FAIL, true, iommu_fix,
                                       "VM %s passes through %zu PCI device(s), but the kernel uses no IOMMU "
@@ -38,7 +44,7 @@ int vh_check_hostdev(const vh_domain *dom, const vh_policy *p, vh_results *out)
                         continue;
                 char rel[64];
                 snprintf(rel, sizeof(rel), "/sys/bus/pci/devices/%s", h->bdf);
-                if (vh_host_exists(rel))
+                if (vh_facts_pci_find(f, h->bdf))
                         continue;
                 failed = true;
                 r = vh_results_add(out, "hostdev", VH_LEVEL_FAIL, true,
@@ -50,20 +56,14 @@ int vh_check_hostdev(const vh_domain *dom, const vh_policy *p, vh_results *out)
                 if (r < 0)
                         return r;
         }
-        bool ir = false;
-        r = vh_host_irq_remapping(&ir);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0 || !ir) {
-                uint64_t dummy;
-                bool unsafe_ok = vh_host_read_u64("/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
-                                                  1, &dummy) == 0 && dummy == 1;
+        if (f->irq_remapping != VH_YES) {
+                bool unknown = f->irq_remapping == VH_UNKNOWN, unsafe_ok = f->allow_unsafe_interrupts;
                 r = vh_results_add(out, "hostdev", VH_LEVEL_WARN, false,
                                    "enable interrupt remapping in the firmware (and drop intremap=off from the "
                                    "kernel command line); until then VFIO needs "
                                    "vfio_iommu_type1.allow_unsafe_interrupts=1, which lets a guest forge MSIs",
                                    "interrupt remapping is not active (%s)%s",
-                                   r < 0 ? "/proc/interrupts cannot be read" : "no IR- chip in /proc/interrupts",
+                                   unknown ? "/proc/interrupts cannot be read" : "no IR- chip in /proc/interrupts",
                                    unsafe_ok ? "; allow_unsafe_interrupts=1 is set" : "");
                 if (r < 0)
                         return r;

@@ -28,7 +28,7 @@
 
 #include "checks/check.h"
 #include "cpuset.h"
-#include "root.h"
+#include "facts.h"
 #include "util.h"
 #include "xml.h"
 
@@ -201,18 +201,43 @@ static uint64_t headroom(const vh_hugepool *g)
         return g->overcommit > g->surplus ? g->overcommit - g->surplus : 0;
 }
 
-static int check_size(const vh_domain *dom, uint64_t size_kib, uint64_t need, vh_results *out,
+/* The pool's directory on the host (malloc'd), for messages and fixes. */
+static char *pool_dir(uint64_t size_kib, int node)
+{
+        char *s = NULL;
+        int n = node < 0 ? asprintf(&s, "/sys/kernel/mm/hugepages/hugepages-%llukB", (unsigned long long)size_kib)
+                         : asprintf(&s, "/sys/devices/system/node/node%d/hugepages/hugepages-%llukB", node,
+                                    (unsigned long long)size_kib);
+        if (n < 0)
+                return NULL;
+        return s;
+}
+
+/* The pool from the host facts: 0, -ENOENT (the host has none), -ENODATA (hugepages not gathered). */
+static int facts_pool(const vh_facts *f, uint64_t size_kib, int node, vh_hugepool *ret)
+{
+        if (!(f->parts & VH_FACTS_HUGEPAGES))
+                return -ENODATA;
+        const vh_facts_pool *p = vh_facts_pool_find(f, size_kib, node);
+        if (!p)
+                return -ENOENT;
+        *ret = (vh_hugepool){ .nr = p->nr, .free = p->free, .resv = p->resv, .surplus = p->surplus,
+                              .overcommit = p->overcommit, .has_resv = node < 0 };
+        return 0;
+}
+
+static int check_size(const vh_domain *dom, const vh_facts *f, uint64_t size_kib, uint64_t need, vh_results *out,
                       vh_hugepool *ret_pool, bool *ret_ok)
 {
         char sz[32], mem[32];
         vh_size_text(size_kib, sz, sizeof(sz));
         vh_size_text(need * size_kib, mem, sizeof(mem));
-        _cleanup_free_ char *dir = vh_host_hugepool_dir(size_kib, -1);
+        _cleanup_free_ char *dir = pool_dir(size_kib, -1);
         if (!dir)
                 return -ENOMEM;
-        const char *rel = dir + strlen(vh_root());
+        const char *rel = dir;
         vh_hugepool g;
-        int r = vh_host_hugepool(size_kib, -1, &g);
+        int r = facts_pool(f, size_kib, -1, &g);
         *ret_ok = false;
         if (r == -ENOENT) {
                 _cleanup_free_ char *fix = vh_strf("reserve %s pages at boot: add \"hugepagesz=%s hugepages=%llu\" to "
@@ -247,7 +272,8 @@ static int check_size(const vh_domain *dom, uint64_t size_kib, uint64_t need, vh
         return 0;
 }
 
-static int check_nodes(const vh_domain *dom, const piece *pc, const vh_hugepool *global, vh_results *out, bool *ret_ok)
+static int check_nodes(const vh_domain *dom, const vh_facts *f, const piece *pc, const vh_hugepool *global,
+                       vh_results *out, bool *ret_ok)
 {
         char sz[32];
         vh_size_text(pc->size_kib, sz, sizeof(sz));
@@ -263,7 +289,7 @@ static int check_nodes(const vh_domain *dom, const piece *pc, const vh_hugepool 
                 if (first < 0)
                         first = (int)node;
                 vh_hugepool np;
-                int r = vh_host_hugepool(pc->size_kib, (int)node, &np);
+                int r = facts_pool(f, pc->size_kib, (int)node, &np);
                 if (r == -ENOMEM)
                         return r;
                 if (r == 0)
@@ -274,12 +300,12 @@ static int check_nodes(const vh_domain *dom, const piece *pc, const vh_hugepool 
                 return 0;
         *ret_ok = false;
         uint64_t missing = need - bound;
-        _cleanup_free_ char *dir = vh_host_hugepool_dir(pc->size_kib, first);
+        _cleanup_free_ char *dir = pool_dir(pc->size_kib, first);
         if (!dir)
                 return -ENOMEM;
         _cleanup_free_ char *fix = vh_strf("raise %s/nr_hugepages by %llu, or: virsh allocpages %lluKiB %llu "
                                            "--cellno %d --add",
-                                           dir + strlen(vh_root()), (unsigned long long)missing,
+                                           dir, (unsigned long long)missing,
                                            (unsigned long long)pc->size_kib, (unsigned long long)missing, first);
         return vh_results_add(out, "hugepages", VH_LEVEL_FAIL, true, fix,
                               "VM %s needs %llu pages of %s on host NUMA node(s) %s (<numatune>), only %llu free "
@@ -288,7 +314,7 @@ static int check_nodes(const vh_domain *dom, const piece *pc, const vh_hugepool 
                               (unsigned long long)bound);
 }
 
-int vh_check_hugepages(const vh_domain *dom, const vh_policy *p, vh_results *out)
+int vh_check_hugepages(const vh_domain *dom, const vh_policy *p, const vh_facts *f, vh_results *out)
 {
         (void)p;
         if (!dom->hugepages)
@@ -297,7 +323,7 @@ int vh_check_hugepages(const vh_domain *dom, const vh_policy *p, vh_results *out
         bool need_default = dom->n_pages == 0;
         for (size_t i = 0; i < dom->n_pages; i++)
                 need_default |= dom->pages[i].size_kib == 0;
-        if (need_default && vh_host_default_hugepage_kib(&default_kib) < 0)
+        if (need_default && !(default_kib = (f->parts & VH_FACTS_HUGEPAGES) ? f->default_hugepage_kib : 0))
                 return vh_results_add(out, "hugepages", VH_LEVEL_WARN, false, NULL,
                                       "VM %s wants hugepages of the default size, but /proc/meminfo has no "
                                       "Hugepagesize; not checked",
@@ -317,10 +343,10 @@ int vh_check_hugepages(const vh_domain *dom, const vh_policy *p, vh_results *out
                                 need += pages_for(pl.p[j].kib, pl.p[j].size_kib);
                 vh_hugepool g = { 0 };
                 bool ok;
-                r = check_size(dom, pl.p[i].size_kib, need, out, &g, &ok);
+                r = check_size(dom, f, pl.p[i].size_kib, need, out, &g, &ok);
                 for (size_t j = i; r == 0 && ok && j < pl.n; j++)
                         if (pl.p[j].size_kib == pl.p[i].size_kib && pl.p[j].host_nodes)
-                                r = check_nodes(dom, &pl.p[j], &g, out, &ok);
+                                r = check_nodes(dom, f, &pl.p[j], &g, out, &ok);
                 if (r == 0 && ok) {
                         char sz[32];
                         vh_size_text(pl.p[i].size_kib, sz, sizeof(sz));

@@ -8,8 +8,9 @@
 #include "checks/check.h"
 #include "util.h"
 
-int vh_check_seclabel(const vh_domain *dom, const vh_policy *p, vh_results *out)
+int vh_check_seclabel(const vh_domain *dom, const vh_policy *p, const vh_facts *f, vh_results *out)
 {
+        (void)f;
         if (!vh_policy_on(p, VH_P_SVIRT) || p->svirt == VH_SVIRT_OFF)
                 return 0;
         bool enforce = p->svirt == VH_SVIRT_ENFORCE;

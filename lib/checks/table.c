@@ -23,10 +23,22 @@ const char *vh_checks_name(size_t i)
         return i < ELEMENTSOF(table) ? table[i].name : NULL;
 }
 
-int vh_checks_run(const vh_domain *dom, const vh_policy *p, vh_results *ret, vh_error **err)
+unsigned vh_checks_facts_needed(const vh_domain *dom, const vh_policy *p)
+{
+        (void)p;
+        unsigned what = 0;
+        if (dom->hugepages)
+                what |= VH_FACTS_HUGEPAGES;
+        for (size_t i = 0; i < dom->n_hostdevs; i++)
+                if (streq(dom->hostdevs[i].type, "pci"))
+                        what |= VH_FACTS_PCI;
+        return what;
+}
+
+int vh_checks_run(const vh_domain *dom, const vh_policy *p, const vh_facts *f, vh_results *ret, vh_error **err)
 {
         for (size_t i = 0; i < ELEMENTSOF(table); i++) {
-                int r = table[i].fn(dom, p, ret);
+                int r = table[i].fn(dom, p, f, ret);
                 if (r < 0)
                         return vh_fail(err, -r, "check %s of VM %s", table[i].name, dom->name);
         }

@@ -78,8 +78,9 @@ static int check_localca(const vh_domain *dom, const vh_tpm *t, vh_results *out)
                               dom->name);
 }
 
-int vh_check_vtpm(const vh_domain *dom, const vh_policy *p, vh_results *out)
+int vh_check_vtpm(const vh_domain *dom, const vh_policy *p, const vh_facts *f, vh_results *out)
 {
+        (void)f;
         (void)p;
         for (size_t i = 0; i < dom->n_tpms; i++) {
                 const vh_tpm *t = &dom->tpms[i];

@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The host facts (lib/facts.h): gathered from a fake host (VMHOOKS_ROOT)
+ * whose every value the test writes, only the parts asked for; written and
+ * read back unchanged; and a malformed facts file refused with one line
+ * that names the file, the line and what is expected.
+ */
+#include "testutil.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "facts.h"
+#include "util.h"
+
+static void link_at(const char *root, const char *rel, const char *target)
+{
+        char *p = NULL;
+        assert_true(asprintf(&p, "%s%s", root, rel) > 0);
+        (void)unlink(p); /* a second run of the same fixture */
+        assert_int_equal(symlink(target, p), 0);
+        free(p);
+}
+
+#define NODE "/sys/devices/system/node"
+#define PCI "/sys/bus/pci/devices"
+
+/* Two NUMA nodes, isolated CPUs, IRQs, cgroup v2 under systemd, two pool sizes, two PCI devices, block devices. */
+static void rich_host(const char *root)
+{
+        tu_write(root, "/sys/devices/system/cpu/present", "0-3\n");
+        tu_write(root, "/sys/devices/system/cpu/isolated", "2-3\n");
+        tu_write(root, "/sys/devices/system/cpu/nohz_full", "3\n");
+        static const unsigned irqs[] = { 24, 0, 9, 120 };
+        for (size_t i = 0; i < ELEMENTSOF(irqs); i++) {
+                char rel[64];
+                snprintf(rel, sizeof(rel), "/proc/irq/%u/smp_affinity_list", irqs[i]);
+                tu_write(root, rel, "0-3\n");
+        }
+        tu_write(root, "/proc/irq/default_smp_affinity", "f\n");
+        tu_write(root, "/sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory pids\n");
+        tu_write(root, "/run/systemd/system/.keep", "");
+        tu_write(root, NODE "/node0/cpulist", "0-1\n");
+        tu_write(root, NODE "/node0/meminfo", "Node 0 MemTotal:        4194304 kB\nNode 0 MemFree:  1000 kB\n");
+        tu_write(root, NODE "/node1/cpulist", "2-3\n");
+        tu_write(root, NODE "/node1/meminfo", "Node 1 MemTotal:        2097152 kB\n");
+        tu_write(root, NODE "/online", "0-1\n"); /* not a node */
+        static const char *const names[] = { "nr_hugepages", "free_hugepages", "surplus_hugepages" };
+        for (int node = 0; node < 2; node++)
+                for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                        char rel[160], v[16];
+                        snprintf(rel, sizeof(rel), NODE "/node%d/hugepages/hugepages-2048kB/%s", node, names[i]);
+                        snprintf(v, sizeof(v), "%d\n", i == 2 ? 0 : 1024 - node * 24 - (int)i);
+                        tu_write(root, rel, v);
+                }
+        tu_write(root, "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_overcommit_hugepages", "16\n");
+        tu_write(root, "/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages", "2\n");
+        tu_write(root, "/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages", "1\n");
+        tu_write(root, "/sys/kernel/mm/hugepages/hugepages-1048576kB/resv_hugepages", "1\n");
+        tu_write(root, "/sys/kernel/mm/hugepages/hugepages-1048576kB/surplus_hugepages", "0\n");
+        tu_write(root, "/proc/meminfo", "MemTotal: 6291456 kB\nHugepagesize:       2048 kB\n");
+        tu_write(root, "/proc/interrupts", "           CPU0\n 24:   1  IR-PCI-MSI 512000-edge  nvme0q0\n");
+        tu_write(root, "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "N\n");
+        tu_write(root, "/sys/kernel/iommu_groups/7/type", "DMA\n");
+        tu_write(root, "/sys/kernel/iommu_groups/12/type", "DMA\n");
+        tu_write(root, PCI "/0000:81:00.0/vendor", "0x144d\n");
+        tu_write(root, PCI "/0000:81:00.0/device", "0xa808\n");
+        tu_write(root, PCI "/0000:81:00.0/class", "0x010802\n");
+        tu_write(root, "/sys/bus/pci/drivers/vfio-pci/.keep", "");
+        link_at(root, PCI "/0000:81:00.0/driver", "../../../bus/pci/drivers/vfio-pci");
+        link_at(root, PCI "/0000:81:00.0/iommu_group", "../../../kernel/iommu_groups/12");
+        tu_write(root, PCI "/0000:00:1f.2/vendor", "0x8086\n");
+        tu_write(root, PCI "/0000:00:1f.2/device", "garbage\n"); /* ids unreadable: none kept */
+        tu_write(root, PCI "/0000:00:1f.2/class", "0x010601\n");
+        /* block: a disk, its partition (under the disk's directory), an LV with a /dev/VG/LV link */
+        tu_write(root, "/sys/devices/pci0000:00/host0/block/sda/dev", "8:0\n");
+        tu_write(root, "/sys/devices/pci0000:00/host0/block/sda/sda1/partition", "1\n");
+        tu_write(root, "/sys/devices/virtual/block/dm-0/dm/uuid", "LVM-abc\n");
+        tu_write(root, "/sys/devices/virtual/block/dm-0/dm/name", "vg0-data\n");
+        tu_write(root, "/sys/class/block/.keep", "");
+        link_at(root, "/sys/class/block/sda", "../../devices/pci0000:00/host0/block/sda");
+        link_at(root, "/sys/class/block/sda1", "../../devices/pci0000:00/host0/block/sda/sda1");
+        link_at(root, "/sys/class/block/dm-0", "../../devices/virtual/block/dm-0");
+        tu_write(root, "/dev/sda", "");
+        tu_write(root, "/dev/sda1", "");
+        tu_write(root, "/dev/dm-0", "");
+        tu_write(root, "/dev/null", ""); /* not a block device: no link */
+        tu_write(root, "/dev/vg0/.keep", "");
+        link_at(root, "/dev/vg0/data", "../dm-0");
+        tu_write(root, "/dev/disk/by-id/.keep", "");
+        link_at(root, "/dev/disk/by-id/ata-DISK", "../../sda");
+        tu_write(root, "/usr/bin/swtpm", "#!/bin/sh\n");
+        char *p = NULL;
+        assert_true(asprintf(&p, "%s/usr/bin/swtpm", root) > 0);
+        assert_int_equal(chmod(p, 0755), 0);
+        free(p);
+}
+
+static void gather(vh_facts *f, unsigned what)
+{
+        vh_error *e = NULL;
+        if (vh_facts_gather(f, what, &e) < 0)
+                fail_msg("vh_facts_gather: %s", vh_error_msg(e));
+}
+
+static char *list(const vh_cpuset *s)
+{
+        char *l = vh_cpuset_format_list(s);
+        assert_non_null(l);
+        return l;
+}
+
+#define assert_list(set, text)                          \
+        do {                                            \
+                char *l_ = list(set);                   \
+                assert_string_equal(l_, text);          \
+                free(l_);                               \
+        } while (0)
+
+static void test_gather_all(void **state)
+{
+        const char *root = *state;
+        rich_host(root);
+        vh_facts f = { 0 };
+        gather(&f, VH_FACTS_ALL);
+        assert_int_equal(f.parts, VH_FACTS_ALL);
+        assert_non_null(f.arch);
+        assert_list(&f.online, "0-3");
+        assert_list(&f.present, "0-3");
+        assert_list(&f.isolated, "2-3");
+        assert_list(&f.nohz_full, "3");
+        /* IRQs: the numbered directories, ascending; default_smp_affinity is no IRQ */
+        assert_int_equal(f.n_irqs, 4);
+        assert_int_equal(f.irqs[0], 0);
+        assert_int_equal(f.irqs[1], 9);
+        assert_int_equal(f.irqs[2], 24);
+        assert_int_equal(f.irqs[3], 120);
+        assert_int_equal(f.cgroup, VH_CGROUP_V2);
+        assert_true(f.systemd);
+        assert_int_equal(f.n_nodes, 2);
+        assert_int_equal(f.nodes[0].id, 0);
+        assert_list(&f.nodes[0].cpus, "0-1");
+        assert_int_equal(f.nodes[0].memory_kib, 4194304);
+        assert_int_equal(f.nodes[1].id, 1);
+        assert_list(&f.nodes[1].cpus, "2-3");
+        assert_int_equal(f.nodes[1].memory_kib, 2097152);
+        /* pools: tu_mkroot's 2 MiB pool (2048 free) with overcommit 16, the 1 GiB one, and per node */
+        assert_int_equal(f.default_hugepage_kib, 2048);
+        const vh_facts_pool *p = vh_facts_pool_find(&f, 2048, -1);
+        assert_non_null(p);
+        assert_int_equal(p->nr, 2048);
+        assert_int_equal(p->free, 2048);
+        assert_int_equal(p->overcommit, 16);
+        p = vh_facts_pool_find(&f, 1048576, -1);
+        assert_non_null(p);
+        assert_int_equal(p->nr, 2);
+        assert_int_equal(p->free, 1);
+        assert_int_equal(p->resv, 1);
+        p = vh_facts_pool_find(&f, 2048, 1);
+        assert_non_null(p);
+        assert_int_equal(p->nr, 1000);
+        assert_int_equal(p->free, 999);
+        assert_int_equal(p->surplus, 0);
+        assert_non_null(vh_facts_pool_find(&f, 2048, 0));
+        assert_null(vh_facts_pool_find(&f, 1048576, 0));
+        assert_int_equal(f.n_pools, 4);
+        /* PCI and the IOMMU */
+        assert_int_equal(f.iommu_groups, 2);
+        assert_int_equal(f.irq_remapping, VH_YES);
+        assert_false(f.allow_unsafe_interrupts);
+        assert_int_equal(f.n_pci, 2);
+        const vh_facts_pci *d = vh_facts_pci_find(&f, "0000:81:00.0");
+        assert_non_null(d);
+        assert_true(d->has_ids);
+        assert_int_equal(d->vendor, 0x144d);
+        assert_int_equal(d->device, 0xa808);
+        assert_int_equal(d->class_, 0x010802);
+        assert_string_equal(d->driver, "vfio-pci");
+        assert_int_equal(d->iommu_group, 12);
+        d = vh_facts_pci_find(&f, "0000:00:1f.2");
+        assert_non_null(d);
+        assert_false(d->has_ids);
+        assert_null(d->driver);
+        assert_int_equal(d->iommu_group, -1);
+        /* block devices and the /dev paths that lead to them */
+        assert_int_equal(f.n_blocks, 3);
+        const vh_facts_block *b = vh_facts_block_find(&f, "sda1");
+        assert_non_null(b);
+        assert_int_equal(b->partition, 1);
+        assert_string_equal(b->parent, "sda");
+        b = vh_facts_block_find(&f, "dm-0");
+        assert_non_null(b);
+        assert_true(b->dm);
+        assert_string_equal(b->dm_uuid, "LVM-abc");
+        assert_string_equal(b->dm_name, "vg0-data");
+        assert_string_equal(vh_facts_block_resolve(&f, "/dev/vg0/data"), "dm-0");
+        assert_string_equal(vh_facts_block_resolve(&f, "/dev/disk/by-id/ata-DISK"), "sda");
+        assert_string_equal(vh_facts_block_resolve(&f, "/dev/sda1"), "sda1");
+        assert_null(vh_facts_block_resolve(&f, "/dev/null"));
+        assert_null(vh_facts_block_resolve(&f, "/dev/sdx"));
+        assert_true(vh_facts_file_exec(&f, "/usr/bin/swtpm"));
+        assert_false(vh_facts_file_exec(&f, "/usr/libexec/vmhooks/qemu-kvm"));
+        assert_non_null(vh_facts_file_find(&f, "/usr/libexec/vmhooks/qemu-kvm"));
+        vh_facts_done(&f);
+}
+
+/* Only the parts asked for: the hook gathers what the VM's checks need. */
+static void test_gather_parts(void **state)
+{
+        const char *root = *state;
+        rich_host(root);
+        vh_facts f = { 0 };
+        gather(&f, VH_FACTS_HUGEPAGES);
+        assert_int_equal(f.parts, VH_FACTS_HUGEPAGES);
+        assert_int_equal(f.n_pools, 4);
+        assert_int_equal(f.n_irqs, 0);
+        assert_int_equal(f.n_pci, 0);
+        assert_true(vh_cpuset_is_empty(&f.online));
+        /* gathering a part again replaces it, and keeps the others */
+        gather(&f, VH_FACTS_IRQS | VH_FACTS_HUGEPAGES);
+        assert_int_equal(f.parts, VH_FACTS_IRQS | VH_FACTS_HUGEPAGES);
+        assert_int_equal(f.n_pools, 4);
+        assert_int_equal(f.n_irqs, 4);
+        vh_facts_done(&f);
+}
+
+/* A bare host: no NUMA directory, no nohz_full, no cgroup, no PCI: facts, not errors. */
+static void test_gather_bare(void **state)
+{
+        (void)state;
+        vh_facts f = { 0 };
+        gather(&f, VH_FACTS_ALL);
+        assert_list(&f.online, "0-3");
+        assert_true(vh_cpuset_is_empty(&f.isolated));
+        assert_true(vh_cpuset_is_empty(&f.nohz_full));
+        assert_int_equal(f.n_nodes, 0);
+        assert_int_equal(f.cgroup, VH_CGROUP_NONE);
+        assert_false(f.systemd);
+        assert_int_equal(f.n_pci, 0);
+        assert_int_equal(f.irq_remapping, VH_UNKNOWN);
+        assert_int_equal(f.default_hugepage_kib, 0);
+        vh_facts_done(&f);
+}
+
+/* Without the online CPUs there are no CPU facts: an error that names the file. */
+static void test_gather_no_online(void **state)
+{
+        const char *root = *state;
+        char *p = NULL;
+        assert_true(asprintf(&p, "%s/sys/devices/system/cpu/online", root) > 0);
+        assert_int_equal(unlink(p), 0);
+        free(p);
+        vh_facts f = { 0 };
+        vh_error *e = NULL;
+        assert_true(vh_facts_gather(&f, VH_FACTS_CPUS, &e) < 0);
+        tu_assert_contains(vh_error_msg(e), "/sys/devices/system/cpu/online");
+        vh_error_free(e);
+        vh_facts_done(&f);
+        /* the parts that do not need them still work */
+        gather(&f, VH_FACTS_HUGEPAGES);
+        assert_int_equal(f.parts, VH_FACTS_HUGEPAGES);
+        vh_facts_done(&f);
+}
+
+static char *format(const vh_facts *f)
+{
+        char *text = NULL;
+        vh_error *e = NULL;
+        if (vh_facts_format(f, &text, &e) < 0)
+                fail_msg("vh_facts_format: %s", vh_error_msg(e));
+        return text;
+}
+
+/* Written and read back: the same facts, field by field and as text. */
+static void test_roundtrip(void **state)
+{
+        const char *root = *state;
+        rich_host(root);
+        tu_write(root, "/sys/devices/system/node/node1/cpulist", "\n"); /* a memory-only node */
+        vh_facts f = { 0 }, g = { 0 };
+        gather(&f, VH_FACTS_ALL);
+        char *text = format(&f);
+        vh_error *e = NULL;
+        if (vh_facts_parse(text, strlen(text), "facts file t", &g, &e) < 0)
+                fail_msg("%s\n%s", vh_error_msg(e), text);
+        char *again = format(&g);
+        assert_string_equal(again, text);
+        assert_int_equal(g.parts, f.parts);
+        assert_string_equal(g.arch, f.arch);
+        assert_true(vh_cpuset_equal(&g.isolated, &f.isolated));
+        assert_int_equal(g.n_irqs, 4);
+        assert_int_equal(g.irqs[3], 120);
+        assert_int_equal(g.cgroup, VH_CGROUP_V2);
+        assert_int_equal(g.n_nodes, 2);
+        assert_true(vh_cpuset_is_empty(&g.nodes[1].cpus));
+        assert_int_equal(g.n_pools, 4);
+        assert_int_equal(vh_facts_pool_find(&g, 1048576, -1)->resv, 1);
+        assert_int_equal(vh_facts_pool_find(&g, 2048, -1)->overcommit, 16);
+        assert_int_equal(vh_facts_pci_find(&g, "0000:81:00.0")->iommu_group, 12);
+        assert_string_equal(vh_facts_pci_find(&g, "0000:81:00.0")->driver, "vfio-pci");
+        assert_false(vh_facts_pci_find(&g, "0000:00:1f.2")->has_ids);
+        assert_string_equal(vh_facts_block_resolve(&g, "/dev/vg0/data"), "dm-0");
+        assert_string_equal(vh_facts_block_find(&g, "dm-0")->dm_name, "vg0-data");
+        assert_true(vh_facts_file_exec(&g, "/usr/bin/swtpm"));
+        /* a partial set of facts keeps its parts */
+        vh_facts h = { 0 }, k = { 0 };
+        gather(&h, VH_FACTS_HUGEPAGES | VH_FACTS_CGROUP);
+        char *part = format(&h);
+        assert_int_equal(vh_facts_parse(part, strlen(part), "facts file p", &k, NULL), 0);
+        assert_int_equal(k.parts, VH_FACTS_HUGEPAGES | VH_FACTS_CGROUP);
+        assert_int_equal(k.n_pools, 4);
+        free(part);
+        free(text);
+        free(again);
+        vh_facts_done(&f);
+        vh_facts_done(&g);
+        vh_facts_done(&h);
+        vh_facts_done(&k);
+}
+
+#define HDR "vmhooks-facts 1 parts=cpus,hugepages,pci,block arch=x86_64\n"
+#define CPUS "cpus online=0-1 present=0-1 isolated= nohz_full=\n"
+#define HP "hugepages default_kib=2048\n"
+#define IOMMU "iommu groups=0 irq_remapping=no allow_unsafe_interrupts=0\n"
+
+/* Each malformed file: one line, naming the file and the line, saying what is expected. */
+static void test_malformed(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *text, *want;
+        } cases[] = {
+                { "", "facts file F, line 1: empty (expected the header \"vmhooks-facts 1 parts=...\")" },
+                { "hello\n", "facts file F, line 1: expected the header \"vmhooks-facts 1 parts=...\"" },
+                { "vmhooks-facts 2 parts=cpus\n", "line 1: expected the header \"vmhooks-facts 1 parts=...\" (version 1)" },
+                { "vmhooks-facts 1 parts=cpus,gpus\n", "line 1: parts=: unknown part \"gpus\"" },
+                { "vmhooks-facts 1\n", "line 1: vmhooks-facts: missing field parts=" },
+                { HDR CPUS HP IOMMU "pool 2048 nr=1 free=1 resv=0 surplus=0\n",
+                  "facts file F, line 5: pool: missing field overcommit=" },
+                { HDR CPUS HP IOMMU "pool 2048 nr=1 free=x resv=0 surplus=0 overcommit=0\n",
+                  "line 5: pool: free=\"x\": expected a decimal number" },
+                { HDR CPUS HP IOMMU "pool 2048 nr=1 free=1 resv=0 surplus=0 overcommit=0 colour=red\n",
+                  "line 5: pool: unknown field \"colour\" (expected only: !nr !free !resv !surplus !overcommit)" },
+                { HDR "cpus online=0-1 present=0-1 isolated=1-x nohz_full=\n",
+                  "line 2: cpus: isolated=\"1-x\": expected a CPU list such as 0-3,8" },
+                { HDR "cpus online= present= isolated= nohz_full=\n", "line 2: cpus: online= is empty" },
+                { HDR CPUS CPUS, "line 3: a second cpus record (expected one)" },
+                { HDR CPUS "irq 5\n", "line 3: a irq record, but the header's parts= does not list irqs" },
+                { HDR CPUS "gpu 0 vram=8\n", "line 3: unknown record \"gpu\" (expected one of" },
+                { HDR CPUS "pool\n", "line 3: pool: missing its name" },
+                { HDR CPUS "pci 81:00.0 driver=nvme\n", "line 3: pci \"81:00.0\": expected a PCI address such as 0000:81:00.1" },
+                { HDR CPUS "pci 0000:81:00.0 vendor=0x144d\n", "line 3: pci 0000:81:00.0: vendor=, device= and class= go together" },
+                { HDR CPUS "pci 0000:81:00.0 vendor=144d device=0x1 class=0x1\n", "line 3: pci: vendor=\"144d\": expected a hexadecimal id" },
+                { HDR CPUS "link /dev/vg/lv name=dm-9\n", "line 3: link /dev/vg/lv: name=\"dm-9\" is no block record above" },
+                { HDR CPUS "block sda partition=0 dm_uuid=x\n", "line 3: block sda: dm_uuid= or dm_name= without dm=1" },
+                { HDR CPUS "cpus online=0 present=0 isolated= nohz_full= x\n", "line 3: \"cpus online=0 present=0 isolated= nohz_full= x\": expected a record \"TYPE [NAME] key=value ...\"" },
+                { HDR HP IOMMU, "facts file F: parts= lists cpus, but there is no cpus record" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                vh_facts f = { 0 };
+                vh_error *e = NULL;
+                if (vh_facts_parse(cases[i].text, strlen(cases[i].text), "facts file F", &f, &e) == 0)
+                        fail_msg("case %zu accepted:\n%s", i, cases[i].text);
+                const char *m = vh_error_msg(e);
+                tu_assert_contains(m, cases[i].want);
+                tu_assert_contains(m, "facts file F");
+                assert_null(strchr(m, '\n'));
+                assert_int_equal(f.parts, 0); /* untouched */
+                vh_error_free(e);
+        }
+}
+
+/* vh_facts_load names the file it read. */
+static void test_load_file(void **state)
+{
+        const char *root = *state;
+        tu_write(root, "/facts", HDR CPUS HP IOMMU "pool 2048 nr=1\n");
+        char *path = NULL;
+        assert_true(asprintf(&path, "%s/facts", root) > 0);
+        vh_facts f = { 0 };
+        vh_error *e = NULL;
+        assert_true(vh_facts_load(path, &f, &e) < 0);
+        char *want = NULL;
+        assert_true(asprintf(&want, "facts file %s, line 5: pool: missing field free=", path) > 0);
+        tu_assert_contains(vh_error_msg(e), want);
+        vh_error_free(e);
+        e = NULL;
+        tu_write(root, "/facts", HDR CPUS HP IOMMU "pool 2048 nr=1 free=1 resv=0 surplus=0 overcommit=0\n");
+        assert_int_equal(vh_facts_load(path, &f, &e), 0);
+        assert_int_equal(vh_facts_pool_find(&f, 2048, -1)->nr, 1);
+        assert_int_equal(f.parts, VH_FACTS_CPUS | VH_FACTS_HUGEPAGES | VH_FACTS_PCI | VH_FACTS_BLOCK);
+        vh_facts_done(&f);
+        free(want);
+        free(path);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_gather_all, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_gather_parts, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_gather_bare, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_gather_no_online, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_roundtrip, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test(test_malformed),
+                cmocka_unit_test_setup_teardown(test_load_file, tu_setup_root, tu_teardown_root),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
