@@ -41,6 +41,7 @@ static const elem_def elems[VH_P_COUNT] = {
         [VH_P_GUEST_AGENT] = { "guest-agent", ATTRS("block-rpcs"), true, false },
         [VH_P_ON_ERROR] = { "on-error", ATTRS("action"), false, false },
         [VH_P_WRAPPER] = { "wrapper", ATTRS("emulator"), false, true },
+        [VH_P_HUGEPOOL] = { "hugepage-pool", ATTRS("allocate", "compact", "drop-caches", "margin"), true, false },
 };
 
 static const char *const thp_names[] = {
@@ -106,6 +107,10 @@ static void clear_elem(vh_policy *p, vh_policy_elem e)
         case VH_P_GUEST_AGENT: free(p->guest_agent_block); p->guest_agent_block = NULL; break;
         case VH_P_ON_ERROR: p->on_error = VH_ON_ERROR_CONTINUE; break;
         case VH_P_WRAPPER: free(p->wrapper_emulator); p->wrapper_emulator = NULL; break;
+        case VH_P_HUGEPOOL:
+                p->hugepool_allocate = p->hugepool_compact = p->hugepool_drop_caches = false;
+                p->hugepool_margin_kib = 0;
+                break;
         case VH_P_COUNT: break;
         }
         p->present &= ~(1u << e);
@@ -158,6 +163,12 @@ static void move_elem(vh_policy *dst, vh_policy *src, vh_policy_elem e)
         case VH_P_GUEST_AGENT: MOVE_PTR(guest_agent_block); break;
         case VH_P_ON_ERROR: MOVE(on_error); break;
         case VH_P_WRAPPER: MOVE_PTR(wrapper_emulator); break;
+        case VH_P_HUGEPOOL:
+                MOVE(hugepool_allocate);
+                MOVE(hugepool_compact);
+                MOVE(hugepool_drop_caches);
+                MOVE(hugepool_margin_kib);
+                break;
         case VH_P_COUNT: break;
         }
         dst->present |= src->present & (1u << e);
@@ -539,6 +550,48 @@ static int parse_wrapper(vh_policy *p, const ectx *c, vh_error **err)
         return 0;
 }
 
+/* yes|no attribute `name`, `dflt` when absent */
+static int parse_yes_no(const ectx *c, const char *name, bool dflt, bool *ret, vh_error **err)
+{
+        static const char *const yn[] = { "no", "yes", NULL };
+        int i = dflt ? 1 : 0, r = parse_choice(c, name, yn, false, &i, err);
+        if (r < 0)
+                return r;
+        *ret = i == 1;
+        return 0;
+}
+
+/* margin="512M": 1 to 9 digits and a unit K, M or G (the schema's pattern), at most 1 TiB... of KiB */
+static int parse_size_kib(const char *v, uint64_t *ret)
+{
+        size_t n = v ? strlen(v) : 0;
+        if (n < 2 || n > 10 || strspn(v, "0123456789") != n - 1)
+                return -EINVAL;
+        uint64_t mult = v[n - 1] == 'K' ? 1 : v[n - 1] == 'M' ? 1024 : v[n - 1] == 'G' ? 1024 * 1024 : 0;
+        _cleanup_free_ char *digits = strndup(v, n - 1);
+        uint64_t x;
+        if (!mult || !digits || vh_parse_u64(digits, 999999999, &x) < 0)
+                return -EINVAL;
+        *ret = x * mult;
+        return 0;
+}
+
+static int parse_hugepool(vh_policy *p, const ectx *c, vh_error **err)
+{
+        int r = parse_yes_no(c, "allocate", true, &p->hugepool_allocate, err);
+        if (r == 0)
+                r = parse_yes_no(c, "compact", true, &p->hugepool_compact, err);
+        if (r == 0)
+                r = parse_yes_no(c, "drop-caches", false, &p->hugepool_drop_caches, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *m = vh_xml_prop(c->node, "margin");
+        p->hugepool_margin_kib = VH_HUGEPOOL_DEFAULT_MARGIN_KIB;
+        if (m && parse_size_kib(m, &p->hugepool_margin_kib) < 0)
+                return bad(c, err, "margin", m, "a size such as \"512M\" or \"2G\" (digits and a unit K, M or G)");
+        return 0;
+}
+
 typedef int (*parse_fn)(vh_policy *, const ectx *, vh_error **);
 static const parse_fn parsers[VH_P_COUNT] = {
         [VH_P_THP] = parse_thp,
@@ -556,6 +609,7 @@ static const parse_fn parsers[VH_P_COUNT] = {
         [VH_P_GUEST_AGENT] = parse_guest_agent,
         [VH_P_ON_ERROR] = parse_on_error,
         [VH_P_WRAPPER] = parse_wrapper,
+        [VH_P_HUGEPOOL] = parse_hugepool,
 };
 
 static bool in_our_ns(const xmlNode *n)
@@ -566,7 +620,7 @@ static bool in_our_ns(const xmlNode *n)
 static const char *expected_elements(void)
 {
         return "thp, halt-poll, kworkers, isolate, svirt, msix-relocation, iothreads, hugepages, dedicated-hint, "
-               "pvspinlock, vtpm, disk-io, guest-agent, on-error, wrapper";
+               "pvspinlock, vtpm, disk-io, guest-agent, on-error, wrapper, hugepage-pool";
 }
 
 static int check_attrs(const ectx *c, const elem_def *def, vh_error **err)
@@ -845,6 +899,12 @@ int vh_policy_describe_elem(const vh_policy *p, vh_policy_elem e, vh_buf *b)
         case VH_P_GUEST_AGENT: r = vh_buf_printf(b, "block-rpcs=%s", p->guest_agent_block); break;
         case VH_P_ON_ERROR: r = vh_buf_puts(b, p->on_error == VH_ON_ERROR_REFUSE ? "refuse" : "continue"); break;
         case VH_P_WRAPPER: r = vh_buf_printf(b, "%s", p->wrapper_emulator); break;
+        case VH_P_HUGEPOOL:
+                r = vh_buf_printf(b, "allocate=%s compact=%s drop-caches=%s margin=%lluM",
+                                  p->hugepool_allocate ? "yes" : "no", p->hugepool_compact ? "yes" : "no",
+                                  p->hugepool_drop_caches ? "yes" : "no",
+                                  (unsigned long long)(p->hugepool_margin_kib / 1024));
+                break;
         case VH_P_DEDICATED_HINT: case VH_P_PVSPINLOCK: r = vh_buf_puts(b, "on"); break;
         case VH_P_COUNT: break;
         }

@@ -34,6 +34,7 @@ typedef enum vh_policy_elem {
         VH_P_GUEST_AGENT,
         VH_P_ON_ERROR,
         VH_P_WRAPPER,
+        VH_P_HUGEPOOL,          /* <hugepage-pool>: size the hugepage pools just in time (lib/hugepool.h) */
         VH_P_COUNT
 } vh_policy_elem;
 
@@ -99,7 +100,14 @@ typedef struct vh_policy {
         char *guest_agent_block;
         vh_on_error on_error;
         char *wrapper_emulator;
+        bool hugepool_allocate;         /* <hugepage-pool allocate="yes"> (the default) */
+        bool hugepool_compact;          /* compact="yes" (the default) */
+        bool hugepool_drop_caches;      /* drop-caches="yes" (default no) */
+        uint64_t hugepool_margin_kib;   /* margin=: memory left available after allocating */
 } vh_policy;
+
+/* <hugepage-pool> without margin=: this much memory must stay available (MemAvailable) after allocating. */
+#define VH_HUGEPOOL_DEFAULT_MARGIN_KIB (512ull * 1024)
 
 static inline bool vh_policy_on(const vh_policy *p, vh_policy_elem e)
 {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "hugepool.h"
 #include "kv.h"
 #include "root.h"
 #include "util.h"
@@ -23,6 +24,7 @@ void vh_demands_done(vh_demands *d)
 {
         vh_cpuset_done(&d->isolate);
         free(d->follow_devices);
+        free(d->hp);
         memset(d, 0, sizeof(*d));
 }
 
@@ -31,10 +33,17 @@ int vh_demands_copy(vh_demands *dst, const vh_demands *src)
         vh_demands c = *src;
         c.isolate = (vh_cpuset){ 0 };
         c.follow_devices = NULL;
+        c.hp = NULL;
+        c.n_hp = 0;
         if (vh_cpuset_copy(&c.isolate, &src->isolate) < 0 ||
-            (src->follow_devices && !(c.follow_devices = strdup(src->follow_devices)))) {
+            (src->follow_devices && !(c.follow_devices = strdup(src->follow_devices))) ||
+            (src->n_hp && !(c.hp = malloc(src->n_hp * sizeof(*c.hp))))) {
                 vh_demands_done(&c);
                 return -ENOMEM;
+        }
+        if (src->n_hp) {
+                memcpy(c.hp, src->hp, src->n_hp * sizeof(*c.hp));
+                c.n_hp = src->n_hp;
         }
         vh_demands_done(dst);
         *dst = c;
@@ -289,6 +298,12 @@ static int format_reg(vh_buf *b, const vh_reg *g)
                 if (r == 0 && d->follow_devices)
                         r = vh_kv_put(b, "follow", d->follow_devices);
         }
+        if (r == 0 && d->n_hp) {
+                _cleanup_free_ char *t = NULL;
+                r = vh_hp_format(d, &t);
+                if (r == 0)
+                        r = vh_kv_put(b, "hugepool", t);
+        }
         if (r == 0)
                 r = vh_kv_put(b, "label", g->seclabel);
         if (r == 0)
@@ -453,6 +468,8 @@ static int parse_vm(const vh_kv_record *rec, vh_state *st)
                 return -EINVAL;
         if (vh_kv_dup(rec, "follow", &g.demands.follow_devices) == -ENOMEM)
                 return -ENOMEM;
+        if ((v = vh_kv_get(rec, "hugepool")) && (r = vh_hp_parse(v, &g.demands)) < 0)
+                return r;
         if (vh_kv_dup(rec, "label", &g.seclabel) == -ENOMEM || vh_kv_dup(rec, "error", &g.last_error) == -ENOMEM)
                 return -ENOMEM;
         /* unknown keys: written by a newer vmhooks; ignored */

@@ -56,6 +56,14 @@ typedef struct vh_knob_state {
         char *failure;          /* why the last write failed (retried at the next call); NULL otherwise */
 } vh_knob_state;
 
+/* A VM's share of one hugepage pool (lib/hugepool.h): node -1 is the global pool. */
+typedef struct vh_hp_entry {
+        uint64_t size_kib;
+        int node;
+        uint64_t need;          /* pages of this size its memory needs there */
+        uint64_t added;         /* pages vmhooks added to the pool for it (given back at its release) */
+} vh_hp_entry;
+
 /* The demands one running VM makes on the host. */
 typedef struct vh_demands {
         vh_thp_mode thp;        /* VH_THP_NONE: none; AUTO resolved by reconcile */
@@ -68,6 +76,8 @@ typedef struct vh_demands {
         unsigned isolate_from;  /* which noise (VH_ISO_* of policy.h); states of vmhooks <= 0.2: kworkers */
         char *follow_devices;   /* VH_ISO_IRQS_FOLLOW: the PCI addresses ("0000:01:00.0,...") whose IRQs
                                    follow the VM's CPUs; NULL: none */
+        vh_hp_entry *hp;        /* <hugepage-pool>: its hugepage needs, and what vmhooks added for it */
+        size_t n_hp;
 } vh_demands;
 
 /* Deep copy (dst's old contents freed). */

@@ -61,6 +61,37 @@ static void test_full_vocabulary(void **state)
         vh_policy_done(&p);
 }
 
+/* <hugepage-pool/> alone: allocate and compact, no drop-caches, the default margin; each attribute read. */
+static void test_hugepage_pool(void **state)
+{
+        (void)state;
+        vh_policy p = { 0 };
+        vh_error *e = NULL;
+        assert_int_equal(apply(&p, "<policy " NS "><hugepage-pool/></policy>", "/etc/vmhooks/policy.xml", true, &e), 0);
+        assert_true(vh_policy_on(&p, VH_P_HUGEPOOL));
+        assert_true(p.hugepool_allocate && p.hugepool_compact && !p.hugepool_drop_caches);
+        assert_int_equal(p.hugepool_margin_kib, VH_HUGEPOOL_DEFAULT_MARGIN_KIB);
+        vh_policy_done(&p);
+        assert_int_equal(apply(&p, "<policy " NS "><hugepage-pool allocate=\"no\" compact=\"no\" drop-caches=\"yes\" "
+                                   "margin=\"2G\"/></policy>", "metadata of VM a", false, &e), 0);
+        assert_true(!p.hugepool_allocate && !p.hugepool_compact && p.hugepool_drop_caches);
+        assert_int_equal(p.hugepool_margin_kib, 2ull * 1024 * 1024);
+        char *d = vh_policy_describe(&p);
+        tu_assert_contains(d, "hugepage-pool allocate=no compact=no drop-caches=yes margin=2048M");
+        free(d);
+        vh_policy_done(&p);
+        assert_int_equal(apply(&p, "<policy " NS "><hugepage-pool margin=\"64K\"/></policy>", "t", true, &e), 0);
+        assert_int_equal(p.hugepool_margin_kib, 64);
+        vh_policy_done(&p);
+        /* the shipped policy leaves it off: a fresh install changes no pool */
+        char *shipped = tu_slurp("etc/policy.xml");
+        assert_non_null(shipped);
+        assert_int_equal(apply(&p, shipped, "etc/policy.xml", true, &e), 0);
+        assert_false(vh_policy_on(&p, VH_P_HUGEPOOL));
+        free(shipped);
+        vh_policy_done(&p);
+}
+
 /* Every bad input: one line naming the source, the element and what is expected. */
 static void test_errors_name_file_element_expectation(void **state)
 {
@@ -99,6 +130,10 @@ static void test_errors_name_file_element_expectation(void **state)
                 { "<policy xmlns=\"urn:other\"/>", "root element <policy>: expected <policy xmlns=\"urn:vmhooks:policy:1\">" },
                 { "<rules " NS "/>", "root element <rules>" },
                 { "<policy " NS "><thp mode=\"never\">", "line 1:" }, /* not well-formed */
+                { "<policy " NS "><hugepage-pool margin=\"5T\"/></policy>",
+                  "<hugepage-pool margin=\"5T\">: expected a size such as \"512M\"" },
+                { "<policy " NS "><hugepage-pool drop-caches=\"1\"/></policy>",
+                  "<hugepage-pool drop-caches=\"1\">: expected one of no, yes" },
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 vh_policy p = { 0 };
@@ -270,6 +305,10 @@ static void test_schema_agrees(void **state)
                 "<msix-relocation devices=\"all nvme\"/>", "<guest-agent block-rpcs=\"guest-exec,\"/>",
                 "<guest-agent block-rpcs=\" \"/>", "<wrapper emulator=\"/usr/bin/qemu&#13;x\"/>",
                 "<thp mode=\"never\">x</thp>", "<dedicated-hint>x</dedicated-hint>", "<dedicated-hint>  </dedicated-hint>",
+                "<hugepage-pool/>", "<hugepage-pool allocate=\"no\" margin=\"1G\"/>", "<hugepage-pool margin=\"512\"/>",
+                "<hugepage-pool margin=\"1T\"/>", "<hugepage-pool drop-caches=\"maybe\"/>",
+                "<hugepage-pool margin=\"1234567890M\"/>", "<hugepage-pool margin=\"0M\" compact=\"no\"/>",
+                "<hugepage-pool enabled=\"no\"/>", "<hugepage-pool size=\"2M\"/>", "<hugepage-pool margin=\" 5M\"/>",
         };
         for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
                 char *xml = NULL;
@@ -347,6 +386,7 @@ int main(void)
                 cmocka_unit_test(test_merge_element_by_element),
                 cmocka_unit_test(test_prefixed_root_bare_children),
                 cmocka_unit_test(test_schema_agrees),
+                cmocka_unit_test(test_hugepage_pool),
                 cmocka_unit_test_setup_teardown(test_shipped_policy_is_valid_and_safe, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_host_file_errors, tu_setup_root, tu_teardown_root),
         };

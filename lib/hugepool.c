@@ -1,0 +1,693 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "hugepool.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checks.h"
+#include "checks/check.h"
+#include "cpuset.h"
+#include "fileio.h"
+#include "root.h"
+#include "util.h"
+#include "xml.h"
+
+#define MAX_CELLS 1024u
+#define GLOBAL_DIR "/sys/kernel/mm/hugepages"
+#define NODE_DIR "/sys/devices/system/node"
+
+/* ---- the memory of a VM, by page size and binding ---- */
+
+void vh_hp_pieces_done(vh_hp_pieces *pl)
+{
+        for (size_t i = 0; i < pl->n; i++)
+                free(pl->p[i].host_nodes);
+        free(pl->p);
+        pl->p = NULL;
+        pl->n = 0;
+}
+
+static int pieces_add(vh_hp_pieces *pl, uint64_t size_kib, const char *nodes, uint64_t kib)
+{
+        for (size_t i = 0; i < pl->n; i++)
+                if (pl->p[i].size_kib == size_kib && streq_ptr(pl->p[i].host_nodes, nodes)) {
+                        pl->p[i].kib += kib;
+                        return 0;
+                }
+        vh_hp_piece *np = realloc(pl->p, (pl->n + 1) * sizeof(*np));
+        if (!np)
+                return -ENOMEM;
+        pl->p = np;
+        np[pl->n] = (vh_hp_piece){ size_kib, nodes ? strdup(nodes) : NULL, kib };
+        if (nodes && !np[pl->n].host_nodes)
+                return -ENOMEM;
+        pl->n++;
+        return 0;
+}
+
+/* Host nodes a <numatune> element binds to, or NULL (mode preferred, or none). */
+static char *binding(const xmlNode *n)
+{
+        if (!n || vh_xml_prop_is(n, "mode", "preferred"))
+                return NULL;
+        return vh_xml_prop(n, "nodeset");
+}
+
+typedef struct cell {
+        unsigned id;
+        uint64_t kib;
+        bool covered;
+        char *host_nodes;
+} cell;
+
+static void cells_free(cell *c, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(c[i].host_nodes);
+        free(c);
+}
+
+static int read_cells(const vh_domain *dom, const char *global_nodes, cell **ret, size_t *ret_n)
+{
+        *ret = NULL;
+        *ret_n = 0;
+        xmlNodePtr root = dom->doc ? xmlDocGetRootElement(dom->doc) : NULL;
+        xmlNodePtr numa = vh_xml_child(vh_xml_child(root, "cpu"), "numa");
+        size_t n = 0;
+        vh_xml_foreach(c, numa, "cell")
+                n++;
+        if (n == 0 || n > MAX_CELLS)
+                return 0;
+        cell *cells = calloc(n, sizeof(*cells));
+        if (!cells)
+                return -ENOMEM;
+        size_t i = 0;
+        vh_xml_foreach(c, numa, "cell") {
+                _cleanup_free_ char *id = vh_xml_prop(c, "id");
+                _cleanup_free_ char *mem = vh_xml_prop(c, "memory");
+                _cleanup_free_ char *unit = vh_xml_prop(c, "unit");
+                uint64_t v;
+                if (!id || vh_parse_u64(id, MAX_CELLS, &v) < 0 || !mem ||
+                    vh_memory_to_kib(mem, unit, &cells[i].kib) < 0) {
+                        cells_free(cells, i);
+                        return 0; /* libvirt would not have accepted it */
+                }
+                cells[i].id = (unsigned)v;
+                i++;
+        }
+        xmlNodePtr nt = vh_xml_child(root, "numatune");
+        for (i = 0; i < n; i++) {
+                xmlNodePtr mn = NULL;
+                vh_xml_foreach(m, nt, "memnode") {
+                        _cleanup_free_ char *cid = vh_xml_prop(m, "cellid");
+                        uint64_t v;
+                        if (cid && vh_parse_u64(cid, MAX_CELLS, &v) == 0 && v == cells[i].id)
+                                mn = m;
+                }
+                cells[i].host_nodes = mn ? binding(mn) : (global_nodes ? strdup(global_nodes) : NULL);
+                if (!mn && global_nodes && !cells[i].host_nodes) {
+                        cells_free(cells, n);
+                        return -ENOMEM;
+                }
+        }
+        *ret = cells;
+        *ret_n = n;
+        return 0;
+}
+
+int vh_hp_pieces_from(const vh_domain *dom, uint64_t default_kib, vh_hp_pieces *ret)
+{
+        vh_hp_pieces pl = { 0 };
+        if (!dom->hugepages) {
+                *ret = pl;
+                return 0;
+        }
+        xmlNodePtr root = dom->doc ? xmlDocGetRootElement(dom->doc) : NULL;
+        _cleanup_free_ char *global = binding(vh_xml_child(vh_xml_child(root, "numatune"), "memory"));
+        cell *cells;
+        size_t nc;
+        int r = read_cells(dom, global, &cells, &nc);
+        if (r < 0)
+                return r;
+        const vh_hugepage *rest = NULL;
+        bool any_page = dom->n_pages > 0;
+        for (size_t k = 0; r == 0 && k < dom->n_pages; k++) {
+                const vh_hugepage *pg = &dom->pages[k];
+                uint64_t size = pg->size_kib ? pg->size_kib : default_kib;
+                if (!pg->nodeset) {
+                        if (!rest)
+                                rest = pg;
+                        continue;
+                }
+                _cleanup_cpuset_ vh_cpuset set = { 0 };
+                if (vh_cpuset_parse_list(pg->nodeset, &set, NULL) < 0)
+                        continue; /* libvirt validates it */
+                for (size_t i = 0; r == 0 && i < nc; i++) {
+                        if (cells[i].covered || !vh_cpuset_test(&set, cells[i].id))
+                                continue;
+                        cells[i].covered = true;
+                        r = pieces_add(&pl, size, cells[i].host_nodes, cells[i].kib);
+                }
+        }
+        uint64_t rest_size = !any_page ? default_kib : rest ? (rest->size_kib ? rest->size_kib : default_kib) : 0;
+        if (r == 0 && (rest || !any_page)) {
+                if (nc == 0)
+                        r = pieces_add(&pl, rest_size, global, dom->memory_kib);
+                for (size_t i = 0; r == 0 && i < nc; i++)
+                        if (!cells[i].covered)
+                                r = pieces_add(&pl, rest_size, cells[i].host_nodes, cells[i].kib);
+        }
+        cells_free(cells, nc);
+        if (r < 0) {
+                vh_hp_pieces_done(&pl);
+                return r;
+        }
+        /* a size 0 (no default known) cannot be planned: dropped (the hugepages check says so) */
+        for (size_t i = 0; i < pl.n;) {
+                if (pl.p[i].size_kib) {
+                        i++;
+                        continue;
+                }
+                free(pl.p[i].host_nodes);
+                memmove(&pl.p[i], &pl.p[i + 1], (pl.n - i - 1) * sizeof(pl.p[0]));
+                pl.n--;
+        }
+        *ret = pl;
+        return 0;
+}
+
+/* ---- names and paths ---- */
+
+char *vh_hugepool_instance(uint64_t size_kib, int node)
+{
+        if (node < 0)
+                return vh_strf(VH_HUGEPOOL_FAMILY ":%llukB", (unsigned long long)size_kib);
+        return vh_strf(VH_HUGEPOOL_FAMILY ":%llukB:node%d", (unsigned long long)size_kib, node);
+}
+
+int vh_hugepool_parse_instance(const char *name, uint64_t *ret_size_kib, int *ret_node)
+{
+        const char *p = startswith(name, VH_HUGEPOOL_FAMILY ":");
+        if (!p)
+                return -EINVAL;
+        size_t n = strspn(p, "0123456789");
+        if (n == 0 || n > 10 || (p[0] == '0') || strncmp(p + n, "kB", 2) != 0)
+                return -EINVAL;
+        _cleanup_free_ char *digits = strndup(p, n);
+        uint64_t size;
+        if (!digits || vh_parse_u64(digits, UINT32_MAX, &size) < 0 || size == 0)
+                return -EINVAL;
+        p += n + 2;
+        int node = -1;
+        if (*p) {
+                const char *q = startswith(p, ":node");
+                uint64_t v;
+                if (!q || !*q || (q[0] == '0' && q[1]) || strspn(q, "0123456789") != strlen(q) ||
+                    vh_parse_u64(q, VH_HUGEPOOL_MAX_NODES - 1, &v) < 0)
+                        return -EINVAL;
+                node = (int)v;
+        }
+        *ret_size_kib = size;
+        *ret_node = node;
+        return 0;
+}
+
+char *vh_hugepool_path(uint64_t size_kib, int node, const char *file)
+{
+        if (node < 0)
+                return vh_strf(GLOBAL_DIR "/hugepages-%llukB/%s", (unsigned long long)size_kib, file);
+        return vh_strf(NODE_DIR "/node%d/hugepages/hugepages-%llukB/%s", node, (unsigned long long)size_kib, file);
+}
+
+/* ---- facts ---- */
+
+void vh_hp_facts_done(vh_hp_facts *f)
+{
+        free(f->pools);
+        free(f->node_avail_kib);
+        memset(f, 0, sizeof(*f));
+}
+
+const vh_hp_pool *vh_hp_facts_pool(const vh_hp_facts *f, uint64_t size_kib, int node)
+{
+        for (size_t i = 0; i < f->n_pools; i++)
+                if (f->pools[i].size_kib == size_kib && f->pools[i].node == node)
+                        return &f->pools[i];
+        return NULL;
+}
+
+static int read_u64_file(const char *rel, uint64_t *ret)
+{
+        _cleanup_free_ char *path = vh_path(rel);
+        _cleanup_free_ char *line = NULL;
+        if (!path)
+                return -ENOMEM;
+        int r = vh_read_line(path, &line, NULL);
+        if (r < 0)
+                return r;
+        return vh_parse_u64(line, UINT64_MAX / 2, ret) < 0 ? -EINVAL : 0;
+}
+
+static int read_pool(uint64_t size_kib, int node, vh_hp_pool *ret)
+{
+        vh_hp_pool p = { .size_kib = size_kib, .node = node };
+        static const char *const files[] = { "nr_hugepages", "free_hugepages", "surplus_hugepages" };
+        uint64_t *dst[] = { &p.nr, &p.free, &p.surplus };
+        for (size_t i = 0; i < 3; i++) {
+                _cleanup_free_ char *rel = vh_hugepool_path(size_kib, node, files[i]);
+                if (!rel)
+                        return -ENOMEM;
+                int r = read_u64_file(rel, dst[i]);
+                if (r < 0)
+                        return r;
+        }
+        if (node < 0) {
+                _cleanup_free_ char *rel = vh_hugepool_path(size_kib, node, "resv_hugepages");
+                if (!rel)
+                        return -ENOMEM;
+                int r = read_u64_file(rel, &p.resv);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
+        *ret = p;
+        return 0;
+}
+
+static int push_pool(vh_hp_facts *f, const vh_hp_pool *p)
+{
+        vh_hp_pool *n = realloc(f->pools, (f->n_pools + 1) * sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        f->pools = n;
+        n[f->n_pools++] = *p;
+        return 0;
+}
+
+/* "hugepages-2048kB" -> 2048 */
+static bool size_dir(const char *name, uint64_t *ret)
+{
+        const char *p = startswith(name, "hugepages-");
+        size_t n = p ? strspn(p, "0123456789") : 0;
+        if (!n || !streq(p + n, "kB"))
+                return false;
+        char digits[24];
+        if (n >= sizeof(digits))
+                return false;
+        memcpy(digits, p, n);
+        digits[n] = '\0';
+        return vh_parse_u64(digits, UINT32_MAX, ret) == 0 && *ret > 0;
+}
+
+/* "Key:   1234 kB" lines of a meminfo file (node files prefix "Node N "); missing keys stay untouched. */
+static void meminfo_get(const char *text, const char *key, uint64_t *ret)
+{
+        for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                const char *k = l;
+                if (startswith(k, "Node ")) {
+                        k += 5;
+                        k += strspn(k, "0123456789");
+                        k += strspn(k, " ");
+                }
+                size_t n = strlen(key);
+                if (strncmp(k, key, n) != 0 || k[n] != ':')
+                        continue;
+                k += n + 1;
+                k += strspn(k, " \t");
+                size_t d = strspn(k, "0123456789");
+                char digits[24];
+                if (d == 0 || d >= sizeof(digits))
+                        return;
+                memcpy(digits, k, d);
+                digits[d] = '\0';
+                (void)vh_parse_u64(digits, UINT64_MAX / 2, ret); /* unparsable: left as it was */
+                return;
+        }
+}
+
+static char *slurp(const char *rel)
+{
+        _cleanup_free_ char *path = vh_path(rel);
+        char *text = NULL;
+        size_t len;
+        if (!path || vh_read_file(path, 1 << 20, &text, &len, NULL) < 0)
+                return NULL;
+        return text;
+}
+
+int vh_hp_facts_load(vh_hp_facts *f, vh_error **err)
+{
+        vh_hp_facts_done(f);
+        _cleanup_free_ char *gdir = vh_path(GLOBAL_DIR);
+        if (!gdir)
+                return vh_fail(err, ENOMEM, "hugepages");
+        int r = 0;
+        DIR *d = opendir(gdir);
+        uint64_t sizes[16];
+        size_t n_sizes = 0;
+        for (struct dirent *de; d && (de = readdir(d));) {
+                uint64_t sz;
+                if (size_dir(de->d_name, &sz) && n_sizes < 16)
+                        sizes[n_sizes++] = sz;
+        }
+        if (d)
+                closedir(d);
+        for (size_t i = 0; i < n_sizes && r == 0; i++) {
+                vh_hp_pool p;
+                if (read_pool(sizes[i], -1, &p) == 0)
+                        r = push_pool(f, &p);
+        }
+        /* node pools */
+        _cleanup_free_ char *ndir = vh_path(NODE_DIR);
+        if (!ndir)
+                r = -ENOMEM;
+        d = r == 0 ? opendir(ndir) : NULL;
+        for (struct dirent *de; d && r == 0 && (de = readdir(d));) {
+                const char *num = startswith(de->d_name, "node");
+                uint64_t node;
+                if (!num || !*num || strspn(num, "0123456789") != strlen(num) ||
+                    vh_parse_u64(num, VH_HUGEPOOL_MAX_NODES - 1, &node) < 0)
+                        continue;
+                for (size_t i = 0; i < n_sizes && r == 0; i++) {
+                        vh_hp_pool p;
+                        if (read_pool(sizes[i], (int)node, &p) == 0) {
+                                r = push_pool(f, &p);
+                                f->numa = true;
+                        }
+                }
+                if (r == 0 && (size_t)node + 1 > f->n_nodes) {
+                        uint64_t *na = realloc(f->node_avail_kib, ((size_t)node + 1) * sizeof(*na));
+                        if (!na) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        for (size_t k = f->n_nodes; k <= node; k++)
+                                na[k] = UINT64_MAX;
+                        f->node_avail_kib = na;
+                        f->n_nodes = (size_t)node + 1;
+                }
+                if (r == 0) {
+                        _cleanup_free_ char *rel = vh_strf(NODE_DIR "/node%llu/meminfo", (unsigned long long)node);
+                        _cleanup_free_ char *text = rel ? slurp(rel) : NULL;
+                        if (text) {
+                                /* the kernel keeps no MemAvailable per node: free + inactive file pages +
+                                   reclaimable slab, an estimate capped by the host's MemAvailable below */
+                                uint64_t fr = 0, inact = 0, recl = 0;
+                                meminfo_get(text, "MemFree", &fr);
+                                meminfo_get(text, "Inactive(file)", &inact);
+                                meminfo_get(text, "SReclaimable", &recl);
+                                f->node_avail_kib[node] = fr + inact + recl;
+                        }
+                }
+        }
+        if (d)
+                closedir(d);
+        if (r < 0) {
+                vh_hp_facts_done(f);
+                return vh_fail(err, -r, "hugepages");
+        }
+        _cleanup_free_ char *mi = slurp("/proc/meminfo");
+        if (!mi) {
+                vh_hp_facts_done(f);
+                return vh_fail(err, EIO, "cannot read /proc/meminfo");
+        }
+        f->mem_available_kib = UINT64_MAX;
+        meminfo_get(mi, "MemAvailable", &f->mem_available_kib);
+        meminfo_get(mi, "Hugepagesize", &f->default_kib);
+        for (size_t i = 0; i < f->n_nodes; i++)
+                if (f->node_avail_kib[i] != UINT64_MAX && f->node_avail_kib[i] > f->mem_available_kib)
+                        f->node_avail_kib[i] = f->mem_available_kib;
+        return 0;
+}
+
+/* ---- planning ---- */
+
+static int needs_add(vh_hp_entry **list, size_t *n, uint64_t size_kib, int node, uint64_t pages)
+{
+        for (size_t i = 0; i < *n; i++)
+                if ((*list)[i].size_kib == size_kib && (*list)[i].node == node) {
+                        (*list)[i].need += pages;
+                        return 0;
+                }
+        vh_hp_entry *l = realloc(*list, (*n + 1) * sizeof(*l));
+        if (!l)
+                return -ENOMEM;
+        *list = l;
+        l[(*n)++] = (vh_hp_entry){ size_kib, node, pages, 0 };
+        return 0;
+}
+
+/* The node with the most available memory that has a pool of this size; -1 when none. */
+static int roomiest_node(const vh_hp_facts *f, uint64_t size_kib)
+{
+        int best = -1;
+        uint64_t best_avail = 0;
+        for (size_t i = 0; i < f->n_pools; i++) {
+                const vh_hp_pool *p = &f->pools[i];
+                if (p->size_kib != size_kib || p->node < 0)
+                        continue;
+                uint64_t a = (size_t)p->node < f->n_nodes ? f->node_avail_kib[p->node] : 0;
+                if (a == UINT64_MAX)
+                        a = 0;
+                if (best < 0 || a > best_avail) {
+                        best = p->node;
+                        best_avail = a;
+                }
+        }
+        return best;
+}
+
+int vh_hugepool_needs(const vh_hp_pieces *pieces, const vh_hp_facts *f, vh_hp_entry **ret, size_t *ret_n)
+{
+        vh_hp_entry *list = NULL;
+        size_t n = 0;
+        int r = 0;
+        for (size_t i = 0; i < pieces->n && r == 0; i++) {
+                const vh_hp_piece *pc = &pieces->p[i];
+                uint64_t pages = pc->kib / pc->size_kib + (pc->kib % pc->size_kib ? 1 : 0);
+                if (!f->numa) {
+                        r = needs_add(&list, &n, pc->size_kib, -1, pages);
+                        continue;
+                }
+                _cleanup_cpuset_ vh_cpuset set = { 0 };
+                unsigned nodes[VH_HUGEPOOL_MAX_NODES];
+                size_t k = 0;
+                if (pc->host_nodes && vh_cpuset_parse_list(pc->host_nodes, &set, NULL) == 0)
+                        for (unsigned node = 0; node < VH_HUGEPOOL_MAX_NODES; node++)
+                                if (vh_cpuset_test(&set, node))
+                                        nodes[k++] = node;
+                if (k == 0) {
+                        int best = roomiest_node(f, pc->size_kib);
+                        r = needs_add(&list, &n, pc->size_kib, best, pages);
+                        continue;
+                }
+                /* split evenly; the first nodes take the remainder */
+                for (size_t j = 0; j < k && r == 0; j++) {
+                        uint64_t share = pages / k + (j < pages % k ? 1 : 0);
+                        if (share)
+                                r = needs_add(&list, &n, pc->size_kib, (int)nodes[j], share);
+                }
+        }
+        if (r < 0) {
+                free(list);
+                return r;
+        }
+        *ret = list;
+        *ret_n = n;
+        return 0;
+}
+
+void vh_hp_plan_done(vh_hp_plan *p)
+{
+        free(p->steps);
+        free(p->why);
+        memset(p, 0, sizeof(*p));
+}
+
+/* Pages of (size, node) promised to other VMs that are still starting (no QEMU PID yet). */
+static uint64_t promised(const vh_state *st, const char *uuid, uint64_t size_kib, int node)
+{
+        uint64_t sum = 0;
+        for (size_t i = 0; i < st->n_regs; i++) {
+                const vh_reg *g = &st->regs[i];
+                if (g->pid > 0 || streq(g->uuid, uuid))
+                        continue;
+                for (size_t j = 0; j < g->demands.n_hp; j++)
+                        if (g->demands.hp[j].size_kib == size_kib && g->demands.hp[j].node == node)
+                                sum += g->demands.hp[j].need;
+        }
+        return sum;
+}
+
+static const char *node_text(int node, char buf[32])
+{
+        if (node < 0)
+                snprintf(buf, 32, "the host");
+        else
+                snprintf(buf, 32, "node %d", node);
+        return buf;
+}
+
+int vh_hugepool_plan(const vh_state *st, const char *uuid, const vh_hp_entry *needs, size_t n_needs,
+                     const vh_hp_facts *f, uint64_t margin_kib, vh_hp_plan *ret)
+{
+        vh_hp_plan p = { 0 };
+        p.steps = calloc(n_needs ? n_needs : 1, sizeof(*p.steps));
+        if (!p.steps)
+                return -ENOMEM;
+        p.n = n_needs;
+        uint64_t total_kib = 0;
+        for (size_t i = 0; i < n_needs; i++) {
+                vh_hp_step *s = &p.steps[i];
+                s->size_kib = needs[i].size_kib;
+                s->node = needs[i].node;
+                s->need = needs[i].need;
+                const vh_hp_pool *pool = vh_hp_facts_pool(f, s->size_kib, s->node);
+                const vh_hp_pool *global = vh_hp_facts_pool(f, s->size_kib, -1);
+                if (!pool) {
+                        s->missing = true;
+                        continue;
+                }
+                /* the kernel keeps reservations for the whole pool only: counted against every node */
+                uint64_t resv = global ? global->resv : 0;
+                uint64_t taken = resv + promised(st, uuid, s->size_kib, s->node);
+                s->usable = pool->free > taken ? pool->free - taken : 0;
+                s->pool = pool->nr > pool->surplus ? pool->nr - pool->surplus : 0;
+                s->lacks = s->need > s->usable ? s->need - s->usable : 0;
+                total_kib += s->lacks * s->size_kib;
+        }
+        /* the guard: per node, then for the host */
+        char sz[32], nt[32];
+        for (size_t i = 0; i < p.n && !p.refused; i++) {
+                const vh_hp_step *s = &p.steps[i];
+                if (!s->lacks || s->node < 0 || (size_t)s->node >= f->n_nodes ||
+                    f->node_avail_kib[s->node] == UINT64_MAX)
+                        continue;
+                uint64_t on_node = 0;
+                for (size_t j = 0; j < p.n; j++)
+                        if (p.steps[j].node == s->node)
+                                on_node += p.steps[j].lacks * p.steps[j].size_kib;
+                uint64_t avail = f->node_avail_kib[s->node];
+                if (on_node + margin_kib > avail) {
+                        p.refused = true;
+                        p.why = vh_strf("adding %llu pages of %s (%llu MiB) on %s would leave less than the margin "
+                                        "of %llu MiB: only %llu MiB is available there (free + reclaimable); "
+                                        "nothing allocated",
+                                        (unsigned long long)s->lacks, vh_size_text(s->size_kib, sz, sizeof(sz)),
+                                        (unsigned long long)(on_node / 1024), node_text(s->node, nt),
+                                        (unsigned long long)(margin_kib / 1024), (unsigned long long)(avail / 1024));
+                        if (!p.why) {
+                                vh_hp_plan_done(&p);
+                                return -ENOMEM;
+                        }
+                }
+        }
+        if (!p.refused && total_kib && f->mem_available_kib != UINT64_MAX &&
+            total_kib + margin_kib > f->mem_available_kib) {
+                p.refused = true;
+                p.why = vh_strf("adding %llu MiB of hugepages would leave less than the margin of %llu MiB: "
+                                "MemAvailable is %llu MiB; nothing allocated",
+                                (unsigned long long)(total_kib / 1024), (unsigned long long)(margin_kib / 1024),
+                                (unsigned long long)(f->mem_available_kib / 1024));
+                if (!p.why) {
+                        vh_hp_plan_done(&p);
+                        return -ENOMEM;
+                }
+        }
+        *ret = p;
+        return 0;
+}
+
+uint64_t vh_hugepool_desired(const vh_state *st, uint64_t size_kib, int node, uint64_t original)
+{
+        uint64_t v = original;
+        for (size_t i = 0; i < st->n_regs; i++) {
+                const vh_demands *d = &st->regs[i].demands;
+                for (size_t j = 0; j < d->n_hp; j++)
+                        if (d->hp[j].size_kib == size_kib && d->hp[j].node == node)
+                                v += d->hp[j].added;
+        }
+        return v;
+}
+
+bool vh_hugepool_demanded_by(const vh_demands *d)
+{
+        for (size_t j = 0; j < d->n_hp; j++)
+                if (d->hp[j].added)
+                        return true;
+        return false;
+}
+
+/* ---- the registration's record: "2048:0:512:512,1048576:-:2:0" (size KiB, node or -, need, added) ---- */
+
+int vh_hp_format(const vh_demands *d, char **ret)
+{
+        _cleanup_buf_ vh_buf b = { 0 };
+        int r = vh_buf_puts(&b, "");
+        for (size_t i = 0; r == 0 && i < d->n_hp; i++) {
+                const vh_hp_entry *e = &d->hp[i];
+                char node[16];
+                if (e->node < 0)
+                        snprintf(node, sizeof(node), "-");
+                else
+                        snprintf(node, sizeof(node), "%d", e->node);
+                r = vh_buf_printf(&b, "%s%llu:%s:%llu:%llu", i ? "," : "", (unsigned long long)e->size_kib, node,
+                                  (unsigned long long)e->need, (unsigned long long)e->added);
+        }
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(b.data);
+        return 0;
+}
+
+static int field_u64(const char **p, char end, uint64_t max, uint64_t *ret)
+{
+        size_t n = strspn(*p, "0123456789");
+        char digits[24];
+        if (n == 0 || n >= sizeof(digits) || ((*p)[n] != end && !(end == ',' && (*p)[n] == '\0')))
+                return -EINVAL;
+        memcpy(digits, *p, n);
+        digits[n] = '\0';
+        if (vh_parse_u64(digits, max, ret) < 0)
+                return -EINVAL;
+        *p += n + ((*p)[n] ? 1 : 0);
+        return 0;
+}
+
+int vh_hp_parse(const char *text, vh_demands *d)
+{
+        vh_hp_entry *list = NULL;
+        size_t n = 0;
+        const char *p = text;
+        while (*p) {
+                uint64_t size, node = 0, need, added;
+                int nd = -1;
+                bool ok = field_u64(&p, ':', UINT32_MAX, &size) == 0 && size > 0;
+                if (ok && p[0] == '-' && p[1] == ':')
+                        p += 2;
+                else if (ok) {
+                        ok = field_u64(&p, ':', VH_HUGEPOOL_MAX_NODES - 1, &node) == 0;
+                        nd = (int)node;
+                }
+                ok = ok && field_u64(&p, ':', UINT32_MAX, &need) == 0 && field_u64(&p, ',', UINT32_MAX, &added) == 0;
+                if (ok && !*p && p[-1] == ',')
+                        ok = false; /* a comma at the end */
+                if (!ok || n >= 4096) {
+                        free(list);
+                        return -EINVAL;
+                }
+                vh_hp_entry *l = realloc(list, (n + 1) * sizeof(*l));
+                if (!l) {
+                        free(list);
+                        return -ENOMEM;
+                }
+                list = l;
+                list[n++] = (vh_hp_entry){ size, nd, need, added };
+        }
+        free(d->hp);
+        d->hp = list;
+        d->n_hp = n;
+        return 0;
+}
