@@ -147,6 +147,12 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_HELPER_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $< $(TEST_HELPER_OBJS) $(LIB) $(JSON_LIBS) $(XML_LIBS) $(SEC_LIBS) $(CMOCKA_LIBS)
 
+# A test program of tests/integration/t-systemd.sh (lib/sdunits.c from the command line); built with
+# the test seams (VMHOOKS_ROOT), never installed.
+$(BUILD)/tests/sdunits-cli: $(BUILD)/tests/integration/sdunits-cli.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB)
+
 # The unit tests link the library with the seams and drive build/test/'s
 # programs; tests/seams.sh shows that the production programs ignore them.
 check: all

@@ -464,29 +464,16 @@ int vh_unit_get_allowed_cpus(const char *unit, char **ret_list, vh_error **err)
         return 0;
 }
 
-int vh_unit_set_allowed_cpus(const char *unit, const char *list, vh_error **err)
+/* SetUnitProperties(unit, runtime=true, [("AllowedCPUs", <ay bytes>)]) */
+static int set_property(const char *unit, const char *list, const uint8_t *bytes, size_t len, vh_error **err)
 {
-        int r = vh_unit_name_check(unit, err);
-        if (r < 0)
-                return r;
-        _cleanup_free_ uint8_t *bytes = NULL;
-        size_t len = 0;
-        r = vh_allowed_cpus_to_bytes(list, &bytes, &len, err);
-        if (r < 0)
-                return vh_error_wrap(err, "systemd unit %s: AllowedCPUs", unit);
-        r = bus_connect_err(unit, err);
-        if (r < 0)
-                return r;
-        r = unit_loaded(unit, err);
-        if (r < 0)
-                return r;
         const sdbus_api *sd = sdbus();
         char what[384];
         snprintf(what, sizeof(what), "systemd unit %s: setting AllowedCPUs=%s", unit, list);
         _cleanup_message_ sd_bus_message *m = NULL;
-        r = sd->new_method_call(bus_conn, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                "org.freedesktop.systemd1.Manager", "SetUnitProperties");
-        /* (s name, b runtime, a(sv) properties): [("AllowedCPUs", <ay>)] */
+        int r = sd->new_method_call(bus_conn, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                    "org.freedesktop.systemd1.Manager", "SetUnitProperties");
+        /* (s name, b runtime, a(sv) properties) */
         if (r >= 0)
                 r = sd->append(m, "sb", unit, 1);
         if (r >= 0)
@@ -505,6 +492,123 @@ int vh_unit_set_allowed_cpus(const char *unit, const char *list, vh_error **err)
                 return vh_fail(err, -r, "%s", what);
         _cleanup_message_ sd_bus_message *reply = NULL;
         return bus_call(m, &reply, what, err);
+}
+
+/* The unit's ControlGroup ("/system.slice"), or NULL (*ret) when systemd has not realized it.  This call
+ * also orders us after systemd's cgroup realization: systemd answers it only once its main loop has
+ * applied the properties set before, so the cgroup files show them afterwards. */
+static int control_group(const char *unit, char **ret, vh_error **err)
+{
+        _cleanup_message_ sd_bus_message *reply = NULL;
+        int r = get_property(unit, unit_interface(unit), "ControlGroup", "s", &reply, err);
+        if (r < 0)
+                return r;
+        const char *cg = NULL;
+        r = sdbus()->read_basic(reply, 's', &cg);
+        if (r < 0)
+                return vh_fail(err, -r, "systemd unit %s: reading ControlGroup", unit);
+        if (!cg || cg[0] != '/' || strstr(cg, "/..") || strlen(cg) > 4096) {
+                *ret = NULL;
+                return 0;
+        }
+        *ret = strdup(cg);
+        return *ret ? 0 : vh_fail(err, ENOMEM, "systemd unit %s", unit);
+}
+
+/* A cgroup file's first line (""), or NULL when absent (the controller is off there). */
+static int cgroup_read(const char *cg, const char *file, char **ret, vh_error **err)
+{
+        _cleanup_free_ char *path = vh_pathf("/sys/fs/cgroup%s/%s", cg, file);
+        if (!path)
+                return vh_fail(err, ENOMEM, "cgroup %s", cg);
+        char *v = NULL;
+        int r = vh_read_file(path, 65536, &v, NULL, NULL);
+        if (r == -ENOENT) {
+                *ret = NULL;
+                return 0;
+        }
+        if (r < 0)
+                return vh_fail(err, -r, "reading %s", path);
+        v[strcspn(v, "\n")] = '\0';
+        *ret = v;
+        return 0;
+}
+
+/*
+ * After a reset to unset: systemd (checked: 252 on cgroup v2, kernel 6.1;
+ * systemd issue 43846) writes nothing to the cgroup when AllowedCPUs
+ * becomes unset.  While the parent's cpuset controller stays enabled for
+ * another unit (machine.slice once libvirt pins a VM; another of the three
+ * units still set), the cgroup keeps its confined cpuset.cpus and its tasks
+ * stay on the housekeeping CPUs although systemctl shows AllowedCPUs=
+ * unset.  The kernel refuses "" there (ENOSPC: a populated cpuset cannot go
+ * from some CPUs to none), so the unit is widened through systemd to its
+ * parent's effective CPUs (AllowedCPUs=those) and unset again: the tasks
+ * may run where they could before, and once nothing needs the controller
+ * any more systemd turns it off and the files are gone as before.
+ * 1 when it widened (the caller logs it), else 0.
+ */
+static int after_reset(const char *unit, vh_error **err)
+{
+        _cleanup_free_ char *cg = NULL;
+        int r = control_group(unit, &cg, err);
+        if (r < 0 || !cg)
+                return r; /* no cgroup: nothing confined */
+        _cleanup_free_ char *cur = NULL;
+        r = cgroup_read(cg, "cpuset.cpus", &cur, err);
+        if (r < 0 || !cur || !*cur)
+                return r < 0 ? vh_error_wrap(err, "systemd unit %s: after resetting AllowedCPUs", unit) : 0;
+        _cleanup_free_ char *parent = strdup(cg);
+        if (!parent)
+                return vh_fail(err, ENOMEM, "systemd unit %s", unit);
+        *strrchr(parent, '/') = '\0'; /* "/system.slice" -> "" (the root cgroup) */
+        _cleanup_free_ char *wide = NULL;
+        r = cgroup_read(parent, "cpuset.cpus.effective", &wide, err);
+        if (r < 0 || !wide || !*wide)
+                return r < 0 ? vh_error_wrap(err, "systemd unit %s: after resetting AllowedCPUs", unit) : 0;
+        _cleanup_cpuset_ vh_cpuset a = { 0 }, b = { 0 };
+        if (vh_cpuset_parse_list(cur, &a, NULL) == 0 && vh_cpuset_parse_list(wide, &b, NULL) == 0 &&
+            vh_cpuset_equal(&a, &b))
+                return 0; /* not confined */
+        _cleanup_free_ uint8_t *bytes = NULL;
+        size_t len = 0;
+        r = vh_allowed_cpus_to_bytes(wide, &bytes, &len, err);
+        if (r >= 0)
+                r = set_property(unit, wide, bytes, len, err);
+        if (r >= 0)
+                r = set_property(unit, "", NULL, 0, err);
+        if (r < 0)
+                return vh_error_wrap(err, "systemd unit %s: AllowedCPUs reset, but systemd left its cgroup's cpuset.cpus "
+                                     "at %s; widening it to the parent's CPUs %s",
+                                     unit, cur, wide);
+        _cleanup_free_ char *sync = NULL;
+        r = control_group(unit, &sync, err);
+        return r < 0 ? r : 1;
+}
+
+int vh_unit_set_allowed_cpus(const char *unit, const char *list, vh_error **err)
+{
+        int r = vh_unit_name_check(unit, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ uint8_t *bytes = NULL;
+        size_t len = 0;
+        r = vh_allowed_cpus_to_bytes(list, &bytes, &len, err);
+        if (r < 0)
+                return vh_error_wrap(err, "systemd unit %s: AllowedCPUs", unit);
+        r = bus_connect_err(unit, err);
+        if (r < 0)
+                return r;
+        r = unit_loaded(unit, err);
+        if (r < 0)
+                return r;
+        r = set_property(unit, list, bytes, len, err);
+        if (r < 0)
+                return r;
+        if (len == 0)
+                return after_reset(unit, err);
+        _cleanup_free_ char *cg = NULL;
+        return control_group(unit, &cg, err); /* when this returns, the cgroup shows it */
 }
 
 /* ---- can it be done here? ---- */

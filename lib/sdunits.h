@@ -49,6 +49,13 @@ int vh_unit_get_allowed_cpus(const char *unit, char **ret_list, vh_error **err);
 /*
  * SetUnitProperties(unit, runtime=true, AllowedCPUs=list): "" resets it to
  * unset.  machine.slice and its sub-slices (the VMs) are refused (-EPERM).
+ * When it returns, the unit's cgroup shows the change.  0, or 1 after a
+ * reset that systemd did not carry to the cgroup (systemd issue 43846: the
+ * cgroup's cpuset.cpus kept its confined value because the cpuset
+ * controller stays on for a sibling such as machine.slice, and the kernel
+ * refuses "" on a populated cgroup): the unit was then widened through
+ * systemd to its parent's effective CPUs and unset again, so that its
+ * cpuset.cpus reads those CPUs instead of ""; the caller logs it.
  */
 int vh_unit_set_allowed_cpus(const char *unit, const char *list, vh_error **err);
 
