@@ -17,7 +17,8 @@ build_pkgs=(build-essential gcc make git libc6-dev pkg-config clang "$clang_rt" 
             libxml2-dev libselinux1-dev libcap-ng-dev libjson-c-dev libvirt-dev libcmocka-dev
             libxml2-utils bash-completion checkpolicy selinux-policy-dev)
 stack_pkgs=(libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-system-arm swtpm swtpm-tools util-linux procps apparmor
-            iproute2 debootstrap qemu-guest-agent irqbalance)
+            iproute2 debootstrap qemu-guest-agent irqbalance
+            systemd-container e2fsprogs libsystemd0)  # t-systemd.sh: nspawn, mke2fs -d, sd-bus (dlopen()ed)
 
 pkgs=("${build_pkgs[@]}")
 [ "${1:-}" = --build ] || pkgs+=("${stack_pkgs[@]}")

@@ -27,6 +27,7 @@ static const struct {
         { "hugepages", vh_audit_hugepages },
         { "thp", vh_audit_thp },
         { "halt-poll", vh_audit_halt_poll },
+        { "host-tasks", vh_audit_host_tasks },
         { "install", vh_audit_install },
         { "policy", vh_audit_policy },
         { "capcache", vh_audit_capcache },

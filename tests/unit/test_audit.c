@@ -160,6 +160,7 @@ static void test_good_host(void **state)
                 { "hugepages", VH_LEVEL_PASS, "2 MiB: 512 pages, 500 free, 10 reserved", NULL },
                 { "thp", VH_LEVEL_PASS, "vmhooks manages it (policy <thp mode=\"auto\"/>)", NULL },
                 { "halt-poll", VH_LEVEL_PASS, "the policy sets 400000 while VMs run", NULL },
+                { "host-tasks", VH_LEVEL_NOTE, "systemd is not PID 1 here (no /run/systemd/system)", NULL },
                 { "install", VH_LEVEL_PASS, "hook installed: /etc/libvirt/hooks/qemu", NULL },
                 { "install", VH_LEVEL_PASS, "wrapper installed", NULL },
                 { "policy", VH_LEVEL_PASS, "/etc/vmhooks/policy.xml: thp auto, halt-poll 400000, wrapper "
@@ -174,6 +175,9 @@ static void test_good_host(void **state)
 
 static void bad_host(const char *root)
 {
+        /* systemd on cgroup v1 (openEuler 22.03's default): host tasks cannot be confined */
+        tu_write(root, "/run/systemd/system/.keep", "");
+        tu_write(root, "/sys/fs/cgroup/cpuset/cpuset.cpus", "0-3\n");
         common_host(root);
         put(root, "/etc/libvirt/libvirtd.conf", DATA "bad/libvirtd.conf");
         put(root, "/etc/libvirt/virtproxyd.conf", DATA "bad/virtproxyd.conf");
@@ -229,6 +233,8 @@ static void test_bad_host(void **state)
                 { "thp", VH_LEVEL_WARN, "THP is always while static hugepages are reserved",
                   "<thp mode=\"auto\"/>" },
                 { "halt-poll", VH_LEVEL_NOTE, "halt_poll_ns is 200000", NULL },
+                { "host-tasks", VH_LEVEL_NOTE, "host tasks cannot be kept off the VMs' CPUs (<isolate tasks>): cgroup v1 layout",
+                  "systemd.unified_cgroup_hierarchy=1" },
                 { "install", VH_LEVEL_FAIL, "the vmhooks hook is not installed", "make install" },
                 { "install", VH_LEVEL_WARN, "the wrapper /usr/libexec/vmhooks/qemu-kvm is not installed",
                   "make install" },
