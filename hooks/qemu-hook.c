@@ -320,11 +320,14 @@ static int op_prepare(hook *h)
         /* What would make the start fail anyway (hugepages, IOMMU, swtpm) or what the policy forbids. */
         {
                 _cleanup_results_ vh_results cr = { 0 };
-                /* the host facts these checks read, and only those: the hook stays fast */
+                /* the host facts the checks and the rules read, and only those: the hook stays fast */
                 _cleanup_facts_ vh_facts facts = { 0 };
-                if (vh_facts_gather(&facts, vh_checks_facts_needed(h->dom, &h->policy), &e) < 0)
-                        own_error(h, vh_error_msg(e));
-                else if (vh_checks_run(h->dom, &h->policy, &facts, &cr, &e) < 0)
+                _cleanup_error_ vh_error *fe = NULL;
+                if (vh_facts_gather(&facts, vh_checks_facts_needed(h->dom, &h->policy) |
+                                                    vh_patch_facts_needed(h->dom, &h->policy, 0),
+                                    &fe) < 0)
+                        (void)vh_log(&h->log, "error: %s", vh_error_msg(fe)); /* what is missing is said where needed */
+                if (vh_checks_run(h->dom, &h->policy, &facts, &cr, &e) < 0)
                         own_error(h, vh_error_msg(e));
                 log_results(h, &cr);
                 if (h->refusal)
@@ -332,7 +335,7 @@ static int op_prepare(hook *h)
                 /* XML practices the VM lacks: say how to get them (never refuses) */
                 _cleanup_free_ char *drift = NULL;
                 _cleanup_error_ vh_error *de = NULL;
-                if (vh_patch_drift(h->dom, &h->policy, &drift, &de) < 0)
+                if (vh_patch_drift(h->dom, &h->policy, &facts, &drift, &de) < 0)
                         (void)vh_log(&h->log, "error: %s", vh_error_msg(de));
                 else if (drift)
                         (void)vh_log(&h->log, "%s", drift);
@@ -553,7 +556,13 @@ static int op_incoming(hook *h)
         _cleanup_free_ char *xml = NULL;
         _cleanup_(vh_patch_report_done) vh_patch_report rep = { 0 };
         _cleanup_error_ vh_error *e = NULL;
-        if (vh_patch_incoming(h->dom, &h->policy, &xml, &rep, &e) < 0) {
+        _cleanup_facts_ vh_facts facts = { 0 };
+        if (vh_facts_gather(&facts, vh_patch_facts_needed(h->dom, &h->policy, VH_PATCH_ABI_SAFE), &e) < 0) {
+                /* the pinning rule then says it cannot tell which CPUs are online */
+                (void)vh_log(&h->log, "error: %s", vh_error_msg(e));
+                vh_error_free(TAKE_PTR(e));
+        }
+        if (vh_patch_incoming(h->dom, &h->policy, &facts, &xml, &rep, &e) < 0) {
                 (void)vh_log(&h->log, "error: %s; libvirt keeps its XML", vh_error_msg(e));
                 return 0;
         }

@@ -709,6 +709,7 @@ static void drop_part(vh_facts *f, unsigned bit)
 int vh_facts_gather(vh_facts *f, unsigned what, vh_error **err)
 {
         what &= VH_FACTS_ALL;
+        int first = 0;
         if (gather_arch(f) < 0)
                 return vh_fail(err, ENOMEM, "host facts");
         for (unsigned bit = 1; bit & VH_FACTS_ALL; bit <<= 1) {
@@ -742,13 +743,20 @@ int vh_facts_gather(vh_facts *f, unsigned what, vh_error **err)
                         r = gather_files(f);
                         break;
                 }
-                if (r == -ENOMEM && !(err && *err))
-                        return vh_fail(err, ENOMEM, "host facts");
-                if (r < 0)
+                if (r == -ENOMEM) {
+                        if (!(err && *err))
+                                (void)vh_fail(err, ENOMEM, "host facts");
                         return r;
+                }
+                if (r < 0) {
+                        /* the others are still worth having: f->parts says which are known */
+                        first = first ? first : r;
+                        err = NULL;
+                        continue;
+                }
                 f->parts |= bit;
         }
-        return 0;
+        return first;
 }
 
 /* ---- lookups ---- */

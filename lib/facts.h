@@ -158,7 +158,8 @@ void vh_facts_done(vh_facts *f);
  * holding other parts: those are kept).  A fact the host does not have
  * (no nohz_full, no NUMA directory, no hugepage pool) is a fact, not an
  * error; fails on allocation failure and when the host's online CPUs
- * cannot be read (*err names the file).
+ * cannot be read (*err names the file): the other parts asked for are
+ * still gathered then, and f->parts says which are known.
  */
 int vh_facts_gather(vh_facts *f, unsigned what, vh_error **err);
 

@@ -165,7 +165,28 @@ static void scan_tokens(const char *devices, const char *bdf, long v, long d, to
         }
 }
 
-int vh_msix_select(const vh_policy *p, const char *bdf_in, char **ret_why, vh_error **err)
+/* The ids of `bdf` from the host facts: as read_id, but from f (its PCI part). */
+static int facts_id(const vh_facts *f, const char *bdf, const char *attr, uint32_t *ret, vh_error **err)
+{
+        if (!(f->parts & VH_FACTS_PCI))
+                return vh_fail_input(err, "%s: the host facts have no PCI part", bdf);
+        const vh_facts_pci *d = vh_facts_pci_find(f, bdf);
+        if (!d) {
+                (void)vh_fail_input(err, "/sys/bus/pci/devices/%s/%s: no such PCI device on this host", bdf, attr);
+                return -ENOENT;
+        }
+        if (!d->has_ids)
+                return vh_fail_input(err, "/sys/bus/pci/devices/%s/%s: its ids could not be read", bdf, attr);
+        *ret = streq(attr, "vendor") ? d->vendor : streq(attr, "device") ? d->device : d->class_;
+        return 0;
+}
+
+static int get_id(const vh_facts *f, const char *bdf, const char *attr, uint32_t max, uint32_t *ret, vh_error **err)
+{
+        return f ? facts_id(f, bdf, attr, ret, err) : read_id(bdf, attr, max, ret, err);
+}
+
+int vh_msix_select(const vh_policy *p, const char *bdf_in, const vh_facts *f, char **ret_why, vh_error **err)
 {
         char *why = NULL;
         char bdf[13];
@@ -185,11 +206,11 @@ int vh_msix_select(const vh_policy *p, const char *bdf_in, char **ret_why, vh_er
         } else if (t.nvme || t.quirks || t.listed_ids) {
                 uint32_t v = 0, d = 0, cls = 0;
                 _cleanup_error_ vh_error *e = NULL;
-                int r = read_id(bdf, "vendor", 0xffff, &v, &e);
+                int r = get_id(f, bdf, "vendor", 0xffff, &v, &e);
                 if (r == 0)
-                        r = read_id(bdf, "device", 0xffff, &d, &e);
+                        r = get_id(f, bdf, "device", 0xffff, &d, &e);
                 if (r == 0 && t.nvme)
-                        r = read_id(bdf, "class", 0xffffff, &cls, &e);
+                        r = get_id(f, bdf, "class", 0xffffff, &cls, &e);
                 if (r == -ENOMEM)
                         return vh_fail(err, ENOMEM, "%s", bdf);
                 if (r < 0 && !t.all) {
@@ -301,7 +322,7 @@ int vh_msix_plan_make(const vh_domain *dom, const vh_policy *p, vh_msix_plan *re
                 }
                 _cleanup_free_ char *why = NULL;
                 _cleanup_error_ vh_error *e = NULL;
-                int s = vh_msix_select(p, h->bdf, &why, &e);
+                int s = vh_msix_select(p, h->bdf, NULL, &why, &e);
                 if (s == -ENOMEM)
                         return vh_fail(err, ENOMEM, "plan");
                 if (s < 0) {
@@ -589,7 +610,7 @@ int vh_msix_targets(const vh_qargv *q, const vh_msix_plan *plan, const vh_policy
                                 continue;
                         _cleanup_free_ char *why = NULL;
                         _cleanup_error_ vh_error *e = NULL;
-                        int s = vh_msix_select(p, d->host, &why, &e);
+                        int s = vh_msix_select(p, d->host, NULL, &why, &e);
                         if (s == -ENOMEM)
                                 r = s;
                         else if (s < 0)

@@ -41,6 +41,7 @@
 #include "argv.h"
 #include "domain.h"
 #include "error.h"
+#include "facts.h"
 #include "policy.h"
 #include "util.h"
 
@@ -77,9 +78,11 @@ const char *vh_msix_quirk(unsigned vendor, unsigned device);
  * Does policy `p` select host PCI device `bdf`?  1: yes, *ret_why says why
  * ("NVMe 126f:2262", "quirk: ...", "listed", "all"); 0: no, *ret_why says
  * why not.  Reads vendor, device and class from sysfs only when the answer
- * depends on them; fails when they cannot be read.
+ * depends on them; fails when they cannot be read.  With host facts `f`
+ * (facts.h; NULL: read sysfs) the ids come from f's PCI part instead: the
+ * patch rule reads the host only through its facts.
  */
-int vh_msix_select(const vh_policy *p, const char *bdf, char **ret_why, vh_error **err);
+int vh_msix_select(const vh_policy *p, const char *bdf, const vh_facts *f, char **ret_why, vh_error **err);
 
 /*
  * The plan for a VM at `start begin`: one pick per PCI hostdev (with an

@@ -39,6 +39,7 @@
 
 #include "domain.h"
 #include "error.h"
+#include "facts.h"
 #include "policy.h"
 #include "util.h"
 
@@ -99,12 +100,17 @@ enum {
 /*
  * Run the rules on a copy of dom->doc under policy `pol`.  *ret_doc gets
  * the patched copy (always, even when nothing changed: rep->changes says),
- * `rep` one line per finding.  Rules read host facts only through vh_path()
- * (sysfs for rdm and msix, the wrapper's and swtpm's paths, hugepage pools,
- * the online CPUs for the remap).
+ * `rep` one line per finding.  The rules read the host only through
+ * `facts` (facts.h: the hugepage pools, the PCI devices for msix, the block
+ * devices for rdm, the wrapper's and swtpm's files, the online CPUs for the
+ * remap, the host's arch), holding at least vh_patch_facts_needed's parts:
+ * the same (domain, policy, facts) give the same XML on any host.
  */
-int vh_patch_run(const vh_domain *dom, const vh_policy *pol, unsigned flags, xmlDocPtr *ret_doc,
-                 vh_patch_report *rep, vh_error **err);
+int vh_patch_run(const vh_domain *dom, const vh_policy *pol, const vh_facts *facts, unsigned flags,
+                 xmlDocPtr *ret_doc, vh_patch_report *rep, vh_error **err);
+
+/* The parts of the host facts (VH_FACTS_*) the rules run under `flags` read for `dom` under `pol`. */
+unsigned vh_patch_facts_needed(const vh_domain *dom, const vh_policy *pol, unsigned flags);
 
 /*
  * The document as libvirt writes it: attributes in single quotes, the
@@ -127,6 +133,7 @@ int vh_udiff(const char *a, const char *b, const char *label_a, const char *labe
 
 typedef struct vh_patch_opts {
         const char *policy_file;        /* NULL: /etc/vmhooks/policy.xml (below VMHOOKS_ROOT) */
+        const vh_facts *facts;          /* the host to patch for (vmhooks patch --facts); NULL: this host's */
         unsigned flags;                 /* VH_PATCH_MSIX_OVERRIDE */
 } vh_patch_opts;
 
@@ -159,19 +166,20 @@ int vh_patch_plan_make(const char *xml, size_t len, const char *what, const vh_p
  * XML from stdin, `pol` the VM's effective policy on this host.  Only the
  * ABI-safe rules run: iothreadpin from <iothreads cpuset> for the
  * IOThreads the VM has, the wrapper as <emulator> (msix), and the remap of
- * vcpupin / emulatorpin / iothreadpin / <vcpu cpuset> CPUs that are not in
- * /sys/devices/system/cpu/online.  *ret_xml: the whole new XML for stdout,
+ * vcpupin / emulatorpin / iothreadpin / <vcpu cpuset> CPUs that are not
+ * online (facts->online).  *ret_xml: the whole new XML for stdout,
  * or NULL when nothing changes (print nothing then).  `rep` (may be NULL)
  * gets the lines to log.
  */
-int vh_patch_incoming(const vh_domain *dom, const vh_policy *pol, char **ret_xml, vh_patch_report *rep,
-                      vh_error **err);
+int vh_patch_incoming(const vh_domain *dom, const vh_policy *pol, const vh_facts *facts, char **ret_xml,
+                      vh_patch_report *rep, vh_error **err);
 
 /*
  * `prepare begin`: what `vmhooks apply NAME` would change, as one line
  * "vmhooks apply NAME would change: iothreads: <iothreads> 0 -> 1; disk-io:
  * disk vdb ...", or *ret_line = NULL when nothing (drift).  Never refuses.
  */
-int vh_patch_drift(const vh_domain *dom, const vh_policy *pol, char **ret_line, vh_error **err);
+int vh_patch_drift(const vh_domain *dom, const vh_policy *pol, const vh_facts *facts, char **ret_line,
+                   vh_error **err);
 
 #endif

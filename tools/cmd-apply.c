@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * vmhooks [-c URI] apply [--dry-run] [--policy FILE] [--msix=wrapper|override] [-v] DOMAIN
+ * vmhooks [-c URI] apply [--dry-run] [--policy FILE] [--msix=wrapper|override] [--facts FILE] [-v] DOMAIN
  * (and `vmhooks diff`, which is apply --dry-run with diff(1)'s exit status)
  *
  * Reads the domain's persistent definition through libvirt, patches it
@@ -9,7 +9,10 @@
  * did (stderr) and the unified diff (stdout), and redefines the domain with
  * virDomainDefineXMLFlags(VALIDATE).  Then it reads the definition back
  * and plans again: a second apply must change nothing, and when libvirt
- * did not keep a change the command says so and exits 1.
+ * did not keep a change the command says so and exits 1.  --facts FILE
+ * plans for the host whose facts FILE holds (`vmhooks facts > FILE`
+ * there): only with --dry-run (and diff), since apply redefines the domain
+ * here.
  *
  * The definition is read with VIR_DOMAIN_XML_SECURE for the redefinition
  * (without it, libvirt would drop graphics passwords and the like), but
@@ -101,6 +104,13 @@ int vh_cmd_apply(vh_cli *cli, int argc, char **argv, vh_error **err)
                 return vh_cli_usage(cli);
         const char *ref = argv[optind];
         const char *cmd = diff_mode ? "diff" : "apply";
+        if (vh_patch_opts_have_facts() && !dry_run)
+                return vh_fail_input(err, "apply --facts FILE: the facts of another host are for planning only: use "
+                                          "apply --dry-run --facts FILE (or diff --facts FILE); apply redefines the "
+                                          "domain for this host's own facts");
+        int fr = vh_patch_opts_finish(&po, err);
+        if (fr < 0)
+                return fr;
 
         _cleanup_conn_ virConnectPtr conn = NULL;
         _cleanup_virdomain_ virDomainPtr d = NULL;

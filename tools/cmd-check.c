@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * vmhooks check [--json] DOMAIN | --file FILE: the checks the hook runs at
+ * vmhooks check [--json] [--facts FILE] DOMAIN | --file FILE: the checks the hook runs at
  * `prepare begin` (lib/checks), on a defined domain's configuration or on a
  * domain XML file ("-": stdin), under its effective policy.  Exit 1 when a
  * check fails (the hook would refuse the start), 0 otherwise, 2 on bad usage.
+ * --facts FILE checks against the host whose facts FILE holds (lib/facts.h).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -27,15 +28,17 @@ int vh_cmd_check(vh_cli *cli, int argc, char **argv, vh_error **err)
         static const struct option opts[] = {
                 { "file", required_argument, NULL, 'f' },
                 { "json", no_argument, NULL, 'j' },
+                { "facts", required_argument, NULL, 'F' },
                 { 0 },
         };
-        const char *file = NULL;
+        const char *file = NULL, *facts_file = NULL;
         bool json = false;
         int c;
         while ((c = getopt_long(argc, argv, "+f:", opts, NULL)) != -1) {
                 switch (c) {
                 case 'f': file = optarg; break;
                 case 'j': json = true; break;
+                case 'F': facts_file = optarg; break;
                 default: return vh_cli_usage(cli);
                 }
         }
@@ -60,8 +63,10 @@ int vh_cmd_check(vh_cli *cli, int argc, char **argv, vh_error **err)
         if (vm_err && vh_results_add(&res, "policy", VH_LEVEL_WARN, false, "fix the VM's metadata; meanwhile the "
                                      "host policy alone applies", "%s", vh_error_msg(vm_err)) < 0)
                 return vh_fail(err, ENOMEM, "check");
+        /* this host's facts (the parts the checks read, as the hook gathers them), or another host's */
         _cleanup_facts_ vh_facts facts = { 0 };
-        if ((r = vh_facts_gather(&facts, vh_checks_facts_needed(dom, &pol), err)) < 0)
+        if ((r = facts_file ? vh_facts_load(facts_file, &facts, err)
+                            : vh_facts_gather(&facts, vh_checks_facts_needed(dom, &pol), err)) < 0)
                 return r;
         if ((r = vh_checks_run(dom, &pol, &facts, &res, err)) < 0)
                 return r;

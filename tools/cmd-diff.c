@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * vmhooks [-c URI] diff [--policy FILE] [--msix=wrapper|override] [-v] DOMAIN
+ * vmhooks [-c URI] diff [--policy FILE] [--msix=wrapper|override] [--facts FILE] [-v] DOMAIN
  *
  * What `vmhooks apply DOMAIN` would change in the domain's persistent
  * definition, as a unified diff on stdout (what each rule did on stderr).

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * vmhooks patch [--policy FILE] [--msix=wrapper|override] [-v] [FILE|-]
+ * vmhooks patch [--policy FILE] [--msix=wrapper|override] [--facts FILE] [-v] [FILE|-]
  *
  * Domain XML in (FILE, or stdin), patched XML out on stdout, what each rule
  * did on stderr.  The policy is /etc/vmhooks/policy.xml (or FILE given to
  * --policy) with the VM's <metadata> on top, exactly as `vmhooks apply`
  * uses it (lib/patch/plan.c).  No libvirt connection: the output can be
- * fed to `virsh define`.  When no rule changes anything, the input is
+ * fed to `virsh define`.  The host is this one, or the one whose facts
+ * --facts names (`vmhooks facts > FILE` there): the same domain, policy and
+ * facts give the same XML on any machine.  When no rule changes anything, the input is
  * printed unchanged, byte for byte.  Exit 0, or 1 on an error, 2 on bad usage.
  */
 #include <errno.h>
@@ -38,7 +40,9 @@ int vh_cmd_patch(vh_cli *cli, int argc, char **argv, vh_error **err)
 
         _cleanup_free_ char *xml = NULL;
         size_t len = 0;
-        int r;
+        int r = vh_patch_opts_finish(&po, err);
+        if (r < 0)
+                return r;
         if (streq(file, "-"))
                 r = vh_read_fd(STDIN_FILENO, VH_XML_MAX, &xml, &len, err) < 0 ? vh_error_wrap(err, "stdin") : 0;
         else

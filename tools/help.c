@@ -11,6 +11,7 @@
                            "the schema)" },                                                                    \
         { "--msix=wrapper", "MSI-X relocation through the QEMU wrapper as <emulator> (the default)" },         \
         { "--msix=override", "MSI-X relocation as <qemu:override> in the domain XML (libvirt >= 8.2)" },       \
+        { "--facts FILE", "patch for the host whose facts FILE holds (vmhooks facts > FILE there), not this one" }, \
         { "-v, --verbose", "also say what each rule left alone and why, and the policy used" }
 
 const vh_option_help vh_help_patch[] = {
@@ -34,6 +35,7 @@ const vh_option_help vh_help_apply[] = {
 
 const vh_option_help vh_help_check[] = {
         { "--json", "the results as JSON (results, counts)" },
+        { "--facts FILE", "check against the host whose facts FILE holds (vmhooks facts > FILE there)" },
         { "--file FILE", "check a domain XML file (-: stdin) instead of a defined domain" },
         { "DOMAIN", "a defined domain: its configuration for the next start" },
         { 0 },
@@ -48,6 +50,11 @@ const vh_option_help vh_help_policy[] = {
 const vh_option_help vh_help_audit[] = {
         { "--json", "the results as JSON (results, counts)" },
         { "--guest DOMAIN", "ask DOMAIN's running guest agent which RPCs it still allows" },
+        { 0 },
+};
+
+const vh_option_help vh_help_facts[] = {
+        { "--json", "the facts as JSON (parts, arch, cpus, irqs, cgroup, numa, hugepages, pci, block, files)" },
         { 0 },
 };
 

@@ -17,10 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "fileio.h"
-#include "root.h"
 #include "util.h"
 #include "xml.h"
 
@@ -37,23 +34,21 @@ static void human(uint64_t kib, char buf[static 32])
 
 static int host_pool(vh_patch_ctx *c, uint64_t page, const char *pname, vh_error **err)
 {
-        _cleanup_free_ char *dir = vh_pathf("/sys/kernel/mm/hugepages/hugepages-%" PRIu64 "kB", page);
-        if (!dir)
-                return vh_fail(err, ENOMEM, "hugepages");
-        if (access(dir, F_OK) < 0)
+        char dir[96];
+        snprintf(dir, sizeof(dir), "/sys/kernel/mm/hugepages/hugepages-%" PRIu64 "kB", page);
+        if (!(c->facts->parts & VH_FACTS_HUGEPAGES))
+                return vh_rule_say(c, err, VH_PATCH_WARNING, "the host facts have no hugepage pools: %s not checked",
+                                   dir);
+        const vh_facts_pool *pool = vh_facts_pool_find(c->facts, page, -1);
+        if (!pool)
                 return vh_rule_say(c, err, VH_PATCH_WARNING,
                                    "this host has no %s hugepages (%s is missing): libvirt will not start the VM here",
                                    pname, dir);
-        _cleanup_free_ char *nr_path = NULL, *nr = NULL;
-        _cleanup_error_ vh_error *e = NULL;
-        uint64_t n;
-        if (asprintf(&nr_path, "%s/nr_hugepages", dir) < 0)
-                return vh_fail(err, ENOMEM, "hugepages");
-        if (vh_read_line(nr_path, &nr, &e) == 0 && vh_parse_u64(nr, UINT64_MAX, &n) == 0 && n == 0)
+        if (pool->nr == 0)
                 return vh_rule_say(c, err, VH_PATCH_WARNING,
-                                   "no %s hugepages are reserved on this host (%s is 0): the VM will not start until "
-                                   "some are",
-                                   pname, nr_path);
+                                   "no %s hugepages are reserved on this host (%s/nr_hugepages is 0): the VM will not "
+                                   "start until some are",
+                                   pname, dir);
         return 0;
 }
 

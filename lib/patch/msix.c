@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "msix.h"
 #include "root.h"
@@ -72,13 +71,10 @@ static int wrapper(vh_patch_ctx *c, const picks *p, vh_error **err)
         if (old && streq(old, VH_PATCH_WRAPPER))
                 return vh_rule_say(c, err, VH_PATCH_UNCHANGED, "<emulator> is the wrapper, which adds x-msix-relocation=%s to %s",
                                    bar, which.data);
-        _cleanup_free_ char *w = vh_path(VH_PATCH_WRAPPER);
-        if (!w)
-                return vh_fail(err, ENOMEM, "msix");
-        if (access(w, X_OK) < 0)
+        if (!vh_facts_file_exec(c->facts, VH_PATCH_WRAPPER))
                 return vh_rule_say(c, err, VH_PATCH_SKIPPED,
                                    "the wrapper %s is not installed (make install), so %s cannot get x-msix-relocation",
-                                   w, which.data);
+                                   VH_PATCH_WRAPPER, which.data);
         if (!devices && !(devices = vh_pdom_ensure(c->root, "devices", vh_order_domain, NULL)))
                 return vh_fail(err, ENOMEM, "msix");
         if (!em && !(em = vh_pdom_add(devices, NULL, "emulator", vh_order_devices)))
@@ -201,7 +197,7 @@ int vh_rule_msix(vh_patch_ctx *c, vh_error **err)
                 n_pci++;
                 _cleanup_free_ char *why = NULL;
                 _cleanup_error_ vh_error *e = NULL;
-                int s = vh_msix_select(c->pol, h->bdf, &why, &e);
+                int s = vh_msix_select(c->pol, h->bdf, c->facts, &why, &e);
                 if (s == -ENOMEM)
                         return vh_fail(err, ENOMEM, "msix");
                 int r = 0;

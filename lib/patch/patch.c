@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 
 #include "util.h"
 #include "xml.h"
@@ -88,15 +87,7 @@ int vh_rule_say(vh_patch_ctx *c, vh_error **err, vh_patch_kind kind, const char 
 
 const char *vh_rule_arch(const vh_patch_ctx *c)
 {
-        static struct utsname u;
-        if (c->dom->arch)
-                return c->dom->arch;
-        if (!u.machine[0] && uname(&u) < 0)
-                return NULL;
-        /* libvirt's names for the arches uname spells differently */
-        if (streq(u.machine, "arm64"))
-                return "aarch64";
-        return u.machine;
+        return c->dom->arch ? c->dom->arch : c->facts->arch;
 }
 
 char *vh_patch_line_format(const vh_patch_line *l)
@@ -132,14 +123,35 @@ static bool said_outcome(const vh_patch_report *r, size_t from)
         return false;
 }
 
-int vh_patch_run(const vh_domain *dom, const vh_policy *pol, unsigned flags, xmlDocPtr *ret_doc,
-                 vh_patch_report *rep, vh_error **err)
+unsigned vh_patch_facts_needed(const vh_domain *dom, const vh_policy *pol, unsigned flags)
+{
+        bool abi_safe = flags & VH_PATCH_ABI_SAFE;
+        unsigned what = 0;
+        if (abi_safe)
+                what |= VH_FACTS_CPUS; /* pinning: the online CPUs */
+        if (!abi_safe && vh_policy_on(pol, VH_P_HUGEPAGES))
+                what |= VH_FACTS_HUGEPAGES;
+        if (!abi_safe && vh_policy_on(pol, VH_P_VTPM))
+                what |= VH_FACTS_FILES;
+        if (!abi_safe)
+                for (size_t i = 0; i < dom->n_disks; i++)
+                        if (streq(dom->disks[i].device, "lun"))
+                                what |= VH_FACTS_BLOCK;
+        if (vh_policy_on(pol, VH_P_MSIX))
+                for (size_t i = 0; i < dom->n_hostdevs; i++)
+                        if (streq(dom->hostdevs[i].type, "pci"))
+                                what |= VH_FACTS_PCI | VH_FACTS_FILES;
+        return what;
+}
+
+int vh_patch_run(const vh_domain *dom, const vh_policy *pol, const vh_facts *facts, unsigned flags,
+                 xmlDocPtr *ret_doc, vh_patch_report *rep, vh_error **err)
 {
         _cleanup_xmldoc_ xmlDocPtr doc = xmlCopyDoc(dom->doc, 1);
         if (!doc)
                 return vh_fail(err, ENOMEM, "copying the domain XML of %s", dom->name);
         vh_patch_ctx c = {
-                .dom = dom, .pol = pol, .flags = flags, .doc = doc, .root = xmlDocGetRootElement(doc), .rep = rep,
+                .dom = dom, .pol = pol, .facts = facts, .flags = flags, .doc = doc, .root = xmlDocGetRootElement(doc), .rep = rep,
         };
         bool abi_safe = flags & VH_PATCH_ABI_SAFE;
         for (size_t i = 0; i < ELEMENTSOF(rules); i++) {
@@ -167,14 +179,14 @@ int vh_patch_run(const vh_domain *dom, const vh_policy *pol, unsigned flags, xml
         return 0;
 }
 
-int vh_patch_incoming(const vh_domain *dom, const vh_policy *pol, char **ret_xml, vh_patch_report *rep,
-                      vh_error **err)
+int vh_patch_incoming(const vh_domain *dom, const vh_policy *pol, const vh_facts *facts, char **ret_xml,
+                      vh_patch_report *rep, vh_error **err)
 {
         _cleanup_patch_report_ vh_patch_report own = { 0 };
         vh_patch_report *r = rep ? rep : &own;
         _cleanup_xmldoc_ xmlDocPtr doc = NULL;
         unsigned before = r->changes;
-        int k = vh_patch_run(dom, pol, VH_PATCH_ABI_SAFE, &doc, r, err);
+        int k = vh_patch_run(dom, pol, facts, VH_PATCH_ABI_SAFE, &doc, r, err);
         if (k < 0)
                 return k;
         if (r->changes == before) {
@@ -188,11 +200,12 @@ int vh_patch_incoming(const vh_domain *dom, const vh_policy *pol, char **ret_xml
         return 0;
 }
 
-int vh_patch_drift(const vh_domain *dom, const vh_policy *pol, char **ret_line, vh_error **err)
+int vh_patch_drift(const vh_domain *dom, const vh_policy *pol, const vh_facts *facts, char **ret_line,
+                   vh_error **err)
 {
         _cleanup_patch_report_ vh_patch_report rep = { 0 };
         _cleanup_xmldoc_ xmlDocPtr doc = NULL;
-        int r = vh_patch_run(dom, pol, 0, &doc, &rep, err);
+        int r = vh_patch_run(dom, pol, facts, 0, &doc, &rep, err);
         if (r < 0)
                 return r;
         if (rep.changes == 0) {

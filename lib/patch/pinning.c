@@ -158,16 +158,12 @@ static int build_map(const items *s, const vh_cpuset *missing, const vh_cpuset *
 
 int vh_rule_pinning(vh_patch_ctx *c, vh_error **err)
 {
-        _cleanup_free_ char *path = vh_path(ONLINE);
-        _cleanup_free_ char *line = NULL;
-        _cleanup_error_ vh_error *e = NULL;
-        _cleanup_cpuset_ vh_cpuset online = { 0 };
-        if (!path)
-                return vh_fail(err, ENOMEM, "pinning");
-        if (vh_read_line(path, &line, &e) < 0 || vh_cpuset_parse_list(line, &online, &e) < 0 ||
-            vh_cpuset_is_empty(&online))
-                return vh_rule_say(c, err, VH_PATCH_SKIPPED, "cannot tell which CPUs are online here (%s); pins left as they are",
-                                   e ? vh_error_msg(e) : path);
+        const vh_cpuset *online = &c->facts->online;
+        if (!(c->facts->parts & VH_FACTS_CPUS) || vh_cpuset_is_empty(online))
+                return vh_rule_say(c, err, VH_PATCH_SKIPPED,
+                                   "cannot tell which CPUs are online here (the host facts have no %s); pins left as "
+                                   "they are",
+                                   ONLINE);
 
         _cleanup_(items_done) items s = { 0 };
         int r = 0;
@@ -196,31 +192,31 @@ int vh_rule_pinning(vh_patch_ctx *c, vh_error **err)
                 _cleanup_cpuset_ vh_cpuset t = { 0 };
                 if (vh_cpuset_copy(&t, &s.v[i].set) < 0)
                         return vh_fail(err, ENOMEM, "pinning");
-                vh_cpuset_intersect(&t, &online);
+                vh_cpuset_intersect(&t, online);
                 if (vh_cpuset_union(&used, &t) < 0 || vh_cpuset_copy(&t, &s.v[i].set) < 0)
                         return vh_fail(err, ENOMEM, "pinning");
-                vh_cpuset_subtract(&t, &online);
+                vh_cpuset_subtract(&t, online);
                 if (vh_cpuset_union(&missing, &t) < 0)
                         return vh_fail(err, ENOMEM, "pinning");
         }
-        _cleanup_free_ char *online_l = vh_cpuset_format_list(&online);
+        _cleanup_free_ char *online_l = vh_cpuset_format_list(online);
         if (!online_l)
                 return vh_fail(err, ENOMEM, "pinning");
         if (vh_cpuset_is_empty(&missing))
                 return vh_rule_say(c, err, VH_PATCH_UNCHANGED, "every pinned host CPU is online here (%s)", online_l);
 
         _cleanup_(map_done) map m = { 0 };
-        if (build_map(&s, &missing, &online, &used, &m) < 0)
+        if (build_map(&s, &missing, online, &used, &m) < 0)
                 return vh_fail(err, ENOMEM, "pinning");
         for (size_t i = 0; i < s.n; i++) {
                 item *k = &s.v[i];
                 _cleanup_cpuset_ vh_cpuset gone = { 0 }, next = { 0 };
                 if (vh_cpuset_copy(&gone, &k->set) < 0 || vh_cpuset_copy(&next, &k->set) < 0)
                         return vh_fail(err, ENOMEM, "pinning");
-                vh_cpuset_subtract(&gone, &online);
+                vh_cpuset_subtract(&gone, online);
                 if (vh_cpuset_is_empty(&gone))
                         continue;
-                vh_cpuset_intersect(&next, &online);
+                vh_cpuset_intersect(&next, online);
                 unsigned cpu = 0;
                 for (unsigned from = 0; next_cpu(&gone, from, &cpu); from = cpu + 1)
                         if (vh_cpuset_set(&next, map_of(&m, cpu)) < 0)

@@ -81,8 +81,21 @@ int vh_patch_plan_make(const char *xml, size_t len, const char *what, const vh_p
         plan.policy = vh_policy_describe(&pol);
         if (!plan.name || !plan.policy)
                 return vh_fail(err, ENOMEM, "%s", what);
+        unsigned flags = opts->flags & ~(unsigned)VH_PATCH_ABI_SAFE;
+        /* this host's facts, the parts the rules need, unless the caller patches for another host */
+        _cleanup_facts_ vh_facts here = { 0 };
+        const vh_facts *facts = opts->facts;
+        if (!facts) {
+                _cleanup_error_ vh_error *fe = NULL;
+                if ((r = vh_facts_gather(&here, vh_patch_facts_needed(dom, &pol, flags), &fe)) == -ENOMEM) {
+                        *err = TAKE_PTR(fe);
+                        return r;
+                }
+                /* else what could not be read is missing from here.parts: the rule that needs it says so */
+                facts = &here;
+        }
         _cleanup_xmldoc_ xmlDocPtr doc = NULL;
-        if ((r = vh_patch_run(dom, &pol, opts->flags & ~(unsigned)VH_PATCH_ABI_SAFE, &doc, &plan.report, err)) < 0)
+        if ((r = vh_patch_run(dom, &pol, facts, flags, &doc, &plan.report, err)) < 0)
                 return r;
         if (plan.report.changes > 0) {
                 _cleanup_free_ char *before = vh_patch_xml_format(dom->doc);

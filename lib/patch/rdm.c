@@ -17,97 +17,54 @@
 #include "rule.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "fileio.h"
-#include "root.h"
 #include "util.h"
 #include "xml.h"
 
-static char *base_name(const char *path)
-{
-        const char *s = strrchr(path, '/');
-        return strdup(s ? s + 1 : path);
-}
-
-static bool sys_exists(const char *name, const char *rel)
-{
-        _cleanup_free_ char *p = vh_pathf("/sys/class/block/%s%s", name, rel);
-        return p && access(p, F_OK) == 0;
-}
-
-static char *sys_line(const char *name, const char *rel)
-{
-        _cleanup_free_ char *p = vh_pathf("/sys/class/block/%s%s", name, rel);
-        _cleanup_error_ vh_error *e = NULL;
-        char *v = NULL;
-        if (!p || vh_read_line(p, &v, &e) < 0)
-                return NULL;
-        return v;
-}
-
-/* The disk a partition belongs to: the parent directory of /sys/class/block/NAME's target. */
-static char *parent_disk(const char *name)
-{
-        _cleanup_free_ char *p = vh_pathf("/sys/class/block/%s", name);
-        _cleanup_free_ char *real = p ? realpath(p, NULL) : NULL;
-        if (!real)
-                return NULL;
-        char *slash = strrchr(real, '/');
-        if (!slash)
-                return NULL;
-        *slash = '\0';
-        return base_name(real);
-}
-
 static int check(vh_patch_ctx *c, const char *disk, const char *dev, vh_error **err)
 {
-        _cleanup_free_ char *path = vh_path(dev);
-        if (!path)
-                return vh_fail(err, ENOMEM, "rdm");
-        _cleanup_free_ char *real = realpath(path, NULL);
-        if (!real)
-                return vh_rule_say(c, err, VH_PATCH_WARNING, "disk %s: cannot check %s: %s", disk, dev, strerror(errno));
-        _cleanup_free_ char *name = base_name(real);
+        if (!(c->facts->parts & VH_FACTS_BLOCK))
+                return vh_rule_say(c, err, VH_PATCH_WARNING, "disk %s: cannot check %s: the host facts have no block devices",
+                                   disk, dev);
+        const char *name = vh_facts_block_resolve(c->facts, dev);
         if (!name)
-                return vh_fail(err, ENOMEM, "rdm");
-        if (!sys_exists(name, ""))
+                return vh_rule_say(c, err, VH_PATCH_WARNING,
+                                   "disk %s: cannot check %s: no block device of this host has that path", disk, dev);
+        const vh_facts_block *b = vh_facts_block_find(c->facts, name);
+        if (!b)
                 return vh_rule_say(c, err, VH_PATCH_WARNING,
                                    "disk %s: %s (%s) is not a block device the kernel knows (no /sys/class/block/%s)",
                                    disk, dev, name, name);
-        if (sys_exists(name, "/partition")) {
-                _cleanup_free_ char *num = sys_line(name, "/partition");
-                _cleanup_free_ char *parent = parent_disk(name);
+        if (b->partition) {
                 return vh_rule_say(c, err, VH_PATCH_WARNING,
-                                   "disk %s: %s is partition %s of %s, not a whole disk: physical RDM (device='lun') "
+                                   "disk %s: %s is partition %u of %s, not a whole disk: physical RDM (device='lun') "
                                    "needs the whole disk (/dev/%s), or use device='disk' (virtual RDM)",
-                                   disk, dev, num ? num : "?", parent ? parent : "a disk", parent ? parent : "...");
+                                   disk, dev, b->partition, b->parent ? b->parent : "a disk",
+                                   b->parent ? b->parent : "...");
         }
-        if (sys_exists(name, "/dm")) {
-                _cleanup_free_ char *uuid = sys_line(name, "/dm/uuid");
-                _cleanup_free_ char *dmname = sys_line(name, "/dm/name");
-                const char *u = uuid ? uuid : "";
+        if (b->dm) {
+                const char *u = b->dm_uuid ? b->dm_uuid : "";
+                const char *dmname = b->dm_name ? b->dm_name : name;
                 if (startswith(u, "mpath-"))
                         return vh_rule_say(c, err, VH_PATCH_UNCHANGED, "disk %s: %s is a whole (multipath) disk (%s)", disk,
-                                           dev, dmname ? dmname : name);
+                                           dev, dmname);
                 if (startswith(u, "LVM-"))
                         return vh_rule_say(c, err, VH_PATCH_WARNING,
                                            "disk %s: %s is an LVM logical volume (%s), not a whole disk: physical RDM "
                                            "(device='lun') needs a whole disk; use device='disk' (virtual RDM) for a "
                                            "volume",
-                                           disk, dev, dmname ? dmname : name);
+                                           disk, dev, dmname);
                 if (startswith(u, "part"))
                         return vh_rule_say(c, err, VH_PATCH_WARNING,
                                            "disk %s: %s is a partition of a multipath disk (%s), not a whole disk: "
                                            "physical RDM (device='lun') needs the whole disk",
-                                           disk, dev, dmname ? dmname : name);
+                                           disk, dev, dmname);
                 return vh_rule_say(c, err, VH_PATCH_WARNING,
                                    "disk %s: %s is a device-mapper device (%s, uuid %s), not a whole disk: physical "
                                    "RDM (device='lun') needs a whole disk",
-                                   disk, dev, dmname ? dmname : name, *u ? u : "none");
+                                   disk, dev, dmname, *u ? u : "none");
         }
         return vh_rule_say(c, err, VH_PATCH_UNCHANGED, "disk %s: %s is a whole disk (%s)", disk, dev, name);
 }

@@ -7,7 +7,9 @@
  * edits the copy ctx->doc through the helpers below, and reports every
  * finding with vh_rule_say().  A rule that needs to see what an earlier
  * rule changed reads ctx->doc, not ctx->dom.  Rules never print, never
- * call libvirt and read the host only through vh_path().
+ * call libvirt and never read the host: what they need of it is in
+ * ctx->facts (facts.h), so a rule is a pure function of (domain, policy,
+ * facts).  tests/unit/test_patch.c greps lib/patch/ for host reads.
  */
 #ifndef VH_PATCH_RULE_H
 #define VH_PATCH_RULE_H
@@ -19,12 +21,14 @@
 #include "cpuset.h"
 #include "domain.h"
 #include "error.h"
+#include "facts.h"
 #include "patch.h"
 #include "policy.h"
 
 typedef struct vh_patch_ctx {
         const vh_domain *dom;   /* the domain as it came in */
         const vh_policy *pol;   /* its effective policy */
+        const vh_facts *facts;  /* the host: the rules read nothing else of it */
         unsigned flags;         /* VH_PATCH_ABI_SAFE, VH_PATCH_MSIX_OVERRIDE */
         xmlDocPtr doc;          /* the copy being patched */
         xmlNodePtr root;        /* its <domain> */

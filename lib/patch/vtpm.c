@@ -15,9 +15,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "root.h"
 #include "util.h"
 #include "xml.h"
 
@@ -70,13 +68,10 @@ int vh_rule_vtpm(vh_patch_ctx *c, vh_error **err)
                             version, version);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *swtpm = vh_path(SWTPM);
-        if (!swtpm)
-                return vh_fail(err, ENOMEM, "vtpm");
-        if (access(swtpm, X_OK) < 0)
+        if (!vh_facts_file_exec(c->facts, SWTPM))
                 return vh_rule_say(c, err, VH_PATCH_WARNING,
                                    "swtpm is not installed (%s): libvirt will not start the VM until it is (Debian and "
                                    "openEuler: package swtpm)",
-                                   swtpm);
+                                   SWTPM);
         return 0;
 }

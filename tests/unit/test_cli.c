@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #define BASH_COMPLETION "/usr/share/bash-completion/bash_completion"
-#define COMMANDS "patch", "diff", "apply", "check", "policy", "audit", "status", "restore", "version", "help"
+#define COMMANDS "patch", "diff", "apply", "check", "policy", "audit", "facts", "status", "restore", "version", "help"
 
 static int tool(char **out, char **err, const char *const *args)
 {

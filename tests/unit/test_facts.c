@@ -7,6 +7,7 @@
  */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -398,6 +399,164 @@ static void test_load_file(void **state)
         free(path);
 }
 
+/* ---- vmhooks facts > F; vmhooks patch --facts F ---- */
+
+#define POLICY_XML "<policy xmlns='urn:vmhooks:policy:1'><hugepages size='1G'/>" \
+                   "<msix-relocation bar='bar2' devices='nvme'/></policy>\n"
+#define DOMAIN_XML "<domain type='kvm'>\n  <name>g1</name>\n  <uuid>11111111-2222-3333-4444-555555555555</uuid>\n" \
+                   "  <memory unit='KiB'>2097152</memory>\n  <vcpu placement='static'>2</vcpu>\n" \
+                   "  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n  </os>\n  <devices>\n" \
+                   "    <disk type='block' device='lun'>\n      <source dev='/dev/vg0/data'/>\n" \
+                   "      <target dev='sda' bus='scsi'/>\n    </disk>\n" \
+                   "    <hostdev mode='subsystem' type='pci' managed='yes'>\n      <source>\n" \
+                   "        <address domain='0x0000' bus='0x81' slot='0x00' function='0x0'/>\n      </source>\n" \
+                   "    </hostdev>\n  </devices>\n</domain>\n"
+
+static char *root_file(const char *root, const char *rel)
+{
+        char *p = NULL;
+        assert_true(asprintf(&p, "%s%s", root, rel) > 0);
+        return p;
+}
+
+static void use_root(const char *root)
+{
+        assert_int_equal(setenv("VMHOOKS_ROOT", root, 1), 0);
+}
+
+/* `vmhooks patch` under VMHOOKS_ROOT=root; *out the XML, *err the rules' lines. */
+static void patch_on(const char *root, const char *facts, const char *policy, const char *dom, char **out, char **err)
+{
+        use_root(root);
+        const char *const with[] = { "patch", "--policy", policy, "--facts", facts, dom, NULL };
+        const char *const without[] = { "patch", "--policy", policy, dom, NULL };
+        int rc = tu_run_tool(NULL, out, err, facts ? with : without);
+        if (rc != 0)
+                fail_msg("vmhooks patch exit %d: %s", rc, *err);
+}
+
+/* The same facts file gives the same XML (and the same lines) on two different hosts. */
+static void test_patch_with_facts(void **state)
+{
+        const char *a = *state;
+        rich_host(a);
+        tu_write(a, "/usr/libexec/vmhooks/qemu-kvm", "#!/bin/sh\n");
+        char *w = root_file(a, "/usr/libexec/vmhooks/qemu-kvm");
+        assert_int_equal(chmod(w, 0755), 0);
+        free(w);
+        tu_write(a, "/work/policy.xml", POLICY_XML);
+        tu_write(a, "/work/g1.xml", DOMAIN_XML);
+        char *policy = root_file(a, "/work/policy.xml"), *dom = root_file(a, "/work/g1.xml");
+        char *facts = root_file(a, "/work/a.facts");
+        /* host B: two CPUs, no 1 GiB pool, no NVMe, no LV, no wrapper */
+        char *b = tu_mkroot();
+        tu_write(b, "/sys/devices/system/cpu/online", "0-1\n");
+
+        /* vmhooks facts on A, into a file */
+        use_root(a);
+        char *out = NULL, *err = NULL;
+        assert_int_equal(tu_run_tool(NULL, &out, &err, (const char *const[]){ "facts", NULL }), 0);
+        assert_string_equal(err, "");
+        tu_assert_contains(out, "pool 1048576 nr=2 free=1 resv=1");
+        tu_assert_contains(out, "pci 0000:81:00.0 vendor=0x144d device=0xa808 class=0x010802");
+        tu_write(a, "/work/a.facts", out);
+        free(err);
+
+        char *plain_a, *plain_a_err, *plain_b, *plain_b_err, *fa, *fa_err, *fb, *fb_err;
+        patch_on(a, NULL, policy, dom, &plain_a, &plain_a_err);
+        patch_on(b, NULL, policy, dom, &plain_b, &plain_b_err);
+        patch_on(a, facts, policy, dom, &fa, &fa_err);
+        patch_on(b, facts, policy, dom, &fb, &fb_err);
+        /* the hosts differ: without --facts, B's XML is not A's (no wrapper there, no NVMe) */
+        tu_assert_contains(plain_a, "<emulator>/usr/libexec/vmhooks/qemu-kvm</emulator>");
+        assert_null(strstr(plain_b, "<emulator>"));
+        tu_assert_contains(plain_b_err, "rdm: warning: disk sda: cannot check /dev/vg0/data");
+        /* with A's facts, B patches exactly as A does, lines included */
+        assert_string_equal(fb, fa);
+        assert_string_equal(fb, plain_a);
+        assert_string_equal(fb_err, fa_err);
+        assert_string_equal(fb_err, plain_a_err);
+        tu_assert_contains(fb_err, "rdm: warning: disk sda: /dev/vg0/data is an LVM logical volume (vg0-data)");
+        tu_assert_contains(fb_err, "msix: <emulator> (libvirt's default) -> /usr/libexec/vmhooks/qemu-kvm");
+        free(plain_a), free(plain_a_err), free(plain_b), free(plain_b_err);
+        free(fa), free(fa_err), free(fb), free(fb_err);
+
+        /* a malformed facts file: one line naming it, the line and what is expected; exit 1 */
+        tu_write(a, "/work/bad.facts", "vmhooks-facts 1 parts=hugepages\nhugepages default_kib=2M\n");
+        char *bad = root_file(a, "/work/bad.facts");
+        use_root(b);
+        int rc = tu_run_tool(NULL, &out, &err,
+                             (const char *const[]){ "patch", "--policy", policy, "--facts", bad, dom, NULL });
+        assert_int_equal(rc, 1);
+        char *want = NULL;
+        assert_true(asprintf(&want, "facts file %s, line 2: hugepages: default_kib=\"2M\": expected a decimal number",
+                             bad) > 0);
+        tu_assert_contains(err, want);
+        assert_int_equal(strchr(err, '\n') - err + 1, (long)strlen(err)); /* one line */
+        assert_string_equal(out, "");
+        free(out), free(err), free(want);
+        /* apply without --dry-run refuses facts of another host, before connecting anywhere */
+        rc = tu_run_tool(NULL, &out, &err, (const char *const[]){ "apply", "--facts", facts, "g1", NULL });
+        assert_int_equal(rc, 1);
+        tu_assert_contains(err, "use apply --dry-run --facts FILE");
+        free(out), free(err);
+        /* check --facts: A's pools, from B */
+        rc = tu_run_tool(NULL, &out, &err,
+                         (const char *const[]){ "check", "--facts", facts, "--file", dom, NULL });
+        tu_assert_contains(out, "hostdev");
+        free(out), free(err);
+
+        use_root(a);
+        tu_rmroot(b);
+        free(bad), free(policy), free(dom), free(facts);
+}
+
+/*
+ * The rules and checks are pure functions of (domain, policy, facts): no
+ * file of lib/patch/ or lib/checks/ reads the host, except the policy
+ * loader (lib/patch/plan.c), the audit's readers and the swtpm user's files
+ * (lib/checks/host.c), and the vTPM state directory (lib/checks/vtpm.c).
+ */
+static void test_rules_read_no_host(void **state)
+{
+        (void)state;
+        static const char *const dirs[] = { "lib/patch", "lib/checks" };
+        static const char *const allowed[] = { "lib/patch/plan.c", "lib/checks/host.c", "lib/checks/vtpm.c" };
+        static const char *const reads[] = { "vh_path(", "vh_pathf(", "vh_read_line(", "vh_read_file(", "opendir(",
+                                             "access(", "stat(", "realpath(", "readlink(", "open(", "fopen(",
+                                             "uname(", "vh_host_" };
+        size_t files = 0;
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                DIR *d = opendir(dirs[i]);
+                if (!d)
+                        fail_msg("%s: run from the top of the source tree", dirs[i]);
+                for (struct dirent *e; (e = readdir(d));) {
+                        size_t n = strlen(e->d_name);
+                        if (n < 3 || strcmp(e->d_name + n - 2, ".c") != 0)
+                                continue;
+                        char path[256];
+                        snprintf(path, sizeof(path), "%s/%s", dirs[i], e->d_name);
+                        bool skip = false;
+                        for (size_t k = 0; k < ELEMENTSOF(allowed); k++)
+                                skip |= strcmp(path, allowed[k]) == 0;
+                        if (skip)
+                                continue;
+                        files++;
+                        char *text = tu_slurp(path);
+                        assert_non_null(text);
+                        for (size_t k = 0; k < ELEMENTSOF(reads); k++) {
+                                const char *hit = strstr(text, reads[k]);
+                                if (hit)
+                                        fail_msg("%s reads the host (%s): rules and checks read the host facts only",
+                                                 path, reads[k]);
+                        }
+                        free(text);
+                }
+                closedir(d);
+        }
+        assert_true(files >= 15); /* the rules and the checks were all looked at */
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -408,6 +567,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_roundtrip, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test(test_malformed),
                 cmocka_unit_test_setup_teardown(test_load_file, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_patch_with_facts, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test(test_rules_read_no_host),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

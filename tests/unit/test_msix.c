@@ -57,7 +57,7 @@ static int sel(const char *devices, const char *bdf, char **why)
 {
         vh_policy p = policy("bar2", devices);
         vh_error *e = NULL;
-        int r = vh_msix_select(&p, bdf, why, &e);
+        int r = vh_msix_select(&p, bdf, NULL, why, &e);
         if (r < 0)
                 fail_msg("%s %s: %s", devices, bdf, vh_error_msg(e));
         vh_policy_done(&p);
@@ -120,22 +120,22 @@ static void test_select(void **state)
         vh_policy p = policy("bar2", "nvme");
         char *why = NULL;
         vh_error *e = NULL;
-        assert_int_equal(vh_msix_select(&p, "0000:09:00.0", &why, &e), -ENOENT);
+        assert_int_equal(vh_msix_select(&p, "0000:09:00.0", NULL, &why, &e), -ENOENT);
         tu_assert_contains(vh_error_msg(e), "/sys/bus/pci/devices/0000:09:00.0/vendor");
         vh_error_free(e);
         e = NULL;
         /* junk in sysfs */
         tu_write(root, "/sys/bus/pci/devices/0000:03:00.0/class", "bogus\n");
-        assert_int_equal(vh_msix_select(&p, "0000:03:00.0", &why, &e), -EINVAL);
+        assert_int_equal(vh_msix_select(&p, "0000:03:00.0", NULL, &why, &e), -EINVAL);
         tu_assert_contains(vh_error_msg(e), "is not a hexadecimal id");
         vh_error_free(e);
         e = NULL;
         /* off */
         p.enabled = 0;
-        assert_int_equal(vh_msix_select(&p, "0000:81:00.1", &why, &e), 0);
+        assert_int_equal(vh_msix_select(&p, "0000:81:00.1", NULL, &why, &e), 0);
         assert_string_equal(why, "msix-relocation is off");
         free(why);
-        assert_int_equal(vh_msix_select(NULL, "0000:81:00.1", &why, &e), 0);
+        assert_int_equal(vh_msix_select(NULL, "0000:81:00.1", NULL, &why, &e), 0);
         free(why);
         vh_policy_done(&p);
 }
