@@ -162,6 +162,7 @@ run-unit: all $(TEST_BINS)
 	@VH_HOOK=$(HOOK) VH_WRAPPER=$(BUILD)/qemu-kvm VH_TOOL=$(BUILD)/vmhooks VALGRIND="$(VALGRIND)" bash tests/run-unit.sh $(TEST_BINS)
 	@PROD=$(PROD_BUILD) TEST=$(BUILD) bash tests/seams.sh
 	@bash tests/confinement.sh
+	@PROD=$(PROD_BUILD) bash tests/facts-real.sh
 
 # Everything CI runs: the README's test command.  tests/all.sh runs every
 # suite (on, after a failure) and ends with the total and every skip's reason.
