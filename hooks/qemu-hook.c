@@ -468,7 +468,7 @@ static void svirt_verify(hook *h, const vh_demands *d)
         bool svirt = h->policy.svirt != VH_SVIRT_OFF;
         _cleanup_svirt_facts_ vh_svirt_facts f = { 0 };
         _cleanup_error_ vh_error *e = NULL;
-        if (svirt && vh_svirt_read(h->dom->name, &f, &e) < 0) {
+        if (svirt && vh_svirt_read(h->dom->name, h->dom->uuid, &f, &e) < 0) {
                 own_error(h, vh_error_msg(e));
                 svirt_unverified(h, "the sVirt label", vh_error_msg(e));
                 svirt = false;

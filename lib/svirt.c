@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,15 +184,12 @@ char *vh_svirt_mcs(const char *range, const char **why)
         return vh_strf("s%u:c%u,c%u", (unsigned)sens, a < b ? a : b, a < b ? b : a);
 }
 
-/* Read /proc/PID/attr/current: the kernel may end it with NUL and/or newline. */
-static int read_label(int pid, char **ret, char **why)
+/* Read /proc/PID/attr/current (`dir`: /proc/PID, open): the kernel may end it with NUL and/or newline. */
+static int read_label(int dir, const char *dirpath, char **ret, char **why)
 {
-        _cleanup_free_ char *path = vh_pathf("/proc/%d/attr/current", pid);
-        if (!path)
-                return -ENOMEM;
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        _cleanup_close_ int fd = openat(dir, "attr/current", O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0) {
-                *why = vh_strf("cannot open %s: %s", path, strerror(errno));
+                *why = vh_strf("cannot open %s/attr/current: %s", dirpath, strerror(errno));
                 return *why ? 0 : -ENOMEM;
         }
         char buf[LABEL_MAX];
@@ -201,7 +199,7 @@ static int read_label(int pid, char **ret, char **why)
         while (n < 0 && errno == EINTR);
         if (n < 0) {
                 /* EINVAL: no LSM provides a process label */
-                *why = vh_strf("cannot read %s: %s", path, strerror(errno));
+                *why = vh_strf("cannot read %s/attr/current: %s", dirpath, strerror(errno));
                 return *why ? 0 : -ENOMEM;
         }
         buf[n] = '\0';
@@ -209,14 +207,104 @@ static int read_label(int pid, char **ret, char **why)
         while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
                 buf[--len] = '\0';
         if (len == 0) {
-                *why = vh_strf("%s is empty", path);
+                *why = vh_strf("%s/attr/current is empty", dirpath);
                 return *why ? 0 : -ENOMEM;
         }
         *ret = strdup(buf);
         return *ret ? 0 : -ENOMEM;
 }
 
-int vh_svirt_read(const char *name, vh_svirt_facts *ret, vh_error **err)
+int vh_svirt_cmdline_check(const char *cmdline, size_t len, const char *uuid, const char **why)
+{
+        const char *dummy;
+        if (!why)
+                why = &dummy;
+        if (len == 0) {
+                *why = "its command line is empty (a kernel thread, or a process that has exited)";
+                return -ESRCH;
+        }
+        /* NUL-separated arguments; the last one may lack its NUL */
+        const char *end = cmdline + len;
+        bool seen = false;
+        for (const char *a = cmdline; a < end; a += strnlen(a, (size_t)(end - a)) + 1) {
+                if (!streq(a, "-uuid"))
+                        continue;
+                const char *v = a + strlen(a) + 1;
+                if (v >= end)
+                        break;
+                size_t vl = strnlen(v, (size_t)(end - v));
+                if (uuid && vl == strlen(uuid) && strncasecmp(v, uuid, vl) == 0)
+                        return 0;
+                seen = true;
+        }
+        *why = seen ? "its command line has another -uuid"
+                    : "its command line has no -uuid (not a QEMU that libvirt started)";
+        return -ESRCH;
+}
+
+/* /proc/PID/cmdline: NUL-separated, at most VH_CMDLINE_MAX bytes (vh_read_fd refuses NULs). */
+static int read_cmdline(int dir, char **ret, size_t *ret_len)
+{
+        _cleanup_close_ int fd = openat(dir, "cmdline", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        _cleanup_buf_ vh_buf b = { 0 };
+        char chunk[16384];
+        if (vh_buf_puts(&b, "") < 0)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = read(fd, chunk, sizeof(chunk));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                if (b.len + (size_t)n > VH_CMDLINE_MAX)
+                        return -EFBIG;
+                if (vh_buf_append(&b, chunk, (size_t)n) < 0)
+                        return -ENOMEM;
+        }
+        *ret_len = b.len;
+        *ret = TAKE_PTR(b.data);
+        return 0;
+}
+
+/*
+ * Is PID the QEMU of this VM?  libvirt always passes "-uuid UUID", and the
+ * wrapper keeps it.  Checked through the same open /proc/PID as the label,
+ * so that both are of one process even if the PID is reused meanwhile.
+ */
+static int verify_qemu(int dir, const char *dirpath, int pid, const char *name, const char *uuid, char **why)
+{
+        _cleanup_free_ char *pidfile = vh_libvirt_pidfile(name);
+        if (!pidfile)
+                return -ENOMEM;
+        if (!uuid || !*uuid) {
+                *why = vh_strf("cannot verify that PID %d from %s is QEMU of VM %s: the domain XML has no <uuid>",
+                               pid, pidfile, name);
+                return *why ? 0 : -ENOMEM;
+        }
+        _cleanup_free_ char *cmd = NULL;
+        size_t len = 0;
+        int r = read_cmdline(dir, &cmd, &len);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                *why = vh_strf("cannot verify that PID %d from %s is QEMU of VM %s: cannot read %s/cmdline: %s", pid,
+                               pidfile, name, dirpath, strerror(-r));
+                return *why ? 0 : -ENOMEM;
+        }
+        const char *w = NULL;
+        if (vh_svirt_cmdline_check(cmd, len, uuid, &w) < 0) {
+                *why = vh_strf("PID %d from %s is not QEMU of VM %s (-uuid %s): %s%s%.*s%s", pid, pidfile, name, uuid,
+                               w, len ? " (" : "", len ? (int)strnlen(cmd, len) : 0, len ? cmd : "", len ? ")" : "");
+                return *why ? 0 : -ENOMEM;
+        }
+        return 1;
+}
+
+int vh_svirt_read(const char *name, const char *uuid, vh_svirt_facts *ret, vh_error **err)
 {
         vh_svirt_facts f = { 0 };
         _cleanup_free_ char *enf = vh_path(VH_SELINUX_ENFORCE);
@@ -235,7 +323,19 @@ int vh_svirt_read(const char *name, vh_svirt_facts *ret, vh_error **err)
                 f.pid = 0;
                 f.why = strdup(vh_error_msg(pe));
         } else {
-                r = read_label(f.pid, &f.label, &f.why);
+                _cleanup_free_ char *dirpath = vh_pathf("/proc/%d", f.pid);
+                if (!dirpath)
+                        return vh_fail(err, ENOMEM, "sVirt");
+                _cleanup_close_ int dir = open(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dir < 0) {
+                        f.why = vh_strf("cannot verify that PID %d is QEMU of VM %s: cannot open %s: %s", f.pid, name,
+                                        dirpath, strerror(errno));
+                        r = 0;
+                } else {
+                        r = verify_qemu(dir, dirpath, f.pid, name, uuid, &f.why);
+                        if (r > 0)
+                                r = read_label(dir, dirpath, &f.label, &f.why);
+                }
         }
         if (r == -ENOMEM || (!f.label && !f.why)) {
                 vh_svirt_facts_done(&f);

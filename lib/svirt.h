@@ -54,11 +54,23 @@ typedef struct vh_svirt_peer {
 } vh_svirt_peer;
 
 /*
- * Read the SELinux state, the QEMU PID of VM `name` and its label.  What
- * cannot be read is recorded in `why`, not failed: the judgement decides.
- * Fails only on allocation failure.
+ * Read the SELinux state, the QEMU PID of VM `name` (libvirt's pidfile)
+ * and its label.  The PID must be this VM's QEMU: /proc/PID/cmdline has
+ * "-uuid UUID" (libvirt always passes it); cmdline and label are read
+ * through one open /proc/PID, so both are of the same process.  What
+ * cannot be read or verified is recorded in `why` (label NULL), not
+ * failed: the judgement decides.  Fails only on allocation failure.
  */
-int vh_svirt_read(const char *name, vh_svirt_facts *ret, vh_error **err);
+int vh_svirt_read(const char *name, const char *uuid, vh_svirt_facts *ret, vh_error **err);
+
+/* Longest /proc/PID/cmdline read (libvirt's JSON -device arguments make it long). */
+#define VH_CMDLINE_MAX (4u << 20)
+
+/*
+ * Does a /proc/PID/cmdline (NUL-separated, `len` bytes) carry "-uuid
+ * UUID" (case-insensitive)?  0 yes; -ESRCH with *why saying what it has.  Pure.
+ */
+int vh_svirt_cmdline_check(const char *cmdline, size_t len, const char *uuid, const char **why);
 
 /*
  * Judge (pure).  Appends one result to `out` (check "svirt"): PASS, WARN

@@ -7,7 +7,8 @@
 #
 # What is real: libvirtd 9.0 calling the hook at prepare/start/started,
 # the SIGKILL, the restart and its reconnect calls, QEMU's PIDs, pidfiles
-# and /proc/PID/stat, the state file surviving on /run.  What is faked,
+# and /proc/PID/stat and cmdline (the hook checks that the pidfile's PID is
+# the VM's QEMU by its -uuid), the state file surviving on /run.  What is faked,
 # because these machines have no SELinux (no /sys/fs/selinux, EINVAL from
 # /proc/PID/attr/current, and libvirt refuses a model='selinux' seclabel):
 # the hook is the test build behind a shim (installed as the libvirt
@@ -25,6 +26,8 @@ ln -sfn /run/libvirt/qemu "$F/run/libvirt/qemu"
 echo "system_u:system_r:svirt_tcg_t:s0:c1,c2" >"$F/labels/B"
 echo "system_u:system_r:svirt_tcg_t:s0:c2,c1" >"$F/labels/A"
 echo "system_u:system_r:svirt_tcg_t:s0:c3,c4" >"$F/labels/C"
+echo "system_u:system_r:svirt_tcg_t:s0:c5,c6" >"$F/labels/D"
+mkdir -p "$F/notqemu"
 rm -f /etc/libvirt/hooks/qemu
 cat >/etc/libvirt/hooks/qemu <<SH
 #!/bin/bash
@@ -36,6 +39,9 @@ for pf in /run/libvirt/qemu/*.pid; do
     [ -d /proc/\$pid ] || continue
     mkdir -p "\$F/proc/\$pid/attr"
     ln -sf "/proc/\$pid/stat" "\$F/proc/\$pid/stat"
+    ln -sf "/proc/\$pid/cmdline" "\$F/proc/\$pid/cmdline"
+    # notqemu/NAME: the pidfile's PID shows another program's command line (init's)
+    [ -e "\$F/notqemu/\$n" ] && ln -sf /proc/1/cmdline "\$F/proc/\$pid/cmdline"
     if [ -f "\$F/labels/\$n" ]; then cp "\$F/labels/\$n" "\$F/proc/\$pid/attr/current"; else rm -f "\$F/proc/\$pid/attr/current"; fi
 done
 for d in "\$F"/proc/[0-9]*; do [ -d "/proc/\${d##*/}" ] || rm -rf "\$d"; done
@@ -79,4 +85,16 @@ check "destroy B" sandbox_guest_destroy B
 check "start A once B is gone" sandbox_guest_start A
 check "destroy A" sandbox_guest_destroy A
 check "destroy C" sandbox_guest_destroy C
+
+# D's label is right, but the PID its pidfile names does not run D's QEMU
+# (the shim shows init's command line for it): its label is not taken for QEMU's
+vh_guest D ""
+touch "$F/notqemu/D"
+out=$(sandbox_virsh start D 2>&1) && nok "start D (PID not its QEMU) should fail" || ok "start D (PID not its QEMU) fails"
+contains "virsh start D" "$out" "D started begin -) unexpected exit status 1: vmhooks: svirt: "
+contains "virsh start D" "$out" "/run/libvirt/qemu/D.pid is not QEMU of VM D (-uuid "
+is "D state" "$(sandbox_guest_state D)" "shut off"
+rm -f "$F/notqemu/D"
+check "start D (its own QEMU)" sandbox_guest_start D
+check "destroy D" sandbox_guest_destroy D
 finish

@@ -234,12 +234,14 @@ static void test_mcs_parse(void **state)
         assert_int_equal(vh_secctx_parse("", &c), -EINVAL);
 }
 
+#define READ_UUID "c7a5fdbd-edaf-9455-926a-d65c16db1809"
+
 /* Reading the label: the kernel ends it with a NUL; a missing pidfile is a reason, not an error. */
 static void test_read(void **state)
 {
         const char *root = *state;
         vh_svirt_facts f = { 0 };
-        assert_int_equal(vh_svirt_read("g1", &f, NULL), 0);
+        assert_int_equal(vh_svirt_read("g1", READ_UUID, &f, NULL), 0);
         assert_false(f.selinux);
         assert_int_equal(f.pid, 0);
         assert_null(f.label);
@@ -248,6 +250,9 @@ static void test_read(void **state)
 
         tu_write(root, "/sys/fs/selinux/enforce", "1");
         tu_write(root, "/run/libvirt/qemu/g1.pid", "4242\n");
+        static const char cmdline[] = "/usr/bin/qemu-system-x86_64\0-name\0guest=g1,debug-threads=on\0-uuid\0"
+                                      READ_UUID "\0-S";
+        tu_write_bytes(root, "/proc/4242/cmdline", cmdline, sizeof(cmdline));
         char *path = NULL;
         assert_true(asprintf(&path, "%s/proc/4242/attr/current", root) > 0);
         tu_write(root, "/proc/4242/attr/current", "");
@@ -256,7 +261,7 @@ static void test_read(void **state)
         assert_int_equal(fwrite(LABEL, 1, sizeof(LABEL), fp), sizeof(LABEL)); /* with its NUL */
         fclose(fp);
         free(path);
-        assert_int_equal(vh_svirt_read("g1", &f, NULL), 0);
+        assert_int_equal(vh_svirt_read("g1", READ_UUID, &f, NULL), 0);
         assert_true(f.selinux && f.enforcing);
         assert_int_equal(f.pid, 4242);
         assert_string_equal(f.label, LABEL);
@@ -265,12 +270,56 @@ static void test_read(void **state)
 
         tu_write(root, "/sys/fs/selinux/enforce", "0");
         tu_write(root, "/proc/4242/attr/current", "");
-        assert_int_equal(vh_svirt_read("g1", &f, NULL), 0);
+        assert_int_equal(vh_svirt_read("g1", READ_UUID, &f, NULL), 0);
         assert_true(f.selinux);
         assert_false(f.enforcing);
         assert_null(f.label);
         tu_assert_contains(f.why, "/proc/4242/attr/current is empty");
         vh_svirt_facts_done(&f);
+}
+
+/* Is the pidfile's PID the VM's QEMU?  Its command line has libvirt's "-uuid UUID". */
+static void test_cmdline_check(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *what;
+                const char *cmd;
+                size_t len;
+                const char *why; /* NULL: it is */
+        } cases[] = {
+#define C(what, s, why) { what, s, sizeof(s), why }
+#define C_NONUL(what, s, why) { what, s, sizeof(s) - 1, why }
+                C("libvirt's", "/usr/bin/qemu-system-x86_64\0-name\0guest=g1,debug-threads=on\0-uuid\0" READ_UUID
+                  "\0-S", NULL),
+                C("upper case", "qemu\0-uuid\0C7A5FDBD-EDAF-9455-926A-D65C16DB1809", NULL),
+                C_NONUL("last, without its NUL", "qemu\0-uuid\0" READ_UUID, NULL),
+                C("another VM", "qemu\0-uuid\0c7a5fdbd-edaf-9455-926a-d65c16db1808", "another -uuid"),
+                C("a longer uuid", "qemu\0-uuid\0" READ_UUID "0", "another -uuid"),
+                C("a shorter uuid", "qemu\0-uuid\0c7a5fdbd-edaf-9455-926a-d65c16db180", "another -uuid"),
+                C("-uuid without a value", "qemu\0-S\0-uuid", "no -uuid"),
+                C("the uuid elsewhere", "qemu\0-name\0" READ_UUID, "no -uuid"),
+                C("-uuidX", "qemu\0-uuidX\0" READ_UUID, "no -uuid"),
+                C("another program", "/usr/sbin/sshd\0-D", "no -uuid"),
+                { "empty (zombie)", "", 0, "empty" },
+#undef C
+#undef C_NONUL
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                const char *why = NULL;
+                int r = vh_svirt_cmdline_check(cases[i].cmd, cases[i].len, READ_UUID, &why);
+                if (!cases[i].why) {
+                        if (r != 0)
+                                fail_msg("%s: %d %s", cases[i].what, r, why);
+                } else {
+                        if (r != -ESRCH)
+                                fail_msg("%s: accepted", cases[i].what);
+                        tu_assert_contains(why, cases[i].why);
+                }
+        }
+        /* no uuid to look for: never QEMU of this VM */
+        const char *why = NULL;
+        assert_int_equal(vh_svirt_cmdline_check("qemu\0-uuid\0x", 12, NULL, &why), -ESRCH);
 }
 
 int main(void)
@@ -286,6 +335,7 @@ int main(void)
                 cmocka_unit_test(test_baselabel),
                 cmocka_unit_test(test_mcs_parse),
                 cmocka_unit_test_setup_teardown(test_read, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test(test_cmdline_check),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -41,26 +42,90 @@ static char *xml(const char *name, const char *uuid, const char *label)
         return x;
 }
 
-/* A running fake QEMU: pidfile, /proc/PID/stat, and its label (NULL: no attr file). */
-static void qemu(const char *root, const char *name, int pid, const char *label)
+typedef enum proc_kind {
+        PROC_QEMU,              /* the VM's QEMU: -uuid its UUID */
+        PROC_NO_CMDLINE,        /* /proc/PID/cmdline unreadable (absent) */
+        PROC_OTHER_PROGRAM,     /* the PID was reused by another program */
+        PROC_OTHER_VM,          /* the pidfile names the QEMU of another VM */
+        PROC_EMPTY_CMDLINE,     /* a zombie or kernel thread */
+        PROC_GONE,              /* no /proc/PID at all */
+} proc_kind;
+
+static const char *uuid_of(const char *name)
+{
+        return streq(name, "A") ? UUID_A : UUID_B;
+}
+
+static void rm_rel(const char *root, const char *rel)
+{
+        char *cmd = NULL;
+        assert_true(asprintf(&cmd, "%s%s", root, rel) > 0);
+        /* only files and the (fake) /proc/PID directory tree below the test root */
+        struct stat st;
+        if (lstat(cmd, &st) == 0 && S_ISDIR(st.st_mode)) {
+                char *sub = NULL;
+                static const char *const files[] = { "attr/current", "stat", "cmdline" };
+                for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                        assert_true(asprintf(&sub, "%s/%s", cmd, files[i]) > 0);
+                        (void)unlink(sub);
+                        free(sub);
+                }
+                assert_true(asprintf(&sub, "%s/attr", cmd) > 0);
+                (void)rmdir(sub);
+                free(sub);
+                (void)rmdir(cmd);
+        } else {
+                (void)unlink(cmd);
+        }
+        free(cmd);
+}
+
+/* A running fake process behind VM `name`'s pidfile: /proc/PID/{stat,cmdline}, its label (NULL: no attr file). */
+static void proc_as(const char *root, const char *name, int pid, const char *label, proc_kind kind)
 {
         char rel[128], stat[256];
         snprintf(rel, sizeof(rel), "/run/libvirt/qemu/%s.pid", name);
         snprintf(stat, sizeof(stat), "%d\n", pid);
         tu_write(root, rel, stat);
+        snprintf(rel, sizeof(rel), "/proc/%d", pid);
+        rm_rel(root, rel);
+        if (kind == PROC_GONE)
+                return;
         snprintf(rel, sizeof(rel), "/proc/%d/stat", pid);
         snprintf(stat, sizeof(stat), "%d (qemu-system-x86) S 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 %d 0 0\n", pid,
                  1000 + pid);
         tu_write(root, rel, stat);
-        snprintf(rel, sizeof(rel), "/proc/%d/attr/current", pid);
-        if (label) {
-                tu_write(root, rel, label);
-        } else {
-                char *p = NULL;
-                assert_true(asprintf(&p, "%s%s", root, rel) > 0);
-                (void)unlink(p);
-                free(p);
+        snprintf(rel, sizeof(rel), "/proc/%d/cmdline", pid);
+        char cmd[512];
+        int n = 0;
+        switch (kind) {
+        case PROC_QEMU:
+        case PROC_OTHER_VM:
+                n = snprintf(cmd, sizeof(cmd), "/usr/bin/qemu-system-x86_64%c-name%cguest=%s,debug-threads=on%c"
+                             "-uuid%c%s%c-S%c", 0, 0, name, 0, 0,
+                             kind == PROC_QEMU ? uuid_of(name) : "cccccccc-0000-4000-8000-00000000000c", 0, 0);
+                break;
+        case PROC_OTHER_PROGRAM:
+                n = snprintf(cmd, sizeof(cmd), "/usr/sbin/sshd%c-D%c", 0, 0);
+                break;
+        case PROC_EMPTY_CMDLINE:
+        case PROC_NO_CMDLINE:
+        case PROC_GONE:
+                break;
         }
+        if (kind != PROC_NO_CMDLINE)
+                tu_write_bytes(root, rel, cmd, (size_t)n);
+        snprintf(rel, sizeof(rel), "/proc/%d/attr/current", pid);
+        if (label)
+                tu_write(root, rel, label);
+        else
+                rm_rel(root, rel);
+}
+
+/* A running fake QEMU: pidfile, /proc/PID/stat and cmdline, and its label (NULL: no attr file). */
+static void qemu(const char *root, const char *name, int pid, const char *label)
+{
+        proc_as(root, name, pid, label, PROC_QEMU);
 }
 
 static void policy(const char *root, const char *mode)
@@ -96,35 +161,53 @@ typedef struct row {
         const char *attr;       /* A's /proc/PID/attr/current; NULL: absent */
         const char *env;        /* extra environment of started */
         const char *line;       /* what the refusal (enforce) / the log line (warn) says; NULL: passes */
+        proc_kind proc;         /* what the pidfile's PID is */
 } row;
 
+#define NOT_QEMU "/run/libvirt/qemu/A.pid is not QEMU of VM A (-uuid " UUID_A "): "
+
 static const row rows[] = {
-        { "match", "1", true, LABEL_A, NULL, NULL },
-        { "no pidfile", "1", false, LABEL_A, NULL, "/run/libvirt/qemu/A.pid" },
-        { "attr unreadable", "1", true, NULL, NULL, "cannot open " },
-        { "attr empty", "1", true, "", NULL, "/attr/current is empty" },
-        { "label does not parse", "1", true, "garbage", NULL, "\"garbage\" is not an SELinux context" },
+        { "match", "1", true, LABEL_A, NULL, NULL, PROC_QEMU },
+        { "no pidfile", "1", false, LABEL_A, NULL, "/run/libvirt/qemu/A.pid", PROC_QEMU },
+        { "attr unreadable", "1", true, NULL, NULL, "cannot open ", PROC_QEMU },
+        { "attr empty", "1", true, "", NULL, "/attr/current is empty", PROC_QEMU },
+        { "label does not parse", "1", true, "garbage", NULL, "\"garbage\" is not an SELinux context", PROC_QEMU },
         { "libselinux missing", "1", true, LABEL_A, "VMHOOKS_LIBSELINUX=libselinux-missing.so.1",
-          "libselinux.so.1 cannot be loaded to parse the label " LABEL_A },
-        { "permissive", "0", true, LABEL_A, NULL, "SELinux is not enforcing" },
-        { "SELinux disabled", NULL, true, LABEL_A, NULL, "SELinux is disabled" },
+          "libselinux.so.1 cannot be loaded to parse the label " LABEL_A, PROC_QEMU },
+        { "permissive", "0", true, LABEL_A, NULL, "SELinux is not enforcing", PROC_QEMU },
+        { "SELinux disabled", NULL, true, LABEL_A, NULL, "SELinux is disabled", PROC_QEMU },
         { "other label", "1", true, "system_u:system_r:svirt_t:s0:c1,c3", NULL,
-          "it differs from the domain XML's <label>" },
+          "it differs from the domain XML's <label>", PROC_QEMU },
+        /* the pidfile's PID is not this VM's QEMU: its (right) label must not be taken for QEMU's */
+        { "PID reused by another program", "1", true, LABEL_A, NULL,
+          NOT_QEMU "its command line has no -uuid (not a QEMU that libvirt started) (/usr/sbin/sshd)", PROC_OTHER_PROGRAM },
+        { "PID of another VM's QEMU", "1", true, LABEL_A, NULL,
+          NOT_QEMU "its command line has another -uuid (/usr/bin/qemu-system-x86_64)", PROC_OTHER_VM },
+        { "PID a zombie", "1", true, LABEL_A, NULL, NOT_QEMU "its command line is empty", PROC_EMPTY_CMDLINE },
+        { "cmdline unreadable", "1", true, LABEL_A, NULL,
+          "/run/libvirt/qemu/A.pid is QEMU of VM A: cannot read ", PROC_NO_CMDLINE },
+        { "cmdline unreadable (its reason)", "1", true, LABEL_A, NULL, "/proc/4242/cmdline: No such file or directory",
+          PROC_NO_CMDLINE },
+        { "PID gone", "1", true, LABEL_A, NULL, "QEMU PID 4242 of VM A from its pidfile is not running",
+          PROC_GONE },
 };
+
+static void set_facts(const char *root, const row *w)
+{
+        if (w->enforce)
+                tu_write(root, "/sys/fs/selinux/enforce", w->enforce);
+        else
+                rm_rel(root, "/sys/fs/selinux/enforce");
+        proc_as(root, "A", 4242, w->attr, w->proc);
+        if (!w->pidfile)
+                rm_rel(root, "/run/libvirt/qemu/A.pid");
+}
 
 static void run_row(const char *mode, const row *w)
 {
         char *root = tu_mkroot();
         policy(root, mode);
-        if (w->enforce)
-                tu_write(root, "/sys/fs/selinux/enforce", w->enforce);
-        qemu(root, "A", 4242, w->attr);
-        if (!w->pidfile) {
-                char *p = NULL;
-                assert_true(asprintf(&p, "%s/run/libvirt/qemu/A.pid", root) > 0);
-                assert_int_equal(unlink(p), 0);
-                free(p);
-        }
+        set_facts(root, w);
         char *err = NULL;
         int rc = start_a(root, w->env, &err);
         char *log = tu_read(root, "/var/log/vmhooks/A.log");
@@ -151,6 +234,55 @@ static void run_row(const char *mode, const row *w)
                 tu_assert_contains(log, "WARN svirt: ");
                 tu_assert_contains(log, w->line);
         }
+        if (w->line && w->proc != PROC_QEMU) {
+                /* a label that is not QEMU's is never recorded as this VM's */
+                char *st = tu_read(root, "/run/vmhooks/state");
+                assert_null(strstr(st ? st : "", "label="));
+                free(st);
+        }
+        free(log);
+        free(err);
+        tu_rmroot(root);
+}
+
+/*
+ * The same outcomes at reconnect begin (libvirtd restarted): A started
+ * verified; then the facts change.  Reconnect cannot stop a running VM: it
+ * logs the finding (FAIL under enforce, WARN under warn), exits 0, and a
+ * label it could not verify leaves the one recorded at started.
+ */
+static void run_row_reconnect(const char *mode, const row *w)
+{
+        char *root = tu_mkroot();
+        policy(root, mode);
+        tu_write(root, "/sys/fs/selinux/enforce", "1");
+        qemu(root, "A", 4242, LABEL_A);
+        char *err = NULL;
+        int rc = start_a(root, NULL, &err);
+        if (rc != 0)
+                fail_msg("%s/%s: started: exit %d: %s", mode, w->what, rc, err);
+        free(err);
+        err = NULL;
+        set_facts(root, w);
+        char *x = xml("A", UUID_A, LABEL_A);
+        rc = tu_run_hook(root, x, &err, w->env, "A", "reconnect", "begin");
+        free(x);
+        if (rc != 0)
+                fail_msg("%s/%s: reconnect: exit %d: %s", mode, w->what, rc, err);
+        char *log = tu_read(root, "/var/log/vmhooks/A.log");
+        char *st = tu_read(root, "/run/vmhooks/state");
+        const char *from = strstr(log, "reconnect begin:");
+        assert_non_null(from);
+        if (!w->line) {
+                assert_null(strstr(from, "svirt:"));
+        } else {
+                tu_assert_contains(from, streq(mode, "enforce") ? "reconnect begin: FAIL svirt: "
+                                                                : "reconnect begin: WARN svirt: ");
+                tu_assert_contains(from, w->line);
+        }
+        /* the label recorded at started is still there (re-read or kept) */
+        tu_assert_contains(st, "label=");
+        free(st);
         free(log);
         free(err);
         tu_rmroot(root);
@@ -162,6 +294,15 @@ static void test_started_table(void **state)
         for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
                 run_row("enforce", &rows[i]);
                 run_row("warn", &rows[i]);
+        }
+}
+
+static void test_reconnect_table(void **state)
+{
+        (void)state;
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                run_row_reconnect("enforce", &rows[i]);
+                run_row_reconnect("warn", &rows[i]);
         }
 }
 
@@ -327,6 +468,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_started_table),
+                cmocka_unit_test(test_reconnect_table),
                 cmocka_unit_test_setup_teardown(test_duplicate_across_reconnect, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_reconnect_reads_label, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test(test_plan_context),

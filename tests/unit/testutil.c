@@ -51,6 +51,19 @@ void tu_write(const char *root, const char *rel, const char *content)
         free(path);
 }
 
+void tu_write_bytes(const char *root, const char *rel, const void *data, size_t len)
+{
+        char *path = NULL;
+        assert_true(asprintf(&path, "%s%s", root, rel) > 0);
+        mkparents(path);
+        FILE *f = fopen(path, "we");
+        if (!f)
+                fail_msg("open %s: %s", path, strerror(errno));
+        assert_int_equal(fwrite(data, 1, len, f), len);
+        assert_int_equal(fclose(f), 0);
+        free(path);
+}
+
 char *tu_slurp(const char *path)
 {
         FILE *f = fopen(path, "re");

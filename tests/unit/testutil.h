@@ -40,6 +40,8 @@ int tu_teardown_root(void **state);
 void tu_write(const char *root, const char *rel, const char *content);
 char *tu_read(const char *root, const char *rel);
 bool tu_exists(const char *root, const char *rel);
+/* Write `len` bytes as they are (NULs included: /proc/PID/cmdline). */
+void tu_write_bytes(const char *root, const char *rel, const void *data, size_t len);
 
 /* Read a whole file (absolute path); NULL when missing. */
 char *tu_slurp(const char *path);
