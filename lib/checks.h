@@ -5,8 +5,9 @@
  *
  * The checks (lib/checks/NAME.c, one each, listed in lib/checks/table.c)
  * are small functions of the domain, the effective policy and the host
- * facts (facts.h: sysfs and /proc, gathered once by the caller); the vTPM
- * check also reads the swtpm user's files through vh_path().  Each appends results; none stops the others.
+ * facts (facts.h: sysfs, /proc, the swtpm user and its localca, gathered
+ * once by the caller); the vTPM check also looks for the VM's own TPM
+ * state directory through vh_path().  Each appends results; none stops the others.
  * A result is `refuse` only where QEMU or libvirt would fail the start
  * anyway (missing hugepages, no IOMMU, no swtpm) or the policy demands it
  * (<seclabel type="none"> under <svirt mode="enforce"/>): the hook then

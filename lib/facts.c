@@ -12,6 +12,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "checks/check.h"
 #include "cleanup.h"
 #include "fileio.h"
 #include "root.h"
@@ -68,6 +69,10 @@ void vh_facts_done(vh_facts *f)
         for (size_t i = 0; i < f->n_files; i++)
                 free(f->files[i].path);
         free(f->files);
+        free(f->swtpm.swtpm);
+        free(f->swtpm.swtpm_setup);
+        free(f->swtpm.user);
+        free(f->swtpm.user_error);
         memset(f, 0, sizeof(*f));
 }
 
@@ -660,6 +665,35 @@ static int gather_files(vh_facts *f)
         return 0;
 }
 
+static int gather_swtpm(vh_facts *f)
+{
+        vh_facts_swtpm *t = &f->swtpm;
+        /* NULL: not installed (or, rarely, no memory to say where: the check then says it is missing) */
+        t->swtpm = vh_host_find_program("swtpm");
+        t->swtpm_setup = vh_host_find_program("swtpm_setup");
+        _cleanup_(vh_swtpm_user_done) vh_swtpm_user u = { 0 };
+        _cleanup_error_ vh_error *e = NULL;
+        int r = vh_host_swtpm_user(&u, &e);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                if (!(t->user_error = strdup(e ? vh_error_msg(e) : strerror(-r))))
+                        return -ENOMEM;
+        } else {
+                t->user = TAKE_PTR(u.name);
+                t->uid = (unsigned)u.uid;
+                t->from_conf = u.from_conf;
+                t->unknown = u.unknown;
+        }
+        vh_localca l;
+        if ((r = vh_host_localca_stat(&l)) < 0)
+                return r;
+        t->localca_errno = l.err;
+        t->localca_mode = l.err ? 0 : (unsigned)l.mode;
+        t->localca_uid = l.err ? 0 : (unsigned)l.uid;
+        return 0;
+}
+
 /* Forget part `bit` of f (before gathering it again). */
 static void drop_part(vh_facts *f, unsigned bit)
 {
@@ -698,6 +732,10 @@ static void drop_part(vh_facts *f, unsigned bit)
         case VH_FACTS_FILES:
                 gone.files = keep.files, gone.n_files = keep.n_files;
                 f->files = NULL, f->n_files = 0;
+                break;
+        case VH_FACTS_SWTPM:
+                gone.swtpm = keep.swtpm;
+                memset(&f->swtpm, 0, sizeof(f->swtpm));
                 break;
         default:
                 break;
@@ -741,6 +779,9 @@ int vh_facts_gather(vh_facts *f, unsigned what, vh_error **err)
                         break;
                 case VH_FACTS_FILES:
                         r = gather_files(f);
+                        break;
+                case VH_FACTS_SWTPM:
+                        r = gather_swtpm(f);
                         break;
                 }
                 if (r == -ENOMEM) {

@@ -18,7 +18,7 @@
  * header does not list, or a part given twice is one line naming the file,
  * the line and what is expected.
  *
- *   vmhooks-facts 1 parts=cpus,irqs,cgroup,numa,hugepages,pci,block,files
+ *   vmhooks-facts 1 parts=cpus,irqs,cgroup,numa,hugepages,pci,block,files,swtpm
  *   arch name=x86_64
  *   cpus online=0-1 present=0-1 isolated= nohz_full=
  *   irq 24
@@ -35,6 +35,8 @@
  *   link /dev/sda name=sda
  *   link /dev/vg/lv name=dm-0
  *   file /usr/libexec/vmhooks/qemu-kvm exec=1
+ *   swtpm swtpm=/usr/bin/swtpm swtpm_setup=/usr/bin/swtpm_setup user=tss uid=105 from_conf=0 unknown=0
+ *         localca_errno=0 localca_mode=040750 localca_uid=105           (one line)
  */
 #ifndef VH_FACTS_H
 #define VH_FACTS_H
@@ -57,7 +59,8 @@ enum {
         VH_FACTS_PCI = 1u << 5,         /* PCI devices; IOMMU groups, interrupt remapping */
         VH_FACTS_BLOCK = 1u << 6,       /* block devices (partition, device-mapper) and the /dev links to them */
         VH_FACTS_FILES = 1u << 7,       /* the programs the rules and checks look for (wrapper, swtpm) */
-        VH_FACTS_ALL = (1u << 8) - 1,
+        VH_FACTS_SWTPM = 1u << 8,       /* swtpm, swtpm_setup, qemu.conf's swtpm_user, /var/lib/swtpm-localca */
+        VH_FACTS_ALL = (1u << 9) - 1,
 };
 
 #define VH_FACTS_MAX_ITEMS 65536u       /* IRQs, nodes, pools, devices, links, each */
@@ -116,6 +119,18 @@ typedef struct vh_facts_file {
         bool exec;
 } vh_facts_file;
 
+/* What the vTPM check needs: libvirt runs swtpm_setup as swtpm_user, which must own swtpm-localca. */
+typedef struct vh_facts_swtpm {
+        char *swtpm, *swtpm_setup;      /* where found (/usr/bin/swtpm), or NULL */
+        char *user;                     /* qemu.conf's swtpm_user, or libvirt's default; NULL: see user_error */
+        char *user_error;               /* qemu.conf could not be read or parsed: why */
+        unsigned uid;
+        bool from_conf;                 /* set in qemu.conf */
+        bool unknown;                   /* the name is no user of this host */
+        int localca_errno;              /* stat() of /var/lib/swtpm-localca failed with it; 0: mode and owner below */
+        unsigned localca_mode, localca_uid;
+} vh_facts_swtpm;
+
 typedef struct vh_facts {
         unsigned parts;         /* VH_FACTS_*: what is known */
         /* cpus */
@@ -148,6 +163,8 @@ typedef struct vh_facts {
         /* files */
         vh_facts_file *files;
         size_t n_files;
+        /* swtpm */
+        vh_facts_swtpm swtpm;
 } vh_facts;
 
 void vh_facts_done(vh_facts *f);

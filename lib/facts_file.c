@@ -25,7 +25,7 @@ static const struct {
 } part_names[] = {
         { VH_FACTS_CPUS, "cpus" },           { VH_FACTS_IRQS, "irqs" }, { VH_FACTS_CGROUP, "cgroup" },
         { VH_FACTS_NUMA, "numa" },           { VH_FACTS_HUGEPAGES, "hugepages" }, { VH_FACTS_PCI, "pci" },
-        { VH_FACTS_BLOCK, "block" },         { VH_FACTS_FILES, "files" },
+        { VH_FACTS_BLOCK, "block" },         { VH_FACTS_FILES, "files" },     { VH_FACTS_SWTPM, "swtpm" },
 };
 
 char *vh_facts_parts_text(unsigned parts)
@@ -168,6 +168,24 @@ static int format_all(const vh_facts *f, vh_buf *b)
                 if (r == 0)
                         r = vh_buf_printf(b, " exec=%d\n", f->files[i].exec ? 1 : 0);
         }
+        if (r == 0 && (f->parts & VH_FACTS_SWTPM)) {
+                const vh_facts_swtpm *t = &f->swtpm;
+                r = vh_buf_puts(b, "swtpm");
+                if (r == 0)
+                        r = vh_kv_put(b, "swtpm", t->swtpm);
+                if (r == 0)
+                        r = vh_kv_put(b, "swtpm_setup", t->swtpm_setup);
+                if (r == 0)
+                        r = vh_kv_put(b, "user", t->user);
+                if (r == 0 && t->user)
+                        r = vh_buf_printf(b, " uid=%u from_conf=%d unknown=%d", t->uid, t->from_conf ? 1 : 0,
+                                          t->unknown ? 1 : 0);
+                if (r == 0)
+                        r = vh_kv_put(b, "user_error", t->user_error);
+                if (r == 0)
+                        r = vh_buf_printf(b, " localca_errno=%d localca_mode=0%o localca_uid=%u\n", t->localca_errno,
+                                          t->localca_mode, t->localca_uid);
+        }
         return r;
 }
 
@@ -203,6 +221,8 @@ static const spec specs[] = {
         { "block", VH_FACTS_BLOCK, 1, false, "!partition parent dm dm_uuid dm_name" },
         { "link", VH_FACTS_BLOCK, 1, false, "!name" },
         { "file", VH_FACTS_FILES, 1, false, "!exec" },
+        { "swtpm", VH_FACTS_SWTPM, 0, true,
+          "swtpm swtpm_setup user uid from_conf unknown user_error !localca_errno !localca_mode !localca_uid" },
 };
 
 typedef struct reader {
@@ -318,7 +338,7 @@ static int parse_record(reader *rd, const vh_kv_record *rec, vh_facts *f)
                 }
         if (!s)
                 return bad(rd, "unknown record \"%s\" (expected one of cpus, irq, cgroup, node, hugepages, pool, "
-                               "nodepool, iommu, pci, block, link, file)",
+                               "nodepool, iommu, pci, block, link, file, swtpm)",
                            rec->type);
         if (!(rd->declared & s->part)) {
                 _cleanup_free_ char *p = vh_facts_parts_text(s->part);
@@ -521,6 +541,45 @@ static int parse_record(reader *rd, const vh_kv_record *rec, vh_facts *f)
                         return vh_fail(rd->err, ENOMEM, "%s", rd->what);
                 return 0;
         }
+        if (streq(s->type, "swtpm")) {
+                vh_facts_swtpm *t = &f->swtpm;
+                bool user = vh_kv_get(rec, "user");
+                if (user == !!vh_kv_get(rec, "user_error"))
+                        return bad(rd, "swtpm: expected user= (with uid=, from_conf=, unknown=) or user_error=, "
+                                       "one of them");
+                if (user && (!vh_kv_get(rec, "uid") || !vh_kv_get(rec, "from_conf") || !vh_kv_get(rec, "unknown")))
+                        return bad(rd, "swtpm: user= needs uid=, from_conf= and unknown=");
+                if (!user && (vh_kv_get(rec, "uid") || vh_kv_get(rec, "from_conf") || vh_kv_get(rec, "unknown")))
+                        return bad(rd, "swtpm: uid=, from_conf= and unknown= go with user=");
+                for (const char *const *k = (const char *const[]){ "swtpm", "swtpm_setup", NULL }; *k; k++) {
+                        const char *pv = vh_kv_get(rec, *k);
+                        if (pv && pv[0] != '/')
+                                return bad(rd, "swtpm: %s=\"%s\": expected an absolute path", *k, pv);
+                }
+                if (user) {
+                        if ((r = get_u64(rd, rec, "uid", UINT32_MAX - 1, &v)) < 0)
+                                return r;
+                        t->uid = (unsigned)v;
+                        if ((r = get_bool(rd, rec, "from_conf", &t->from_conf)) < 0 ||
+                            (r = get_bool(rd, rec, "unknown", &t->unknown)) < 0)
+                                return r;
+                }
+                if ((r = get_u64(rd, rec, "localca_errno", 4095, &v)) < 0)
+                        return r;
+                t->localca_errno = (int)v;
+                const char *m = vh_kv_get(rec, "localca_mode");
+                if (!m || m[0] != '0' || strlen(m) > 8 || strspn(m, "01234567") != strlen(m))
+                        return bad(rd, "swtpm: localca_mode=\"%s\": expected an octal st_mode such as 040750",
+                                   m ? m : "");
+                t->localca_mode = (unsigned)strtoul(m, NULL, 8);
+                if ((r = get_u64(rd, rec, "localca_uid", UINT32_MAX - 1, &v)) < 0)
+                        return r;
+                t->localca_uid = (unsigned)v;
+                if (dup_opt(rec, "swtpm", &t->swtpm) < 0 || dup_opt(rec, "swtpm_setup", &t->swtpm_setup) < 0 ||
+                    dup_opt(rec, "user", &t->user) < 0 || dup_opt(rec, "user_error", &t->user_error) < 0)
+                        return vh_fail(rd->err, ENOMEM, "%s", rd->what);
+                return 0;
+        }
         /* file */
         if (rec->name[0] != '/')
                 return bad(rd, "file \"%s\": expected an absolute path", rec->name);
@@ -579,7 +638,7 @@ static int read_header(reader *rd, const char *line, size_t len, vh_facts *f)
                         }
                 if (!found)
                         return bad(rd, "parts=: unknown part \"%.*s\" (expected a comma-separated list of cpus, "
-                                       "irqs, cgroup, numa, hugepages, pci, block, files)",
+                                       "irqs, cgroup, numa, hugepages, pci, block, files, swtpm)",
                                    (int)n, p);
                 p += n;
                 p += *p == ',';
@@ -638,6 +697,8 @@ int vh_facts_parse(const char *text, size_t len, const char *what, vh_facts *ret
                 return vh_fail_input(err, "%s: parts= lists hugepages, but there is no hugepages record", what);
         if ((rd.declared & VH_FACTS_PCI) && !(rd.seen_once & (1u << 7)))
                 return vh_fail_input(err, "%s: parts= lists pci, but there is no iommu record", what);
+        if ((rd.declared & VH_FACTS_SWTPM) && !(rd.seen_once & (1u << 12)))
+                return vh_fail_input(err, "%s: parts= lists swtpm, but there is no swtpm record", what);
         f.parts = rd.declared;
         *ret = f;
         memset(&f, 0, sizeof(f));

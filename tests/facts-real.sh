@@ -116,6 +116,24 @@ while read -r _ bdf rest; do got+="$bdf:$(field "$rest" vendor) "; done < <(rec 
 n=$(wc -w <<<"$want")
 [[ $got == "$want" ]] && ok "$n PCI devices with their vendors, as /sys/bus/pci/devices" || nok "PCI: facts '$got', /sys '$want'"
 
+# swtpm: where the programs are, and the localca's mode and owner (stat)
+sw=$(rec swtpm)
+for prog in swtpm swtpm_setup; do
+    want=""
+    for d in /usr/bin /usr/local/bin /bin /usr/sbin /usr/local/sbin; do
+        [[ -f $d/$prog && -x $d/$prog ]] && { want=$d/$prog; break; }
+    done
+    got=$(field "$sw" "$prog")
+    [[ $got == "$want" ]] && ok "swtpm $prog=${got:-(none)}" || nok "swtpm $prog: facts '$got', the file system '$want'"
+done
+if [[ -e /var/lib/swtpm-localca ]]; then
+    want="0$(stat -c %f /var/lib/swtpm-localca | xargs -I{} printf '%o' 0x{}) $(stat -c %u /var/lib/swtpm-localca)"
+else
+    want="00 0"  # localca_errno says why; mode and owner are 0
+fi
+got="$(field "$sw" localca_mode) $(field "$sw" localca_uid)"
+[[ $got == "$want" ]] && ok "swtpm-localca mode and owner $got (stat)" || nok "swtpm-localca: facts '$got', stat '$want'"
+
 # the facts file read back: patch --facts on this host = patch
 cat >"$work/g.xml" <<'EOF'
 <domain type='kvm'>

@@ -6,7 +6,7 @@
  * (lib/facts.h): CPUs (online, present, isolated, nohz_full), IRQs, the
  * cgroup layout and systemd, NUMA nodes, hugepage pools, PCI devices and
  * the IOMMU, block devices and their /dev links, the files the rules look
- * for.  Without --json, in the facts file format that `vmhooks patch
+ * for, swtpm and its user's /var/lib/swtpm-localca.  Without --json, in the facts file format that `vmhooks patch
  * --facts FILE` (and diff, apply --dry-run, check) reads, so that
  * `vmhooks facts > host-b.facts` on host B lets host A patch for B.  Reads
  * only; exit 0, 1 when the online CPUs cannot be read, 2 on bad usage.
@@ -206,6 +206,29 @@ static int facts_json(const vh_facts *f, json_object *o)
                 r = vh_json_add(o, "files", c);
                 for (size_t i = 0; r == 0 && i < f->n_files; i++)
                         r = vh_json_add(c, f->files[i].path, json_object_new_boolean(f->files[i].exec));
+        }
+        if (r == 0 && (f->parts & VH_FACTS_SWTPM)) {
+                const vh_facts_swtpm *t = &f->swtpm;
+                json_object *c = json_object_new_object();
+                r = vh_json_add(o, "swtpm", c);
+                const char *const keys[] = { "swtpm", "swtpm_setup", "user", "user_error" };
+                const char *const vals[] = { t->swtpm, t->swtpm_setup, t->user, t->user_error };
+                for (size_t i = 0; r == 0 && i < ELEMENTSOF(keys); i++)
+                        r = vals[i] ? vh_json_add(c, keys[i], json_object_new_string(vals[i]))
+                                    : (json_object_object_add(c, keys[i], NULL) < 0 ? -ENOMEM : 0);
+                if (r == 0 && t->user)
+                        r = vh_json_add(c, "uid", json_object_new_int64(t->uid));
+                if (r == 0 && t->user)
+                        r = vh_json_add(c, "from_conf", json_object_new_boolean(t->from_conf));
+                if (r == 0 && t->user)
+                        r = vh_json_add(c, "unknown", json_object_new_boolean(t->unknown));
+                char mode[16];
+                snprintf(mode, sizeof(mode), "0%o", t->localca_mode);
+                if (r == 0)
+                        r = t->localca_errno ? vh_json_add(c, "localca_error", json_object_new_string(strerror(t->localca_errno)))
+                                             : vh_json_add(c, "localca_mode", json_object_new_string(mode));
+                if (r == 0 && !t->localca_errno)
+                        r = vh_json_add(c, "localca_uid", json_object_new_int64(t->localca_uid));
         }
         return r;
 }

@@ -54,7 +54,7 @@ const vh_option_help vh_help_audit[] = {
 };
 
 const vh_option_help vh_help_facts[] = {
-        { "--json", "the facts as JSON (parts, arch, cpus, irqs, cgroup, numa, hugepages, pci, block, files)" },
+        { "--json", "the facts as JSON (parts, arch, cpus, irqs, cgroup, numa, hugepages, pci, block, files, swtpm)" },
         { 0 },
 };
 

@@ -3,8 +3,8 @@
  * checks/check.h — inside lib/checks and lib/audit: the check table and
  * the host readers (lib/checks/host.c) the audit uses.  The checks read
  * sysfs and /proc only through the host facts (facts.h) they are given;
- * the readers below that remain for them are the swtpm user and its
- * directory (/etc, /var/lib).  Every path goes through vh_path(); a fact
+ * the readers below are for the audit and for gathering the facts
+ * (lib/facts.c).  Every path goes through vh_path(); a fact
  * that cannot be read is reported by the caller as a finding, never as an
  * error of vmhooks.
  */
@@ -91,6 +91,16 @@ int vh_host_swtpm_user(vh_swtpm_user *ret, vh_error **err);
  * that fixes it; never a world-writable mode) set; -ENOMEM.
  */
 int vh_host_localca(const vh_swtpm_user *u, char **problem, char **fix);
+
+/* What stat(2) says of /var/lib/swtpm-localca: err (errno) or its mode and owner. */
+typedef struct vh_localca {
+        int err;
+        mode_t mode;
+        uid_t uid;
+} vh_localca;
+int vh_host_localca_stat(vh_localca *ret);
+/* vh_host_localca on what vh_host_localca_stat read (or the host facts hold): pure. */
+int vh_localca_judge(const vh_swtpm_user *u, const vh_localca *l, char **problem, char **fix);
 
 /* uid of a user from /etc/passwd below the root (and NSS when the root is "/"). */
 int vh_host_user_uid(const char *name, uid_t *ret);

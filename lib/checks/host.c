@@ -257,17 +257,31 @@ char *vh_host_find_program(const char *prog)
         return NULL;
 }
 
-int vh_host_localca(const vh_swtpm_user *u, char **problem, char **fix)
+int vh_host_localca_stat(vh_localca *ret)
 {
-        if (u->uid == 0)
-                return 0;
         _cleanup_free_ char *path = vh_path(VH_SWTPM_LOCALCA);
         if (!path)
                 return -ENOMEM;
         struct stat st;
-        _cleanup_free_ char *p = NULL, *f = NULL;
+        vh_localca l = { 0 };
         if (stat(path, &st) < 0) {
-                p = vh_strf(VH_SWTPM_LOCALCA " is missing (%s)", strerror(errno));
+                l.err = errno;
+        } else {
+                l.mode = st.st_mode;
+                l.uid = st.st_uid;
+        }
+        *ret = l;
+        return 0;
+}
+
+int vh_localca_judge(const vh_swtpm_user *u, const vh_localca *l, char **problem, char **fix)
+{
+        if (u->uid == 0)
+                return 0;
+        struct stat st = { .st_mode = l->mode, .st_uid = l->uid };
+        _cleanup_free_ char *p = NULL, *f = NULL;
+        if (l->err) {
+                p = vh_strf(VH_SWTPM_LOCALCA " is missing (%s)", strerror(l->err));
                 f = vh_strf("install -d -o %s -g root -m 0750 " VH_SWTPM_LOCALCA, u->name);
         } else if (!S_ISDIR(st.st_mode)) {
                 p = vh_strf(VH_SWTPM_LOCALCA " is not a directory");
@@ -288,4 +302,13 @@ int vh_host_localca(const vh_swtpm_user *u, char **problem, char **fix)
         *problem = TAKE_PTR(p);
         *fix = TAKE_PTR(f);
         return 1;
+}
+
+int vh_host_localca(const vh_swtpm_user *u, char **problem, char **fix)
+{
+        if (u->uid == 0)
+                return 0;
+        vh_localca l;
+        int r = vh_host_localca_stat(&l);
+        return r < 0 ? r : vh_localca_judge(u, &l, problem, fix);
 }

@@ -32,6 +32,9 @@ unsigned vh_checks_facts_needed(const vh_domain *dom, const vh_policy *p)
         for (size_t i = 0; i < dom->n_hostdevs; i++)
                 if (streq(dom->hostdevs[i].type, "pci"))
                         what |= VH_FACTS_PCI;
+        for (size_t i = 0; i < dom->n_tpms; i++)
+                if (streq(dom->tpms[i].backend_type, "emulator"))
+                        what |= VH_FACTS_SWTPM;
         return what;
 }
 

@@ -11,6 +11,10 @@
  * exist yet (/var/lib/libvirt/swtpm/UUID/tpm2 or tpm1.2), because that
  * start would run swtpm_setup and fail.  With existing state swtpm_setup
  * does not run: then it is a warning for the next new vTPM.
+ *
+ * swtpm, swtpm_setup, the swtpm user and the localca come from the host
+ * facts (their swtpm part); only this VM's own state directory is looked
+ * at here.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -44,23 +48,21 @@ static int state_exists(const vh_domain *dom, const vh_tpm *t)
         return result;
 }
 
-static int check_localca(const vh_domain *dom, const vh_tpm *t, vh_results *out)
+static int check_localca(const vh_domain *dom, const vh_tpm *t, const vh_facts_swtpm *ft, vh_results *out)
 {
-        _cleanup_(vh_swtpm_user_done) vh_swtpm_user u = { 0 };
-        _cleanup_error_ vh_error *e = NULL;
-        int r = vh_host_swtpm_user(&u, &e);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
+        if (!ft->user)
                 return vh_results_add(out, "vtpm", VH_LEVEL_WARN, false, NULL, "%s; swtpm-localca not checked",
-                                      vh_error_msg(e));
+                                      ft->user_error ? ft->user_error : "swtpm_user unknown");
+        vh_swtpm_user u = { .name = ft->user, .uid = (uid_t)ft->uid, .from_conf = ft->from_conf,
+                            .unknown = ft->unknown };
         if (u.unknown)
                 return vh_results_add(out, "vtpm", VH_LEVEL_WARN, false,
                                       "create the user or fix swtpm_user in " VH_QEMU_CONF,
                                       "swtpm_user \"%s\" (%s) is not a user of this host", u.name,
                                       u.from_conf ? VH_QEMU_CONF : "libvirt's default");
+        vh_localca l = { .err = ft->localca_errno, .mode = (mode_t)ft->localca_mode, .uid = (uid_t)ft->localca_uid };
         _cleanup_free_ char *problem = NULL, *fix = NULL;
-        r = vh_host_localca(&u, &problem, &fix);
+        int r = vh_localca_judge(&u, &l, &problem, &fix);
         if (r < 0)
                 return r;
         if (r == 0)
@@ -80,16 +82,20 @@ static int check_localca(const vh_domain *dom, const vh_tpm *t, vh_results *out)
 
 int vh_check_vtpm(const vh_domain *dom, const vh_policy *p, const vh_facts *f, vh_results *out)
 {
-        (void)f;
         (void)p;
         for (size_t i = 0; i < dom->n_tpms; i++) {
                 const vh_tpm *t = &dom->tpms[i];
                 if (!streq(t->backend_type, "emulator"))
                         continue;
-                static const char *const progs[] = { "swtpm", "swtpm_setup" };
+                if (!(f->parts & VH_FACTS_SWTPM))
+                        return vh_results_add(out, "vtpm", VH_LEVEL_WARN, false, NULL,
+                                              "VM %s has an emulated TPM; the host facts have no swtpm part: not "
+                                              "checked",
+                                              dom->name);
+                const char *const progs[] = { "swtpm", "swtpm_setup" };
+                const char *const found[] = { f->swtpm.swtpm, f->swtpm.swtpm_setup };
                 for (size_t k = 0; k < ELEMENTSOF(progs); k++) {
-                        _cleanup_free_ char *found = vh_host_find_program(progs[k]);
-                        if (!found)
+                        if (!found[k])
                                 return vh_results_add(out, "vtpm", VH_LEVEL_FAIL, true,
                                                       "install swtpm and swtpm-tools (apt-get install swtpm "
                                                       "swtpm-tools, or dnf install swtpm swtpm-tools)",
@@ -97,7 +103,7 @@ int vh_check_vtpm(const vh_domain *dom, const vh_policy *p, const vh_facts *f, v
                                                       "(not in /usr/bin, /usr/local/bin, /bin, /usr/sbin)",
                                                       dom->name, progs[k]);
                 }
-                return check_localca(dom, t, out); /* one emulated TPM per VM */
+                return check_localca(dom, t, &f->swtpm, out); /* one emulated TPM per VM */
         }
         return 0;
 }

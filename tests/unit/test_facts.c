@@ -101,6 +101,8 @@ static void rich_host(const char *root)
         free(p);
 }
 
+static char *format(const vh_facts *f);
+
 static void gather(vh_facts *f, unsigned what)
 {
         vh_error *e = NULL;
@@ -206,6 +208,38 @@ static void test_gather_all(void **state)
         assert_true(vh_facts_file_exec(&f, "/usr/bin/swtpm"));
         assert_false(vh_facts_file_exec(&f, "/usr/libexec/vmhooks/qemu-kvm"));
         assert_non_null(vh_facts_file_find(&f, "/usr/libexec/vmhooks/qemu-kvm"));
+        /* swtpm: found in /usr/bin, swtpm_setup nowhere; no qemu.conf and no tss user: root; localca missing */
+        assert_string_equal(f.swtpm.swtpm, "/usr/bin/swtpm");
+        assert_null(f.swtpm.swtpm_setup);
+        assert_string_equal(f.swtpm.user, "root");
+        assert_int_equal(f.swtpm.uid, 0);
+        assert_false(f.swtpm.from_conf);
+        assert_int_equal(f.swtpm.localca_errno, ENOENT);
+        vh_facts_done(&f);
+        /* qemu.conf's swtpm_user, a user of /etc/passwd, and the localca it owns */
+        tu_write(root, "/etc/libvirt/qemu.conf", "swtpm_user = \"tss\"\n");
+        tu_write(root, "/etc/passwd", "root:x:0:0::/root:/bin/sh\ntss:x:105:111::/var/lib/tpm:/bin/false\n");
+        tu_write(root, "/var/lib/swtpm-localca/.keep", "");
+        gather(&f, VH_FACTS_SWTPM);
+        assert_string_equal(f.swtpm.user, "tss");
+        assert_int_equal(f.swtpm.uid, 105);
+        assert_true(f.swtpm.from_conf);
+        assert_false(f.swtpm.unknown);
+        assert_int_equal(f.swtpm.localca_errno, 0);
+        assert_true(S_ISDIR(f.swtpm.localca_mode));
+        assert_int_equal(f.swtpm.localca_uid, getuid());
+        vh_facts_done(&f);
+        /* an unparsable qemu.conf: the facts keep why */
+        tu_write(root, "/etc/libvirt/qemu.conf", "swtpm_user = [\n");
+        gather(&f, VH_FACTS_SWTPM);
+        assert_null(f.swtpm.user);
+        tu_assert_contains(f.swtpm.user_error, "qemu.conf");
+        char *text = format(&f);
+        vh_facts g = { 0 };
+        assert_int_equal(vh_facts_parse(text, strlen(text), "t", &g, NULL), 0);
+        assert_string_equal(g.swtpm.user_error, f.swtpm.user_error);
+        free(text);
+        vh_facts_done(&g);
         vh_facts_done(&f);
 }
 
@@ -307,6 +341,10 @@ static void test_roundtrip(void **state)
         assert_string_equal(vh_facts_block_resolve(&g, "/dev/vg0/data"), "dm-0");
         assert_string_equal(vh_facts_block_find(&g, "dm-0")->dm_name, "vg0-data");
         assert_true(vh_facts_file_exec(&g, "/usr/bin/swtpm"));
+        assert_string_equal(g.swtpm.swtpm, "/usr/bin/swtpm");
+        assert_null(g.swtpm.swtpm_setup);
+        assert_string_equal(g.swtpm.user, "root");
+        assert_int_equal(g.swtpm.localca_errno, ENOENT);
         /* a partial set of facts keeps its parts */
         vh_facts h = { 0 }, k = { 0 };
         gather(&h, VH_FACTS_HUGEPAGES | VH_FACTS_CGROUP);
@@ -360,6 +398,11 @@ static void test_malformed(void **state)
                 { HDR CPUS "block sda partition=0 dm_uuid=x\n", "line 3: block sda: dm_uuid= or dm_name= without dm=1" },
                 { HDR CPUS "cpus online=0 present=0 isolated= nohz_full= x\n", "line 3: \"cpus online=0 present=0 isolated= nohz_full= x\": expected a record \"TYPE [NAME] key=value ...\"" },
                 { HDR HP IOMMU, "facts file F: parts= lists cpus, but there is no cpus record" },
+                { "vmhooks-facts 1 parts=swtpm\nswtpm localca_errno=0 localca_mode=040750 localca_uid=0\n",
+                  "line 2: swtpm: expected user= (with uid=, from_conf=, unknown=) or user_error=, one of them" },
+                { "vmhooks-facts 1 parts=swtpm\nswtpm user=tss uid=5 from_conf=1 unknown=0 localca_errno=0 "
+                  "localca_mode=750 localca_uid=0\n",
+                  "line 2: swtpm: localca_mode=\"750\": expected an octal st_mode such as 040750" },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 vh_facts f = { 0 };
@@ -460,7 +503,7 @@ static void test_patch_with_facts(void **state)
         tu_assert_contains(out, "pool 1048576 nr=2 free=1 resv=1");
         tu_assert_contains(out, "pci 0000:81:00.0 vendor=0x144d device=0xa808 class=0x010802");
         tu_write(a, "/work/a.facts", out);
-        free(err);
+        free(out), free(err);
 
         char *plain_a, *plain_a_err, *plain_b, *plain_b_err, *fa, *fa_err, *fb, *fb_err;
         patch_on(a, NULL, policy, dom, &plain_a, &plain_a_err);
