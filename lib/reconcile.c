@@ -13,15 +13,19 @@
 
 #define WHY_MAX_VMS 8 /* list at most this many VMs in a reason */
 
+static void change_done(vh_change *c)
+{
+        free(c->knob);
+        free(c->from);
+        free(c->to);
+        free(c->why);
+        free(c->vm);
+}
+
 void vh_report_done(vh_report *r)
 {
-        for (size_t i = 0; i < r->n; i++) {
-                free(r->changes[i].knob);
-                free(r->changes[i].from);
-                free(r->changes[i].to);
-                free(r->changes[i].why);
-                free(r->changes[i].vm);
-        }
+        for (size_t i = 0; i < r->n; i++)
+                change_done(&r->changes[i]);
         free(r->changes);
         r->changes = NULL;
         r->n = 0;
@@ -898,8 +902,45 @@ bool vh_reconcile_unsettled(const vh_state *st)
         return false;
 }
 
+/*
+ * The IRQs the kernel does not let anyone steer (managed multi-queue and
+ * per-CPU IRQs) are told in one note, not one per IRQ: how many, which.
+ */
+static int fold_untunable_irqs(vh_report *rep, size_t from)
+{
+        if (!rep)
+                return 0;
+        _cleanup_buf_ vh_buf list = { 0 };
+        unsigned count = 0;
+        size_t keep = from;
+        for (size_t i = from; i < rep->n; i++) {
+                vh_change *c = &rep->changes[i];
+                if (c->kind == VH_CHANGE_UNTUNABLE && c->family == VH_FAM_IRQ) {
+                        const char *irq = startswith(c->knob, "irq:");
+                        if (count < 32 && vh_buf_printf(&list, "%s%s", count ? ", " : "", irq ? irq : c->knob) < 0)
+                                return -ENOMEM;
+                        count++;
+                        change_done(c);
+                        continue;
+                }
+                rep->changes[keep++] = *c;
+        }
+        rep->n = keep;
+        if (count == 0)
+                return 0;
+        _cleanup_free_ char *why = NULL;
+        if (asprintf(&why, "%u IRQ%s cannot be tuned here (%s%s): the kernel manages their affinity (multi-queue "
+                           "devices) or they are per-CPU; left as they are",
+                     count, count == 1 ? "" : "s", list.data, count > 32 ? ", ..." : "") < 0)
+                return -ENOMEM;
+        return report_add(rep, NULL, "irq", VH_CHANGE_UNTUNABLE, NULL, NULL, why, NULL) < 0
+                       ? -ENOMEM
+                       : (rep->changes[rep->n - 1].family = VH_FAM_IRQ, 0);
+}
+
 int vh_reconcile(vh_state *st, vh_persist_fn persist, void *userdata, vh_report *rep, vh_error **err)
 {
+        size_t first_change = rep ? rep->n : 0;
         vh_knob *knobs = NULL;
         size_t n = 0;
         int r = vh_reconcile_knobs(st, &knobs, &n, rep, err);
@@ -967,6 +1008,8 @@ int vh_reconcile(vh_state *st, vh_persist_fn persist, void *userdata, vh_report 
         }
         for (size_t i = 0; i < n && r >= 0; i++)
                 r = apply_step(st, &knobs[i], &steps[i], rep);
+        if (r >= 0)
+                r = fold_untunable_irqs(rep, first_change);
         for (size_t i = 0; steps && i < n; i++)
                 step_done(&steps[i]);
         free(steps);

@@ -239,7 +239,7 @@ static int collect_knob(vh_status *s, vh_status_knob *out, const vh_plan_host *h
                 const char *original = k->saved ? k->original : out->current;
                 vh_desired d = { 0 };
                 _cleanup_error_ vh_error *de = NULL;
-                bool mask = vh_families[kn->family].kind == VH_KIND_MASK;
+                bool mask = vh_families[kn->family].kind == VH_KIND_MASK || vh_families[kn->family].kind == VH_KIND_LIST;
                 int r = 0;
                 if (mask && !original)
                         r = set_dup(&out->desired_error, "the mask cannot be read, so no value can be planned");
@@ -351,9 +351,12 @@ int vh_status_collect(int64_t now, vh_status *ret, vh_error **err)
 
         _cleanup_(vh_plan_host_done) vh_plan_host host = { 0 };
         _cleanup_free_ char *host_error = NULL;
-        if (vh_reconcile_demanded(&s.st, VH_FAM_WQ_MASK)) {
+        if (vh_reconcile_demanded(&s.st, VH_FAM_WQ_MASK) || vh_reconcile_demanded(&s.st, VH_FAM_IRQ)) {
                 _cleanup_error_ vh_error *he = NULL;
                 if (vh_plan_host_load(&host, &he) < 0 && !(host_error = strdup(vh_error_msg(he))))
+                        return vh_fail(err, ENOMEM, "status");
+                if (!host_error && vh_plan_host_load_follow(&host, &s.st, &he) < 0 &&
+                    !(host_error = strdup(vh_error_msg(he))))
                         return vh_fail(err, ENOMEM, "status");
         }
         if (status_knobs(&s) < 0)
@@ -452,6 +455,40 @@ static int text_knob(vh_buf *b, const vh_status_knob *k, const vh_knob_state *ks
         return r;
 }
 
+/* Per source of host noise: which VMs keep it off which CPUs. */
+static int text_isolation(vh_buf *b, const vh_status *s)
+{
+        static const struct {
+                unsigned bit;
+                const char *what;
+        } sources[] = { { VH_ISO_WQ, "workqueues (kworkers)" }, { VH_ISO_IRQS, "IRQs and irqbalance" },
+                        { VH_ISO_TASKS, "host tasks (systemd slices)" } };
+        bool any = false;
+        for (size_t i = 0; i < s->st.n_regs && !any; i++)
+                any = s->st.regs[i].demands.isolate_from && !vh_cpuset_is_empty(&s->st.regs[i].demands.isolate);
+        if (!any)
+                return 0;
+        int r = vh_buf_puts(b, "isolation (what is kept off whose CPUs):\n");
+        for (size_t j = 0; r == 0 && j < sizeof(sources) / sizeof(sources[0]); j++) {
+                r = vh_buf_printf(b, "  %s:", sources[j].what);
+                unsigned n = 0;
+                for (size_t i = 0; r == 0 && i < s->st.n_regs; i++) {
+                        const vh_demands *d = &s->st.regs[i].demands;
+                        if (!(d->isolate_from & sources[j].bit) || vh_cpuset_is_empty(&d->isolate))
+                                continue;
+                        _cleanup_free_ char *l = vh_cpuset_format_list(&d->isolate);
+                        r = l ? vh_buf_printf(b, "%s CPUs %s for ", n++ ? ";" : "", l) : -ENOMEM;
+                        if (r == 0)
+                                r = vh_buf_escape(b, s->st.regs[i].name, true);
+                        if (r == 0 && sources[j].bit == VH_ISO_IRQS && (d->isolate_from & VH_ISO_IRQS_FOLLOW))
+                                r = vh_buf_puts(b, " (its devices' IRQs on them)");
+                }
+                if (r == 0)
+                        r = vh_buf_puts(b, n ? "\n" : " none\n");
+        }
+        return r;
+}
+
 static int text_summary(vh_buf *b, const vh_status *s)
 {
         size_t stale = 0;
@@ -496,8 +533,21 @@ int vh_status_format_text(const vh_status *s, char **ret, vh_error **err)
                                       "used\n", s->st.n_damaged, s->st.n_damaged == 1 ? "" : "s",
                                   s->st.damaged_copy ? "; copy in " : " (the next hook call copies them aside)",
                                   s->st.damaged_copy ? s->st.damaged_copy : "");
-        for (size_t i = 0; r == 0 && i < s->n_knobs; i++)
-                r = text_knob(&b, &s->knobs[i], record_of(s, &s->knobs[i]));
+        if (r == 0)
+                r = text_isolation(&b, s);
+        unsigned quiet_irqs = 0;
+        for (size_t i = 0; r == 0 && i < s->n_knobs; i++) {
+                const vh_status_knob *k = &s->knobs[i];
+                /* one line for the IRQs nobody tunes (a host has hundreds), not one each */
+                if (k->knob.family == VH_FAM_IRQ && !k->saved && !k->demanded && !k->note && !k->current_error) {
+                        quiet_irqs++;
+                        continue;
+                }
+                r = text_knob(&b, k, record_of(s, k));
+        }
+        if (r == 0 && quiet_irqs)
+                r = vh_buf_printf(&b, "knob irq:N (/proc/irq/N/smp_affinity_list): %u IRQ%s, not tuned: no VM "
+                                      "demands them\n", quiet_irqs, quiet_irqs == 1 ? "" : "s");
         for (size_t i = 0; r == 0 && i < s->install.n; i++) {
                 _cleanup_free_ char *line = vh_result_line(&s->install.items[i]);
                 r = line ? vh_buf_printf(&b, "%s\n", line) : -ENOMEM;

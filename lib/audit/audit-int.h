@@ -22,6 +22,7 @@ int vh_audit_hugepages(vh_results *out);
 int vh_audit_thp(vh_results *out);
 int vh_audit_halt_poll(vh_results *out);
 int vh_audit_host_tasks(vh_results *out);
+int vh_audit_isolation(vh_results *out);
 int vh_audit_install(vh_results *out);
 int vh_audit_policy(vh_results *out);
 int vh_audit_capcache(vh_results *out);

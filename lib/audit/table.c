@@ -28,6 +28,7 @@ static const struct {
         { "thp", vh_audit_thp },
         { "halt-poll", vh_audit_halt_poll },
         { "host-tasks", vh_audit_host_tasks },
+        { "isolation", vh_audit_isolation },
         { "install", vh_audit_install },
         { "policy", vh_audit_policy },
         { "capcache", vh_audit_capcache },

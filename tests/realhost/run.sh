@@ -165,10 +165,15 @@ mask_want() { # ORIGINAL-MASK ISOLATE(0|1)
 # VMs: A never + defrag never + halt 400000 + isolate, pinned to ISO;
 # B always + isolate, pinned to ISO; C madvise + halt 300000, unpinned.
 declare -A POL PIN THPD DEFD ISOD
+HAS_ISOLATE=0; grep -q 'name="isolate"' "$repo/etc/policy.rng" && HAS_ISOLATE=1
 POL[A]="<vmhooks:thp mode='never'$( ((HAS_DEFRAG)) && echo " defrag='never'")/><vmhooks:halt-poll ns='400000'/><vmhooks:kworkers isolate='yes'/>"
 POL[B]="<vmhooks:thp mode='always'$( ((HAS_DEFRAG)) && echo " defrag='defer'")/><vmhooks:kworkers isolate='yes'/>"
 POL[C]="<vmhooks:thp mode='madvise'/><vmhooks:halt-poll ns='300000'/>"
-PIN[A]=$ISO PIN[B]=$ISO PIN[C]=""
+# D: isolated from IRQs (and irqbalance) only, pinned to ISO; E: the same, pinned to CPU 0
+POL[D]="<vmhooks:isolate workqueues='no' tasks='no'/>"
+POL[E]="<vmhooks:isolate workqueues='no' tasks='no'/>"
+PIN[A]=$ISO PIN[B]=$ISO PIN[C]="" PIN[D]=$ISO PIN[E]=0
+THPD[D]="" THPD[E]="" DEFD[D]="" DEFD[E]="" ISOD[D]=0 ISOD[E]=0
 THPD[A]=never THPD[B]=always THPD[C]=madvise
 DEFD[A]=never DEFD[B]=defer DEFD[C]=""
 # C's RAM is shared memory (memfd, as virtiofs and vhost-user need): its THP mode reaches shmem_enabled
@@ -177,7 +182,9 @@ MEMB[C]="<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBac
 SHMD[A]="" SHMD[B]="" SHMD[C]=advise
 ISOD[A]=1 ISOD[B]=1 ISOD[C]=0
 ((HAS_DEFRAG)) || DEFD[A]="" DEFD[B]=""
-uuid() { case $1 in A) echo 7e57a000-0000-4000-8000-00000000000a ;; B) echo 7e57b000-0000-4000-8000-00000000000b ;; *) echo 7e57c000-0000-4000-8000-00000000000c ;; esac; }
+uuid() { case $1 in A) echo 7e57a000-0000-4000-8000-00000000000a ;; B) echo 7e57b000-0000-4000-8000-00000000000b ;;
+         D) echo 7e57d000-0000-4000-8000-00000000000d ;; E) echo 7e57e000-0000-4000-8000-00000000000e ;;
+         *) echo 7e57c000-0000-4000-8000-00000000000c ;; esac; }
 xml() { # xml VM [ON-ERROR]
     local v=$1 pin="" extra=${2:-}
     [[ -n ${PIN[$v]} ]] && pin="<cputune><vcpupin vcpu='0' cpuset='${PIN[$v]}'/></cputune>"
@@ -198,12 +205,17 @@ down() {
 vmlog() { cat "/var/log/vmhooks/$1.log" 2>/dev/null; }
 
 # The knobs a call may change, and the names the log gives them
-WATCHED=("$THP" "$DEFRAG" "$SHMEM" "$WQ" "$HALT" "${queues[@]}")
+IRQDEF=/proc/irq/default_smp_affinity
+irqfiles=()
+for q in /proc/irq/*/smp_affinity_list; do [[ -f $q ]] && irqfiles+=("$q"); done
+WATCHED=("$THP" "$DEFRAG" "$SHMEM" "$WQ" "$HALT" "${queues[@]}" "$IRQDEF" "${irqfiles[@]}")
 logname() {
     case $1 in
     "$THP") echo "thp" ;; "$DEFRAG") echo "thp_defrag" ;; "$SHMEM") echo "thp_shmem" ;; "$WQ") echo "workqueue_cpumask" ;;
     "$HALT") echo "halt_poll_ns" ;; */devices/writeback/cpumask) echo "(writeback_cpumask|wq_cpumask:writeback)" ;;
     */devices/*/cpumask) q=${1%/cpumask}; echo "wq_cpumask:${q##*/}" ;;
+    "$IRQDEF") echo "irq_default" ;;
+    /proc/irq/*/smp_affinity_list) q=${1%/smp_affinity_list}; echo "irq:${q##*/}" ;;
     esac
 }
 logval() { [[ $1 == *"["* ]] && rk_word "$1" || echo "$1"; }
@@ -279,7 +291,7 @@ stop() { # stop VM [HOOK ENV...]: QEMU gone, then stopped and release (libvirt s
 expect() {
     local what=$1 v thps=() defs=() shms=() iso=0
     for v in "${running[@]}"; do
-        thps+=("${THPD[$v]}"); [[ -n ${DEFD[$v]} ]] && defs+=("${DEFD[$v]}"); ((ISOD[$v])) && iso=1
+        [[ -n ${THPD[$v]} ]] && thps+=("${THPD[$v]}"); [[ -n ${DEFD[$v]} ]] && defs+=("${DEFD[$v]}"); ((ISOD[$v])) && iso=1
         [[ -n ${SHMD[$v]} ]] && shms+=("${SHMD[$v]}")
     done
     ((last_cpu >= 1)) || iso=0
@@ -429,6 +441,91 @@ if ((HAS_RESTORE)); then
     as_before "after A's stop"
 else
     skip "vmhooks restore [--force]: not in this build yet (issue 12)"
+fi
+
+echo "=== 7. IRQs kept off a pinned VM's CPU on the real /proc/irq (issue 17)"
+# irq_want ORIGINAL-LIST ISOLATED-BITS: the original without the isolated
+# CPUs, or, with none of its own left, the online CPUs not isolated
+online_bits=0
+for c in $(seq 0 "$last_cpu"); do online_bits=$((online_bits | 1 << c)); done
+list_bits() { local b=0 r a z; IFS=, read -ra r <<<"$1"; for a in "${r[@]}"; do z=${a#*-}; a=${a%-*}; for c in $(seq "$a" "$z"); do b=$((b | 1 << c)); done; done; echo $b; }
+irq_want() { local w=$(( $(list_bits "$1") & ~$2 )); ((w)) || w=$((online_bits & ~$2)); echo $w; }
+declare -A b_irq
+for q in "${irqfiles[@]}"; do b_irq[$q]=$(cat "$q"); done
+b_irqdef=$(cat $IRQDEF)
+# the kernel refuses some IRQs' affinity (managed MSI-X of multi-queue devices): find them once, by
+# writing each its own value back
+declare -A fixed
+untunable=0
+for q in "${irqfiles[@]}"; do
+    { printf '%s\n' "${b_irq[$q]}" >"$q"; } 2>/dev/null || { fixed[$q]=1; untunable=$((untunable + 1)); }
+done
+expect_irqs() { # WHAT ISOLATED-BITS
+    local q bad=0 n=0 w
+    for q in "${irqfiles[@]}"; do
+        if ((${fixed[$q]:-0})); then
+            [[ $(cat "$q") == "${b_irq[$q]}" ]] || { nok "$1: $q (the kernel's own) changed to $(cat "$q")"; bad=1; }
+            continue
+        fi
+        w=$(irq_want "${b_irq[$q]}" "$2")
+        if [[ $(list_bits "$(cat "$q")") != "$w" ]]; then
+            nok "$1: $q reads $(cat "$q"), expected the CPUs of mask $w"; bad=1
+        fi
+        n=$((n + 1))
+    done
+    ((bad)) || ok "$1: all $n tunable IRQs on the expected CPUs, the kernel's $untunable as they were"
+    local dw=$(( $(rk_maskval "$b_irqdef") & ~$2 )); ((dw)) || dw=$(rk_maskval "$b_irqdef")
+    is "$1: $IRQDEF (as a number)" "$(rk_maskval "$(cat $IRQDEF)")" "$dw"
+}
+if ((!HAS_ISOLATE)); then
+    skip "IRQ isolation: this build has no <isolate> (issue 17)"
+elif ((last_cpu < 1)); then
+    skip "IRQ isolation on the real IRQs: one CPU online, nothing can be isolated"
+else
+    rm -rf /run/vmhooks /var/log/vmhooks/*
+    echo "# ${#irqfiles[@]} IRQs; the kernel refuses the affinity of $untunable of them"
+    start D && ok "D (isolate irqs, pinned to CPU $ISO) starts" || nok "D does not start: $(cat $WORK/err)"
+    expect_irqs "D running" $((1 << ISO))
+    if ((untunable)); then
+        check "D.log tells the $untunable IRQs the kernel keeps, in one note" \
+            bash -c '[[ $(grep -c "IRQs\? cannot be tuned here" /var/log/vmhooks/D.log) == 1 ]]'
+    fi
+    check "no error line in D.log" bash -c '! grep -q "error:" /var/log/vmhooks/D.log'
+    start E && ok "E (pinned to CPU 0) starts" || nok "E does not start: $(cat $WORK/err)"
+    expect_irqs "D, E running (E would take the last housekeeping CPU: not isolated)" $((1 << ISO))
+    check "E.log says its CPUs stay open to IRQs" grep -q "IRQs: this VM's CPUs 0 stay open to them" /var/log/vmhooks/E.log
+    stop D
+    expect_irqs "E running (now isolated: D is gone)" 1
+    stop E
+    as_before "after D and E"
+    is "state records left" "$(records)" 0
+    # SIGKILLed at every fault point of D's start and of D's stop: every IRQ back after both stop
+    kills=0
+    QUIET=1
+    for where in start stop; do
+        for n in $(seq 1 40); do
+            rm -rf /run/vmhooks /var/log/vmhooks/*
+            if [[ $where == start ]]; then
+                call D prepare begin "$FAULT_HOOK" VMHOOKS_FAULT="*@$n=kill"; hit=$rc_call
+                if [[ $hit == 0 ]]; then call D start begin; up D; call D started begin; running=(D)
+                else call D stopped end; call D release end; running=(); fi
+            else
+                start D
+                down D
+                call D stopped end "$FAULT_HOOK" VMHOOKS_FAULT="*@$n=kill"; hit=$rc_call
+                call D release end
+                running=()
+            fi
+            [[ $hit == 137 ]] || { for v in "${running[@]}"; do stop "$v"; done; echo "# IRQs, $where: killed at points 1-$((n - 1)); call $n has no point $n"; break; }
+            kills=$((kills + 1))
+            for v in "${running[@]}"; do stop "$v"; done
+            d=$(rk_compare "$RK_SAVED") && ok "IRQs: killed in D's $where at point $n: after D stopped, every IRQ as before" ||
+                { nok "IRQs: killed in D's $where at point $n: left changed:"; printf '%s\n' "$d" | sed 's/^/    | /'; }
+        done
+    done
+    QUIET=0
+    ((kills >= 4)) && ok "IRQs: the hook was SIGKILLed at $kills points" || nok "IRQs: only $kills kills happened"
+    as_before "after the IRQ kills"
 fi
 count_line
 ((fail == 0))
