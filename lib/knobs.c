@@ -9,8 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "fileio.h"
+#include "irqbalance.h"
 #include "root.h"
+#include "sdunits.h"
 #include "util.h"
 
 static const char *const thp_words[] = { "always", "madvise", "never", NULL };
@@ -18,6 +21,89 @@ static const char *const defrag_words[] = { "always", "defer", "defer+madvise", 
 static const char *const shmem_words[] = { "always", "within_size", "advise", "never", "deny", "force", NULL };
 
 #define THP_DIR "/sys/kernel/mm/transparent_hugepage/"
+
+/* ---- families with their own access ---- */
+
+/* systemd: "not present" whenever host tasks cannot be confined here (no systemd, cgroup v1, ...): the why says which */
+static int unit_access(const vh_knob *k, char **why)
+{
+        (void)k;
+        _cleanup_free_ char *w = NULL;
+        int r = vh_systemd_usable(&w);
+        if (r == 0)
+                return 0;
+        if (why)
+                *why = TAKE_PTR(w);
+        return r == -ENOMEM ? -ENOMEM : -ENOENT;
+}
+
+static int unit_read(const vh_knob *k, char **ret, vh_error **err)
+{
+        return vh_unit_get_allowed_cpus(k->instance, ret, err);
+}
+
+static int unit_write(const vh_knob *k, const char *value, vh_error **err)
+{
+        int r = vh_fault_point("sysfs-write");
+        if (r < 0)
+                return vh_fail(err, -r, "cannot set AllowedCPUs=%s of %s", value, k->instance);
+        return vh_unit_set_allowed_cpus(k->instance, value, err);
+}
+
+/* irqbalance: its socket, found once per call (a scan of /proc) */
+static char *irqbalance_socket;
+static int irqbalance_status; /* 0: not looked for yet; 1: found; else the negative errno of the search */
+static char *irqbalance_why;
+
+static int irqbalance_look(void)
+{
+        if (irqbalance_status == 0) {
+                int r = vh_irqbalance_find(&irqbalance_socket, &irqbalance_why);
+                irqbalance_status = r == 0 ? 1 : r;
+        }
+        return irqbalance_status == 1 ? 0 : irqbalance_status;
+}
+
+/* Not running: not present (nothing to ban).  Running without a socket: cannot be tuned here, and why. */
+static int irqbalance_access(const vh_knob *k, char **why)
+{
+        (void)k;
+        int r = irqbalance_look();
+        if (r == 0)
+                return 0;
+        if (r == -ENOMEM)
+                return r;
+        if (why)
+                *why = irqbalance_why ? strdup(irqbalance_why) : NULL;
+        return r == -ENOENT ? -ENOENT : -EROFS;
+}
+
+static int irqbalance_read(const vh_knob *k, char **ret, vh_error **err)
+{
+        (void)k;
+        int r = irqbalance_look();
+        if (r < 0)
+                return vh_fail(err, -r, "irqbalance: %s", irqbalance_why ? irqbalance_why : "not found");
+        return vh_irqbalance_get_banned(irqbalance_socket, ret, err);
+}
+
+static int irqbalance_write(const vh_knob *k, const char *value, vh_error **err)
+{
+        (void)k;
+        int r = vh_fault_point("sysfs-write");
+        if (r == 0)
+                r = irqbalance_look();
+        if (r < 0)
+                return vh_fail(err, -r, "cannot ban CPUs \"%s\" in irqbalance", value);
+        return vh_irqbalance_set_banned(irqbalance_socket, value, err);
+}
+
+static const vh_family_ops irqbalance_ops = { .read = irqbalance_read, .write = irqbalance_write,
+                                              .access = irqbalance_access };
+static const char *const irqbalance_instances[] = { "banned", NULL };
+
+static const vh_family_ops unit_ops = { .read = unit_read, .write = unit_write, .access = unit_access };
+static const char *const host_units[] = { "system.slice", "user.slice", "init.scope", NULL };
 #define WQ_DIR "/sys/devices/virtual/workqueue/"
 
 const vh_family vh_families[VH_FAM_COUNT] = {
@@ -33,11 +119,18 @@ const vh_family vh_families[VH_FAM_COUNT] = {
                              .path = WQ_DIR "cpumask", .read_prefer = WQ_DIR "cpumask_requested" },
         [VH_FAM_WQ_QUEUE] = { .name = "wq_cpumask", .title = "workqueue CPUs", .kind = VH_KIND_MASK,
                               .dir = "/sys/bus/workqueue/devices", .file = "cpumask" },
+        /* set before the IRQs move (it would move them back), lifted after; its reply lags a ban until its next rescan */
+        [VH_FAM_IRQBALANCE] = { .name = "irqbalance", .title = "CPUs irqbalance leaves alone", .kind = VH_KIND_LIST,
+                                .fixed = irqbalance_instances, .where = "irqbalance's ", .ops = &irqbalance_ops,
+                                .lagging_read = true },
         [VH_FAM_IRQ_DEFAULT] = { .name = "irq_default", .title = "CPUs of new IRQs", .kind = VH_KIND_MASK,
                                  .path = "/proc/irq/default_smp_affinity" },
         /* managed (multi-queue) and per-CPU IRQs: the kernel answers EIO to every write */
         [VH_FAM_IRQ] = { .name = "irq", .title = "IRQ CPUs", .kind = VH_KIND_LIST, .dir = "/proc/irq",
                          .file = "smp_affinity_list", .eio_untunable = true },
+        /* machine.slice (the VMs) is never one of them */
+        [VH_FAM_UNIT_CPUS] = { .name = "allowed_cpus", .title = "CPUs of host tasks", .kind = VH_KIND_LIST,
+                               .fixed = host_units, .where = "AllowedCPUs of ", .ops = &unit_ops },
 };
 
 void vh_knob_done(vh_knob *k)

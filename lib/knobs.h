@@ -41,8 +41,10 @@ typedef enum vh_family_id {
         VH_FAM_HALT_POLL,       /* kvm halt_poll_ns */
         VH_FAM_WQ_MASK,         /* the unbound workqueue mask (cpumask_requested where the kernel has it) */
         VH_FAM_WQ_QUEUE,        /* every WQ_SYSFS workqueue's own mask (writeback, blkcg_punt_bio, ...) */
+        VH_FAM_IRQBALANCE,      /* the CPUs a running irqbalance is told to leave alone (its socket) */
         VH_FAM_IRQ_DEFAULT,     /* /proc/irq/default_smp_affinity: where new IRQs start */
         VH_FAM_IRQ,             /* every IRQ's /proc/irq/N/smp_affinity_list */
+        VH_FAM_UNIT_CPUS,       /* AllowedCPUs of the host's systemd units (system.slice, user.slice, init.scope) */
         VH_FAM_COUNT
 } vh_family_id;
 
@@ -73,6 +75,7 @@ typedef struct vh_family {
         const char *where;              /* ... how to show one: a prefix of the instance ("AllowedCPUs of ") */
         const vh_family_ops *ops;       /* NULL: the instances are files */
         bool eio_untunable;             /* the kernel answers EIO for instances nobody may tune (managed IRQs) */
+        bool lagging_read;              /* a read shows a write only later (irqbalance: at its next rescan) */
 } vh_family;
 
 extern const vh_family vh_families[VH_FAM_COUNT];

@@ -154,7 +154,9 @@ char *vh_change_line(const vh_change *c)
         switch (c->kind) {
         case VH_CHANGE_SET:
         case VH_CHANGE_RESTORE:
-                n = asprintf(&m, "%s: %s -> %s; %s", c->knob, c->from, c->to, c->why);
+                /* "" is a value of its own (no CPU banned, AllowedCPUs unset): shown as "" */
+                n = asprintf(&m, "%s: %s -> %s; %s", c->knob, c->from && !*c->from ? "\"\"" : c->from,
+                             c->to && !*c->to ? "\"\"" : c->to, c->why);
                 break;
         case VH_CHANGE_DRIFT:
                 n = asprintf(&m, "%s: now %s; %s", c->knob, c->to, c->why);

@@ -162,6 +162,7 @@ static bool demands_shmem(const vh_demands *d) { return shmem_demand(d) != VH_TH
 static bool demands_halt_poll(const vh_demands *d) { return d->has_halt_poll; }
 static bool demands_wq(const vh_demands *d) { return isolates(d, VH_ISO_WQ) != NULL; }
 static bool demands_irqs(const vh_demands *d) { return isolates(d, VH_ISO_IRQS) != NULL; }
+static bool demands_tasks(const vh_demands *d) { return isolates(d, VH_ISO_TASKS) != NULL; }
 
 typedef int (*desired_fn)(const vh_state *st, const vh_knob *k, const char *original, const vh_plan_host *host,
                           vh_desired *out, vh_buf *why, vh_error **err);
@@ -552,6 +553,51 @@ static int want_irq(const vh_state *st, const vh_knob *k, const char *original, 
         return out->value ? 0 : -ENOMEM;
 }
 
+/* irqbalance's banned CPUs: what it banned itself plus the CPUs isolated from IRQs ("" lifts the ban). */
+static int want_banned(const vh_state *st, const vh_knob *k, const char *original, const vh_plan_host *host,
+                       vh_desired *out, vh_buf *why, vh_error **err)
+{
+        (void)k;
+        _cleanup_cpuset_ vh_cpuset want = { 0 }, accepted = { 0 };
+        int r = accepted_isolation(st, VH_ISO_IRQS, "IRQs", host, &accepted, out, why);
+        if (r < 0)
+                return r;
+        out->demanded = true;
+        if (*original && vh_cpuset_parse_list(original, &want, err) < 0)
+                return -EINVAL;
+        if (vh_cpuset_union(&want, &accepted) < 0)
+                return -ENOMEM;
+        out->value = vh_cpuset_is_empty(&want) ? strdup("") : vh_cpuset_format_list(&want);
+        return out->value ? 0 : -ENOMEM;
+}
+
+/*
+ * A systemd unit's AllowedCPUs: what it allows (unset: every online CPU)
+ * minus the CPUs isolated from host tasks.  Never an empty list: with no
+ * CPU left, the unit is left as it is.  The original is restored as it
+ * was, "" (unset) included.
+ */
+static int want_unit(const vh_state *st, const vh_knob *k, const char *original, const vh_plan_host *host,
+                     vh_desired *out, vh_buf *why, vh_error **err)
+{
+        (void)k;
+        _cleanup_cpuset_ vh_cpuset want = { 0 }, accepted = { 0 };
+        int r = accepted_isolation(st, VH_ISO_TASKS, "host tasks", host, &accepted, out, why);
+        if (r < 0)
+                return r;
+        out->demanded = true;
+        if (!*original && !(host && host->have_cpus))
+                return (out->value = strdup(original)) ? 0 : -ENOMEM; /* unset, and the online CPUs unknown */
+        r = *original ? vh_cpuset_parse_list(original, &want, err) : vh_cpuset_copy(&want, &host->online);
+        if (r < 0)
+                return r;
+        vh_cpuset_subtract(&want, &accepted);
+        if (vh_cpuset_is_empty(&want) || vh_cpuset_is_empty(&accepted))
+                return (out->value = strdup(original)) ? 0 : -ENOMEM;
+        out->value = vh_cpuset_format_list(&want);
+        return out->value ? 0 : -ENOMEM;
+}
+
 static const planner planners[VH_FAM_COUNT] = {
         [VH_FAM_THP] = { demands_thp, want_thp },
         [VH_FAM_THP_DEFRAG] = { demands_defrag, want_defrag },
@@ -559,8 +605,10 @@ static const planner planners[VH_FAM_COUNT] = {
         [VH_FAM_HALT_POLL] = { demands_halt_poll, want_halt_poll },
         [VH_FAM_WQ_MASK] = { demands_wq, want_wq },
         [VH_FAM_WQ_QUEUE] = { demands_wq, want_wq },
+        [VH_FAM_IRQBALANCE] = { demands_irqs, want_banned },
         [VH_FAM_IRQ_DEFAULT] = { demands_irqs, want_irq },
         [VH_FAM_IRQ] = { demands_irqs, want_irq },
+        [VH_FAM_UNIT_CPUS] = { demands_tasks, want_unit },
 };
 
 int vh_reconcile_desired(const vh_state *st, const vh_knob *k, const char *original, const vh_plan_host *host,
@@ -627,6 +675,20 @@ static bool listed(const vh_knob *list, size_t n, const char *name)
         return false;
 }
 
+/* Why a family of named instances has none here: what its access says of the first. */
+static char *fixed_absent_why(vh_family_id f)
+{
+        _cleanup_(vh_knob_done) vh_knob k = { 0 };
+        char *why = NULL;
+        _cleanup_free_ char *name = NULL;
+        if (asprintf(&name, "%s:%s", vh_families[f].name, vh_families[f].fixed[0]) < 0 || vh_knob_resolve(name, &k) < 0)
+                return NULL;
+        if (vh_knob_access(&k, &why) == -ENOENT && why)
+                return why;
+        free(why);
+        return strdup("not present on this host");
+}
+
 int vh_reconcile_knobs(const vh_state *st, vh_knob **ret, size_t *ret_n, vh_report *rep, vh_error **err)
 {
         vh_knob *list = NULL;
@@ -637,9 +699,11 @@ int vh_reconcile_knobs(const vh_state *st, vh_knob **ret, size_t *ret_n, vh_repo
                         continue;
                 size_t before = n;
                 r = vh_family_instances((vh_family_id)f, &list, &n, err);
-                if (r == 0 && n == before && vh_families[f].path) {
+                if (r == 0 && n == before && (vh_families[f].path || vh_families[f].fixed)) {
                         _cleanup_free_ char *why = NULL;
-                        if (asprintf(&why, "not present on this host (%s does not exist)", vh_families[f].path) < 0)
+                        if (vh_families[f].fixed)
+                                why = fixed_absent_why((vh_family_id)f);
+                        else if (asprintf(&why, "not present on this host (%s does not exist)", vh_families[f].path) < 0)
                                 why = NULL;
                         r = why ? report_add(rep, NULL, vh_families[f].name, VH_CHANGE_ABSENT, NULL, NULL, why, NULL)
                                 : -ENOMEM;
@@ -750,6 +814,19 @@ static int plan_knob(vh_state *st, const vh_knob *kn, const vh_plan_host *host, 
                 return report_add(rep, kn, NULL, VH_CHANGE_FAILED, NULL, NULL, vh_error_msg(e), NULL);
 
         /*
+         * A family whose read lags its write (irqbalance applies a ban at its
+         * next rescan, and reports the old one until then): what vmhooks last
+         * set stands for the current value, and what a killed call may or may
+         * not have sent is sent again.
+         */
+        bool resend = false;
+        if (saved && vh_families[kn->family].lagging_read) {
+                resend = k->pending != NULL;
+                if (set_str(&current, k->pending ? k->pending : k->expected) < 0)
+                        return -ENOMEM;
+        }
+
+        /*
          * A call died between its write and its final save: the write is
          * ours, and it may have died before logging it, so this call says so
          * (every write to the host appears in a log).
@@ -789,7 +866,7 @@ static int plan_knob(vh_state *st, const vh_knob *kn, const vh_plan_host *host, 
 
         if (!demanded) {
                 s->kind = STEP_FORGET;
-                if (!k->drifted && !vh_knob_equal(kn, current, k->original)) {
+                if (!k->drifted && (resend || !vh_knob_equal(kn, current, k->original))) {
                         s->kind = STEP_RESTORE;
                         s->current = TAKE_PTR(current);
                         if (!(s->value = strdup(k->original)))
@@ -816,7 +893,7 @@ static int plan_knob(vh_state *st, const vh_knob *kn, const vh_plan_host *host, 
                 r = report_add(rep, kn, NULL, VH_CHANGE_CONFLICT, NULL, NULL, d.conflicts[i].msg, d.conflicts[i].vm);
         if (r == 0 && d.error)
                 r = report_add(rep, kn, NULL, VH_CHANGE_FAILED, current, d.value, d.error, NULL);
-        if (r == 0 && d.value && !vh_knob_equal(kn, current, d.value)) {
+        if (r == 0 && d.value && (resend || !vh_knob_equal(kn, current, d.value))) {
                 s->kind = STEP_SET;
                 s->current = TAKE_PTR(current);
                 s->value = TAKE_PTR(d.value);
@@ -948,7 +1025,7 @@ int vh_reconcile(vh_state *st, vh_persist_fn persist, void *userdata, vh_report 
                 return r;
         _cleanup_(vh_plan_host_done) vh_plan_host host = { 0 };
         bool wq = vh_reconcile_demanded(st, VH_FAM_WQ_MASK), irqs = vh_reconcile_demanded(st, VH_FAM_IRQ);
-        if (wq || irqs) {
+        if (wq || irqs || vh_reconcile_demanded(st, VH_FAM_UNIT_CPUS)) {
                 _cleanup_error_ vh_error *e = NULL;
                 /* Without it, a mask is checked only for emptiness. */
                 if (vh_plan_host_load(&host, &e) < 0)

@@ -2,13 +2,16 @@
 # mkxml.sh small|large: a domain XML as libvirt passes it to `prepare`.
 # small: 2 vCPUs pinned, one disk, a policy in its metadata (~1.5 KB).
 # large: 64 pinned vCPUs, 200 disks, 16 PCI hostdevs (~90 KB).
+# isolate: small, with <isolate/> (workqueues, IRQs, host tasks) in its policy.
 set -eu
 size=$1
+iso=""
+if [ "$size" = isolate ]; then iso="<vmhooks:isolate/>"; size=small; fi
 if [ "$size" = small ]; then nv=2 nd=1 nh=0; else nv=64 nd=200 nh=16; fi
 echo "<domain type='kvm' id='42'>"
 echo "  <name>bench</name>"
 echo "  <uuid>b0000000-0000-0000-0000-000000000001</uuid>"
-echo "  <metadata><vmhooks:policy xmlns:vmhooks='urn:vmhooks:policy:1'><vmhooks:halt-poll ns='400000'/><vmhooks:thp mode='never'/></vmhooks:policy></metadata>"
+echo "  <metadata><vmhooks:policy xmlns:vmhooks='urn:vmhooks:policy:1'><vmhooks:halt-poll ns='400000'/><vmhooks:thp mode='never'/>$iso</vmhooks:policy></metadata>"
 echo "  <memory unit='KiB'>4194304</memory><currentMemory unit='KiB'>4194304</currentMemory>"
 echo "  <vcpu placement='static'>$nv</vcpu>"
 echo "  <cputune>"

@@ -326,8 +326,11 @@ as_before() {
     if d=$(rk_compare "$RK_SAVED"); then ok "$1: every real knob reads byte for byte what it read before"
     else nok "$1: real knobs differ from before:"; printf '%s\n' "$d" | sed 's/^/    | /'; fi
 }
+# REALHOST_ONLY="7" (a list): run only those scenarios (development; CI runs them all)
+want() { [[ -z ${REALHOST_ONLY:-} || " $REALHOST_ONLY " == *" $1 "* ]] || { skip "real-kernel scenario $1: left out by REALHOST_ONLY=$REALHOST_ONLY"; return 1; }; }
 records() { local n; n=$(grep -c -E '^(vm|knob) ' /run/vmhooks/state 2>/dev/null); echo "${n:-0}"; }
 
+if want 1; then
 echo "=== 1. three VMs come and go on the real knobs"
 # the knobs must differ from what the VMs demand, or nothing would be seen
 [[ $o_thp != never ]] || skip "THP enabled reads never already: A's demand changes nothing visible"
@@ -371,6 +374,8 @@ else
     skip "on-error refuse with a read-only halt_poll_ns: this build has no \"cannot be tuned here\" path yet (issue 12)"
 fi
 
+fi # scenario 1
+if want 2; then
 echo "=== 2. the hook SIGKILLed at every fault point (A's stop, C's start)"
 if [[ $FAULT_HOOK == "$HOOK" ]]; then echo "# fault seam: $HOOK (no build/test/qemu-hook)"; else echo "# fault seam: $FAULT_HOOK"; fi
 kills=0
@@ -404,6 +409,8 @@ QUIET=0
 ((kills >= 4)) && ok "the hook was SIGKILLed at $kills points" || nok "only $kills kills happened (is VMHOOKS_FAULT honoured by $FAULT_HOOK?)"
 as_before "after the kills"
 
+fi # scenario 2
+if want 3; then
 echo "=== 3. the state cannot be written (ENOSPC)"
 rm -rf /run/vmhooks /var/log/vmhooks/*
 call A prepare begin "$FAULT_HOOK" VMHOOKS_FAULT="write:state@1=ENOSPC"
@@ -412,6 +419,8 @@ check "disk full: A.log says why" grep -q "No space left on device" /var/log/vmh
 call A stopped end; call A release end
 as_before "after a disk-full prepare and A's stop"
 
+fi # scenario 3
+if want 4; then
 echo "=== 4. a damaged state file"
 rm -rf /run/vmhooks /var/log/vmhooks/*
 if ((HAS_DAMAGE)); then
@@ -428,6 +437,8 @@ else
     skip "damaged state: this build moves the whole table aside (per-record damage is issue 12's core, not landed)"
 fi
 
+fi # scenario 4
+if want 5; then
 if ((HAS_RESTORE)); then
     echo "=== 5. vmhooks restore"
     rm -rf /run/vmhooks /var/log/vmhooks/*
@@ -443,6 +454,8 @@ else
     skip "vmhooks restore [--force]: not in this build yet (issue 12)"
 fi
 
+fi # scenario 5
+if want 7; then
 echo "=== 7. IRQs kept off a pinned VM's CPU on the real /proc/irq (issue 17)"
 # irq_want ORIGINAL-LIST ISOLATED-BITS: the original without the isolated
 # CPUs, or, with none of its own left, the online CPUs not isolated
@@ -527,5 +540,6 @@ else
     ((kills >= 4)) && ok "IRQs: the hook was SIGKILLed at $kills points" || nok "IRQs: only $kills kills happened"
     as_before "after the IRQ kills"
 fi
+fi # scenario 7
 count_line
 ((fail == 0))

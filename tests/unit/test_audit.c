@@ -161,6 +161,7 @@ static void test_good_host(void **state)
                 { "thp", VH_LEVEL_PASS, "vmhooks manages it (policy <thp mode=\"auto\"/>)", NULL },
                 { "halt-poll", VH_LEVEL_PASS, "the policy sets 400000 while VMs run", NULL },
                 { "host-tasks", VH_LEVEL_NOTE, "systemd is not PID 1 here (no /run/systemd/system)", NULL },
+                { "isolation", VH_LEVEL_NOTE, "no running VM is isolated from host noise now", NULL },
                 { "install", VH_LEVEL_PASS, "hook installed: /etc/libvirt/hooks/qemu", NULL },
                 { "install", VH_LEVEL_PASS, "wrapper installed", NULL },
                 { "policy", VH_LEVEL_PASS, "/etc/vmhooks/policy.xml: thp auto, halt-poll 400000, wrapper "
@@ -235,6 +236,7 @@ static void test_bad_host(void **state)
                 { "halt-poll", VH_LEVEL_NOTE, "halt_poll_ns is 200000", NULL },
                 { "host-tasks", VH_LEVEL_NOTE, "host tasks cannot be kept off the VMs' CPUs (<isolate tasks>): cgroup v1 layout",
                   "systemd.unified_cgroup_hierarchy=1" },
+                { "isolation", VH_LEVEL_NOTE, "no running VM is isolated from host noise now", NULL },
                 { "install", VH_LEVEL_FAIL, "the vmhooks hook is not installed", "make install" },
                 { "install", VH_LEVEL_WARN, "the wrapper /usr/libexec/vmhooks/qemu-kvm is not installed",
                   "make install" },

@@ -8,15 +8,18 @@
  */
 #include "testutil.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit/audit-int.h"
 #include "cpuset.h"
 #include "fault.h"
 #include "lifecycle.h"
+#include "reconcile.h"
 #include "state.h"
 #include "util.h"
 
@@ -355,6 +358,69 @@ static void test_old_state_means_kworkers(void **state)
         vh_state_done(&st);
 }
 
+/* vmhooks audit: an IRQ vmhooks moved that is back on an isolated CPU is a WARN; untouched ones a NOTE. */
+static void test_audit_isolation(void **state)
+{
+        char *root = *state;
+        add_irqs(root);
+        vh_report r = run_txn(&vms[1], true); /* B: IRQs off CPU 1 */
+        vh_report_done(&r);
+        vh_results res = { 0 };
+        assert_int_equal(vh_audit_isolation(&res), 0);
+        assert_int_equal(res.n, 1);
+        assert_int_equal(res.items[0].level, VH_LEVEL_PASS);
+        tu_assert_contains(res.items[0].message, "no IRQ is allowed on the isolated CPUs 1");
+        vh_results_done(&res);
+        tu_write(root, "/proc/irq/25/smp_affinity_list", "1,3\n"); /* someone moved it back */
+        tu_write(root, "/proc/irq/77/smp_affinity_list", "0-3\n"); /* appeared after the last call */
+        assert_int_equal(vh_audit_isolation(&res), 0);
+        assert_int_equal(res.n, 2);
+        assert_int_equal(res.items[0].level, VH_LEVEL_WARN);
+        tu_assert_contains(res.items[0].message, "1 IRQ vmhooks kept off the isolated CPUs 1 is back on them: 25");
+        assert_int_equal(res.items[1].level, VH_LEVEL_NOTE);
+        tu_assert_contains(res.items[1].message, "77");
+        vh_results_done(&res);
+        r = run_txn(&vms[1], false);
+        vh_report_done(&r);
+}
+
+/* AllowedCPUs of a systemd unit: unset means every online CPU; restored as it was, unset included. */
+static void test_unit_planner(void **state)
+{
+        (void)state;
+        vh_state st = { 0 };
+        vh_reg *g = vh_state_add(&st);
+        g->uuid = strdup("u1");
+        g->name = strdup("A");
+        g->demands.isolate_from = VH_ISO_TASKS;
+        assert_int_equal(vh_cpuset_parse_list("2-3", &g->demands.isolate, NULL), 0);
+        vh_plan_host host = { .have_cpus = true };
+        assert_int_equal(vh_cpuset_parse_list("0-3", &host.online, NULL), 0);
+        assert_int_equal(vh_cpuset_parse_list("0-3", &host.housekeeping, NULL), 0);
+        vh_knob k = { 0 };
+        assert_int_equal(vh_knob_resolve("allowed_cpus:system.slice", &k), 0);
+        assert_int_equal(k.family, VH_FAM_UNIT_CPUS);
+        assert_string_equal(k.path, "AllowedCPUs of system.slice");
+        assert_int_equal(vh_knob_resolve("allowed_cpus:machine.slice", &(vh_knob){ 0 }), -EINVAL);
+        vh_desired d = { 0 };
+        assert_int_equal(vh_reconcile_desired(&st, &k, "", &host, &d, NULL), 0);
+        assert_string_equal(d.value, "0-1");
+        vh_desired_done(&d);
+        assert_int_equal(vh_reconcile_desired(&st, &k, "1-3", &host, &d, NULL), 0);
+        assert_string_equal(d.value, "1");
+        vh_desired_done(&d);
+        /* "" is not "0-3": a restore to unset is a write */
+        assert_false(vh_knob_equal(&k, "", "0-3"));
+        assert_true(vh_knob_equal(&k, "0-1", "0,1"));
+        /* only its CPUs left: the unit is left as it is, and the VM told */
+        assert_int_equal(vh_reconcile_desired(&st, &k, "2-3", &host, &d, NULL), 0);
+        assert_string_equal(d.value, "2-3");
+        vh_desired_done(&d);
+        vh_knob_done(&k);
+        vh_plan_host_done(&host);
+        vh_state_done(&st);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -365,6 +431,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_no_empty_list, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_follow_vm, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_old_state_means_kworkers, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test(test_unit_planner),
+                cmocka_unit_test_setup_teardown(test_audit_isolation, tu_setup_root, tu_teardown_root),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
