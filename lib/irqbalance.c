@@ -93,7 +93,8 @@ int vh_irqbalance_find(char **ret_path, char **why)
                 int e = errno;
                 if (asprintf(why, "cannot look for irqbalance in %s: %s", proc, strerror(e)) < 0)
                         *why = NULL;
-                return -e;
+                /* -ENOENT means "no irqbalance runs", not "no /proc" */
+                return e == ENOENT ? -ENXIO : -e;
         }
         unsigned best = 0, first = 0, n = 0;
         _cleanup_free_ char *best_path = NULL;
@@ -133,9 +134,7 @@ int vh_irqbalance_find(char **ret_path, char **why)
                              "irqbalance (pid %u) runs without a socket: no /run/irqbalance/irqbalance%u.sock and no "
                              "abstract one (irqbalance older than 1.2, or 1.9 or later built without irqbalance-ui, or "
                              "/run/irqbalance missing when it started), so vmhooks cannot ban the VMs' CPUs in it and "
-                             "it may move IRQs back onto them; fix: upgrade to an irqbalance with its socket (1.5 or "
-                             "later, built with irqbalance-ui), or ban the CPUs with IRQBALANCE_BANNED_CPULIST in "
-                             "/etc/default/irqbalance (/etc/sysconfig/irqbalance) and restart it, or stop irqbalance",
+                             "it may move IRQs back onto them; fix: " VH_IRQBALANCE_NOSOCKET_FIX,
                              first, first) < 0)
                         *why = NULL;
                 return -ENOTSUP;

@@ -45,11 +45,18 @@
 /* The longest command irqbalance before 1.9.5 reads in one piece. */
 #define VH_IRQBALANCE_CMD_MAX 500u
 
+/* What the admin can do when irqbalance has no socket (the end of vh_irqbalance_find's -ENOTSUP reason). */
+#define VH_IRQBALANCE_NOSOCKET_FIX                                                                              \
+        "upgrade to an irqbalance with its socket (1.5 or later, built with irqbalance-ui), or ban the CPUs with " \
+        "IRQBALANCE_BANNED_CPULIST in /etc/default/irqbalance (/etc/sysconfig/irqbalance) and restart it, or "   \
+        "stop irqbalance"
+
 /*
  * Find the running irqbalance's socket: 0 and *ret_path (a file path as
  * seen from the real root, or "@NAME" / "@" for an abstract address).
  * -ENOENT: no irqbalance runs, *why says so.  -ENOTSUP: one runs but has no
- * socket, and *why says so and what the admin can do.  Other errors
+ * socket, and *why says so and what the admin can do ("...; fix: "
+ * VH_IRQBALANCE_NOSOCKET_FIX).  Other errors
  * (reading /proc) also fill *why.  *why is NULL on success.
  */
 int vh_irqbalance_find(char **ret_path, char **why);

@@ -26,6 +26,7 @@ int vh_audit_isolation(vh_results *out);
 int vh_audit_install(vh_results *out);
 int vh_audit_policy(vh_results *out);
 int vh_audit_capcache(vh_results *out);
+int vh_audit_irqbalance(vh_results *out);
 
 /*
  * A file this check needs could not be read because the audit does not run

@@ -29,6 +29,7 @@ static const struct {
         { "halt-poll", vh_audit_halt_poll },
         { "host-tasks", vh_audit_host_tasks },
         { "isolation", vh_audit_isolation },
+        { "irqbalance", vh_audit_irqbalance },
         { "install", vh_audit_install },
         { "policy", vh_audit_policy },
         { "capcache", vh_audit_capcache },

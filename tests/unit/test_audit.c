@@ -162,6 +162,7 @@ static void test_good_host(void **state)
                 { "halt-poll", VH_LEVEL_PASS, "the policy sets 400000 while VMs run", NULL },
                 { "host-tasks", VH_LEVEL_NOTE, "systemd is not PID 1 here (no /run/systemd/system)", NULL },
                 { "isolation", VH_LEVEL_NOTE, "no running VM is isolated from host noise now", NULL },
+                { "irqbalance", VH_LEVEL_PASS, "irqbalance does not run", NULL },
                 { "install", VH_LEVEL_PASS, "hook installed: /etc/libvirt/hooks/qemu", NULL },
                 { "install", VH_LEVEL_PASS, "wrapper installed", NULL },
                 { "policy", VH_LEVEL_PASS, "/etc/vmhooks/policy.xml: thp auto, halt-poll 400000, wrapper "
@@ -188,6 +189,8 @@ static void bad_host(const char *root)
         tu_write(root, "/proc/812/comm", "libvirtd\n");
         tu_write(root, "/run/virtqemud.pid", "1501\n");
         tu_write(root, "/proc/1501/comm", "virtqemud\n");
+        /* an irqbalance without its socket (before 1.2, or built without irqbalance-ui) */
+        tu_write(root, "/proc/4242/comm", "irqbalance\n");
         put(root, "/etc/sasl2/libvirt.conf", DATA "bad/sasl-libvirt.conf");
         put(root, "/etc/libvirt/qemu.conf", DATA "bad/qemu.conf");
         tu_write(root, "/sys/fs/selinux/enforce", "0");
@@ -237,6 +240,9 @@ static void test_bad_host(void **state)
                 { "host-tasks", VH_LEVEL_NOTE, "host tasks cannot be kept off the VMs' CPUs (<isolate tasks>): cgroup v1 layout",
                   "systemd.unified_cgroup_hierarchy=1" },
                 { "isolation", VH_LEVEL_NOTE, "no running VM is isolated from host noise now", NULL },
+                { "irqbalance", VH_LEVEL_WARN, "irqbalance (pid 4242) runs without a socket: no "
+                                               "/run/irqbalance/irqbalance4242.sock and no abstract one",
+                  "IRQBALANCE_BANNED_CPULIST in /etc/default/irqbalance" },
                 { "install", VH_LEVEL_FAIL, "the vmhooks hook is not installed", "make install" },
                 { "install", VH_LEVEL_WARN, "the wrapper /usr/libexec/vmhooks/qemu-kvm is not installed",
                   "make install" },
