@@ -161,7 +161,7 @@ check: all
 run-unit: all $(TEST_BINS)
 	@VH_HOOK=$(HOOK) VH_WRAPPER=$(BUILD)/qemu-kvm VH_TOOL=$(BUILD)/vmhooks VALGRIND="$(VALGRIND)" bash tests/run-unit.sh $(TEST_BINS)
 	@PROD=$(PROD_BUILD) TEST=$(BUILD) bash tests/seams.sh
-	@bash tests/confinement.sh
+	@TEST=$(BUILD) bash tests/confinement.sh
 	@PROD=$(PROD_BUILD) bash tests/facts-real.sh
 
 # Everything CI runs: the README's test command.  tests/all.sh runs every

@@ -20,6 +20,7 @@
 
 #include <libxml/parser.h>
 
+#include "apparmor.h"
 #include "checks.h"
 #include "demands.h"
 #include "domain.h"
@@ -307,6 +308,50 @@ static int op_reconnect(hook *h)
         return 0;
 }
 
+/* Log one "apparmor: " line per line of `lines`. */
+static void log_aa(hook *h, vh_buf *lines)
+{
+        for (char *line = lines->data, *nl; line && (nl = strchr(line, '\n')); line = nl + 1) {
+                *nl = '\0';
+                (void)vh_log(&h->log, "apparmor: %s", line);
+        }
+}
+
+/*
+ * prepare begin, before libvirt loads the VM's AppArmor profile: the
+ * VM's own plan path, read only, in its own profile (lib/apparmor.h).
+ */
+static void aa_allow(hook *h)
+{
+        _cleanup_buf_ vh_buf lines = { 0 };
+        _cleanup_error_ vh_error *e = NULL;
+        int r = vh_aa_plan_allow(h->dom, &lines, &e);
+        log_aa(h, &lines);
+        if (r < 0) {
+                _cleanup_free_ char *m = vh_strf("%s; the wrapper of this guest cannot read its plan under AppArmor",
+                                                 vh_error_msg(e));
+                own_error(h, m ? m : vh_error_msg(e));
+        }
+}
+
+/* stopped end, release end: the rule goes with the plan (the XML parsed only for a VM with hostdevs). */
+static void aa_revoke(hook *h)
+{
+        _cleanup_free_ char *dir = vh_path(VH_AA_LIBVIRT_DIR);
+        if (!dir || access(dir, F_OK) != 0 || !h->xml || !memmem(h->xml, h->xml_len, "hostdev", 7))
+                return;
+        _cleanup_domain_ vh_domain *dom = NULL;
+        _cleanup_error_ vh_error *e = NULL;
+        if (vh_domain_parse(h->xml, h->xml_len, "domain XML on stdin", &dom, &e) < 0) {
+                (void)vh_log(&h->log, "error: %s; its AppArmor plan rule stays", vh_error_msg(e));
+                return;
+        }
+        _cleanup_buf_ vh_buf lines = { 0 };
+        if (vh_aa_plan_revoke(h->name, dom->uuid, &lines, &e) < 0)
+                (void)vh_log(&h->log, "error: %s", vh_error_msg(e));
+        log_aa(h, &lines);
+}
+
 /* prepare begin: register this VM's demands and reconcile. */
 static int op_prepare(hook *h)
 {
@@ -342,6 +387,7 @@ static int op_prepare(hook *h)
         }
 
         (void)missed_clear(h); /* a marker of an earlier start that never reached start begin */
+        aa_allow(h);
         _cleanup_txn_ vh_txn_result res = { 0 };
         int r = vh_txn_register(vm_uuid(h), h->name, &d, false, &res, &e);
         log_txn(h, &res, &d);
@@ -540,6 +586,7 @@ static int op_unregister(hook *h)
         _cleanup_error_ vh_error *pe = NULL;
         if (vh_msix_plan_remove(h->name, &pe) < 0)
                 (void)vh_log(&h->log, "error: %s", vh_error_msg(pe));
+        aa_revoke(h);
         return 0;
 }
 

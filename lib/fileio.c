@@ -128,21 +128,26 @@ int vh_write_sysfs(const char *path, const char *value, vh_error **err)
 }
 
 static int write_atomic(const char *path, const char *data, size_t len, mode_t mode, const char *selinux_ctx,
-                        vh_error **err);
+                        bool durable, vh_error **err);
 
 int vh_write_atomic(const char *path, const char *data, size_t len, mode_t mode, vh_error **err)
 {
-        return write_atomic(path, data, len, mode, NULL, err);
+        return write_atomic(path, data, len, mode, NULL, false, err);
 }
 
 int vh_write_atomic_labeled(const char *path, const char *data, size_t len, mode_t mode, const char *selinux_ctx,
                             vh_error **err)
 {
-        return write_atomic(path, data, len, mode, selinux_ctx, err);
+        return write_atomic(path, data, len, mode, selinux_ctx, false, err);
+}
+
+int vh_write_atomic_durable(const char *path, const char *data, size_t len, mode_t mode, vh_error **err)
+{
+        return write_atomic(path, data, len, mode, NULL, true, err);
 }
 
 static int write_atomic(const char *path, const char *data, size_t len, mode_t mode, const char *selinux_ctx,
-                        vh_error **err)
+                        bool durable, vh_error **err)
 {
         /*
          * A new temporary file of our own (O_EXCL, a random name: nothing
@@ -180,6 +185,9 @@ static int write_atomic(const char *path, const char *data, size_t len, mode_t m
         int r = vh_fault_point(point);
         if (r == 0)
                 r = vh_write_all(fd, data, len);
+        /* on a disk (/etc): the data before the name, or a crash may leave an empty file under it */
+        if (r == 0 && durable && fsync(fd) < 0)
+                r = -errno;
         if (r == 0) {
                 int fd2 = TAKE_FD(fd);
                 if (close(fd2) < 0 && errno != EINTR)

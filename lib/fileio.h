@@ -53,6 +53,9 @@ int vh_dir_ensure(const char *path, mode_t mode, bool private_dir, vh_error **er
 int vh_write_atomic_labeled(const char *path, const char *data, size_t len, mode_t mode, const char *selinux_ctx,
                             vh_error **err);
 
+/* The same, fsync'd before the rename: for files on a disk (/etc/apparmor.d), not tmpfs. */
+int vh_write_atomic_durable(const char *path, const char *data, size_t len, mode_t mode, vh_error **err);
+
 /* mkdir -p with the given mode for created components. */
 int vh_mkdir_p(const char *path, mode_t mode, vh_error **err);
 
