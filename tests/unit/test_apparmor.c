@@ -101,6 +101,8 @@ static void test_add_remove(void **state)
         assert_int_equal(vh_aa_profile_remove(added, rule, &removed), 0);
         assert_string_equal(removed, prof);
         free(removed);
+        free(added);
+        added = NULL;
         /* nothing to remove */
         removed = (char *)"unchanged";
         assert_int_equal(vh_aa_profile_remove(prof, rule, &removed), 0);
