@@ -298,6 +298,15 @@ static int bus_wait_ready(const sdbus_api *sd, sd_bus *b)
         }
 }
 
+static void bus_drop(const sdbus_api *sd, sd_bus **b)
+{
+        if (*b) {
+                sd->close(*b);
+                (void)sd->unref(*b); /* returns NULL */
+                *b = NULL;
+        }
+}
+
 /* Connect (once per process) to systemd: its private socket, else the system bus.
  * On failure *ret_where names what was tried. */
 static int bus_get(sd_bus **ret, char **ret_where)
@@ -324,19 +333,23 @@ static int bus_get(sd_bus **ret, char **ret_where)
                         r = sd->set_address(b, addr);
                 if (r >= 0)
                         r = sd->start(b);
-        } else if (!*vh_root()) {
-                /* no private socket (not root, or an old systemd): the system bus */
-                r = sd->open_system(&b);
+                if (r >= 0)
+                        r = bus_wait_ready(sd, b);
+                if (r < 0)
+                        bus_drop(sd, &b);
         }
-        if (r >= 0)
-                r = bus_wait_ready(sd, b);
+        if (r < 0 && r != -ETIMEDOUT && !*vh_root()) {
+                /* no private socket, or refused (not root, an old systemd, a MAC policy): the system bus.  Not
+                 * after a timeout: systemd did not answer there, the bus daemon would only ask it again. */
+                r = sd->open_system(&b);
+                if (r >= 0)
+                        r = bus_wait_ready(sd, b);
+                if (r < 0)
+                        bus_drop(sd, &b);
+        }
         if (r < 0) {
-                if (b) {
-                        sd->close(b);
-                        (void)sd->unref(b); /* returns NULL */
-                }
                 if (ret_where)
-                        *ret_where = strdup(*vh_root() ? priv : "/run/systemd/private or the system bus");
+                        *ret_where = strdup(*vh_root() ? priv : "/run/systemd/private and the system bus");
                 return r;
         }
         bus_conn = b;

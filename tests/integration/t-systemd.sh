@@ -55,7 +55,7 @@ if [[ ! -e $root/.vmhooks-ready ]]; then
     echo "t-systemd: making $root (debootstrap, about 2 minutes once)"
     rm -rf "$root"
     mkdir -p "$(dirname "$root")"
-    if ! debootstrap --variant=minbase --include=systemd,systemd-sysv,linux-image-cloud-amd64 bookworm "$root" "$(mirror)" \
+    if ! debootstrap --variant=minbase --include=systemd,systemd-sysv,linux-image-cloud-amd64,libxml2 bookworm "$root" "$(mirror)" \
         >"$B/stacks/systemd-bookworm.log" 2>&1; then
         nok "debootstrap bookworm with systemd (see $B/stacks/systemd-bookworm.log)"
         finish
