@@ -128,5 +128,44 @@ is "system.slice moved to 1" "$(systemctl show -p AllowedCPUs --value system.sli
 is "restore the admin's value" "$($cli set system.slice "$orig" 2>&1)" ""
 is "system.slice back at 0, its cgroup too" "$(systemctl show -p AllowedCPUs --value system.slice)|$(f $C/system.slice/cpuset.cpus)" "0|[0]"
 systemctl set-property --runtime system.slice AllowedCPUs=
+# 4. the real hook (build/test/qemu-hook) for a VM pinned to CPU 1 with <isolate tasks="yes"/>,
+#    while a VM in machine.slice holds the cpuset controller (as libvirt's pinned VMs do)
+hook=/usr/local/lib/vmhooks-test/qemu-hook
+if [ -x $hook ]; then
+    systemctl start vhm.service 2>/dev/null || systemd-run -q --unit=vhm2 --slice=machine.slice -p AllowedCPUs=0-$last sleep 100000
+    xml=/run/g1.xml
+    cat >$xml <<X
+<domain type='kvm'>
+  <name>g1</name><uuid>8a6c1f0e-4d4e-4bb5-9a3c-1f5e0c0d1e01</uuid><memory unit='KiB'>65536</memory>
+  <vcpu placement='static'>1</vcpu>
+  <cputune><vcpupin vcpu='0' cpuset='1'/></cputune>
+  <metadata><vmhooks:policy xmlns:vmhooks="urn:vmhooks:policy:1"><vmhooks:isolate tasks="yes" workqueues="no" irqs="no"/></vmhooks:policy></metadata>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+</domain>
+X
+    s0=$(state)
+    out=$($hook g1 prepare begin - <$xml 2>&1); rc=$?
+    is "hook: prepare begin of g1 (vCPU pinned to CPU 1, <isolate tasks=\"yes\"/>) exits 0 ($out)" "$rc" 0
+    is "hook: systemctl shows AllowedCPUs=0 (the housekeeping CPUs) on all three" "$(shown)" "0|0|0"
+    is "hook: PID 1 and the tasks of system.slice and user.slice on CPU 0 only" \
+        "$(aff 1) $(aff "$(head -n1 $C/system.slice/vhc.service/cgroup.procs)") $(aff "$(head -n1 $C/user.slice/vhu.service/cgroup.procs)")" "0 0 0"
+    is "hook: machine.slice untouched" "$(systemctl show -p AllowedCPUs --value machine.slice)" ""
+    is "hook: g1.log names the three units" \
+        "$(grep -o 'allowed_cpus:\(system.slice\|user.slice\|init.scope\)' /var/log/vmhooks/g1.log | sort -u | wc -l)" 3
+    out=$($hook g1 release end - <$xml 2>&1); rc=$?
+    is "hook: release end of g1 exits 0 ($out)" "$rc" 0
+    is "hook: AllowedCPUs unset again on all three, as the admin had it" "$(shown)" "||"
+    s1=$(state)
+    want=$(sed -E "s/^(system.slice|user.slice|init.scope) cpus=\[\]/\1 cpus=[0-$last]/" <<<"$s0")
+    if [ "$s1" = "$want" ]; then
+        ok "hook: effective CPUs and every task's affinity exactly as before the VM"
+    else
+        nok "hook: state differs: before: $s0 // expected: $want // after: $s1"
+    fi
+    grep 'allowed_cpus' /var/log/vmhooks/g1.log | sed 's/^/# /'
+    systemctl stop vhm.service vhm2.service 2>/dev/null
+    s2=$(state)
+    if [ "$s2" = "$s_initial" ]; then ok "hook: once machine.slice needs no cpuset, everything exactly as at the start"; else nok "hook: start: $s_initial // now: $s2"; fi
+fi
 echo "VH-END $(cut -d' ' -f1 /proc/uptime)"
 systemctl --force --force poweroff
