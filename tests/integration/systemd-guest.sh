@@ -162,7 +162,7 @@ X
     else
         nok "hook: state differs: before: $s0 // expected: $want // after: $s1"
     fi
-    grep 'allowed_cpus' /var/log/vmhooks/g1.log | sed 's/^/# /'
+    grep 'allowed_cpus' /var/log/vmhooks/g1.log | sed 's/^/VH: # g1.log: /'
     systemctl stop vhm.service vhm2.service 2>/dev/null
     s2=$(state)
     if [ "$s2" = "$s_initial" ]; then ok "hook: once machine.slice needs no cpuset, everything exactly as at the start"; else nok "hook: start: $s_initial // now: $s2"; fi

@@ -193,6 +193,7 @@ else
             case $l in
             "VH: ok   - "*) ok "guest: ${l#VH: ok   - }" ;;
             "VH: FAIL - "*) nok "guest: ${l#VH: FAIL - }" ;;
+            "VH: # "*) echo "    ${l#VH: # }" ;;
             esac
         done < <(tr -d '\000' <"$out" | grep -a '^VH: ')
         if tr -d '\000' <"$out" | grep -aq '^VH-END'; then
