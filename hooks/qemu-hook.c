@@ -22,6 +22,7 @@
 
 #include "apparmor.h"
 #include "checks.h"
+#include "checks/check.h"
 #include "demands.h"
 #include "domain.h"
 #include "error.h"
@@ -352,6 +353,49 @@ static void aa_revoke(hook *h)
         log_aa(h, &lines);
 }
 
+/*
+ * <hugepage-pool allocate="yes">: the hugepages check runs after vmhooks
+ * sized the pools.  A start is refused only where the pool is short now,
+ * i.e. where it would have failed without vmhooks too; the refusal says
+ * what vmhooks tried.
+ */
+static void check_sized_pools(hook *h, const vh_hp_outcome *o)
+{
+        if (o->added)
+                (void)vh_log(&h->log, "hugepage-pool: added %llu pages for this VM (given back at its release)",
+                             (unsigned long long)o->added);
+        if (o->tried)
+                (void)vh_log(&h->log, "hugepage-pool: %s", o->tried);
+        vh_policy plain = h->policy; /* shallow: only read, never freed */
+        plain.hugepool_allocate = false;
+        _cleanup_results_ vh_results cr = { 0 };
+        _cleanup_facts_ vh_facts facts = { 0 };
+        _cleanup_error_ vh_error *e = NULL;
+        if (vh_facts_gather(&facts, VH_FACTS_HUGEPAGES, &e) < 0) {
+                own_error(h, vh_error_msg(e));
+                return;
+        }
+        if (vh_check_hugepages(h->dom, &plain, &facts, &cr) < 0) {
+                own_error(h, "out of memory checking the hugepage pools");
+                return;
+        }
+        for (size_t i = 0; i < cr.n; i++) {
+                const vh_result *x = &cr.items[i];
+                if (x->level != VH_LEVEL_PASS) {
+                        _cleanup_free_ char *line = vh_result_line(x);
+                        if (line)
+                                (void)vh_log(&h->log, "%s", line);
+                }
+                if (!x->refuse || h->refusal)
+                        continue;
+                _cleanup_free_ char *base = vh_result_refusal_line(x);
+                if (base && o->tried && asprintf(&h->refusal, "%s; %s", base, o->tried) < 0)
+                        h->refusal = NULL;
+                if (!h->refusal)
+                        h->refusal = TAKE_PTR(base);
+        }
+}
+
 /* prepare begin: register this VM's demands and reconcile. */
 static int op_prepare(hook *h)
 {
@@ -389,8 +433,14 @@ static int op_prepare(hook *h)
         (void)missed_clear(h); /* a marker of an earlier start that never reached start begin */
         aa_allow(h);
         _cleanup_txn_ vh_txn_result res = { 0 };
-        int r = vh_txn_register(vm_uuid(h), h->name, &d, false, &res, &e);
+        bool sizing = h->dom->hugepages && vh_policy_on(&h->policy, VH_P_HUGEPOOL) && h->policy.hugepool_allocate;
+        vh_hp_request hp = { .dom = h->dom, .compact = h->policy.hugepool_compact,
+                             .drop_caches = h->policy.hugepool_drop_caches,
+                             .margin_kib = h->policy.hugepool_margin_kib };
+        int r = vh_txn_register_hp(vm_uuid(h), h->name, &d, sizing ? &hp : NULL, &res, &e);
         log_txn(h, &res, &d);
+        if (sizing)
+                check_sized_pools(h, &res.hp);
         if (r < 0) {
                 own_error(h, vh_error_msg(e));
                 if (r == -ETIMEDOUT && !h->refusal) {

@@ -3,9 +3,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "checks.h"
 #include "checks/check.h"
@@ -689,5 +692,505 @@ int vh_hp_parse(const char *text, vh_demands *d)
         free(d->hp);
         d->hp = list;
         d->n_hp = n;
+        return 0;
+}
+
+/* ---- the family: access and planner ---- */
+
+static bool instance_ok(const char *instance)
+{
+        _cleanup_free_ char *name = vh_strf(VH_HUGEPOOL_FAMILY ":%s", instance);
+        uint64_t sz;
+        int node;
+        return name && vh_hugepool_parse_instance(name, &sz, &node) == 0;
+}
+
+static int knob_pool(const vh_knob *k, uint64_t *size, int *node)
+{
+        return vh_hugepool_parse_instance(k->name, size, node);
+}
+
+static int pool_read(const vh_knob *k, char **ret_raw, vh_error **err)
+{
+        uint64_t size;
+        int node;
+        if (knob_pool(k, &size, &node) < 0)
+                return vh_fail_input(err, "%s: not a hugepage pool", k->name);
+        vh_hp_pool p;
+        int r = read_pool(size, node, &p);
+        if (r == -ENOENT)
+                return r;
+        if (r < 0) {
+                _cleanup_free_ char *rel = vh_hugepool_path(size, node, "nr_hugepages");
+                return vh_fail(err, -r, "%s", rel ? rel : k->name);
+        }
+        *ret_raw = vh_strf("%llu", (unsigned long long)(p.nr > p.surplus ? p.nr - p.surplus : 0));
+        return *ret_raw ? 0 : vh_fail(err, ENOMEM, "%s", k->name);
+}
+
+#ifdef VH_TEST_SEAMS
+static vh_hugepool_kernel_fn test_kernel;
+static void *test_kernel_data;
+
+void vh_hugepool_set_kernel(vh_hugepool_kernel_fn fn, void *userdata)
+{
+        test_kernel = fn;
+        test_kernel_data = userdata;
+}
+#endif
+
+static int pool_write(const vh_knob *k, const char *value, vh_error **err)
+{
+        uint64_t size, v;
+        int node;
+        if (knob_pool(k, &size, &node) < 0 || vh_parse_u64(value, UINT32_MAX, &v) < 0)
+                return vh_fail_input(err, "%s: cannot write \"%s\"", k->name, value);
+        _cleanup_free_ char *rel = vh_hugepool_path(size, node, "nr_hugepages");
+        _cleanup_free_ char *path = rel ? vh_path(rel) : NULL;
+        if (!path)
+                return vh_fail(err, ENOMEM, "%s", k->name);
+#ifdef VH_TEST_SEAMS
+        /* VMHOOKS_FAKE_HUGEPAGES=1 (tests of whole programs): plain files whose free pages follow the pool */
+        uint64_t old_nr = 0, old_free = 0;
+        _cleanup_free_ char *free_rel = vh_hugepool_path(size, node, "free_hugepages");
+        bool fake = secure_getenv("VMHOOKS_FAKE_HUGEPAGES") && free_rel && read_u64_file(rel, &old_nr) == 0 &&
+                    read_u64_file(free_rel, &old_free) == 0;
+#endif
+        int r = vh_write_sysfs(path, value, err);
+#ifdef VH_TEST_SEAMS
+        if (r == 0 && test_kernel)
+                test_kernel(rel, v, test_kernel_data);
+        if (r == 0 && fake && !test_kernel) {
+                uint64_t nf = v >= old_nr ? old_free + (v - old_nr) : (old_free > old_nr - v ? old_free - (old_nr - v) : 0);
+                _cleanup_free_ char *fp = vh_path(free_rel);
+                _cleanup_free_ char *fv = vh_strf("%llu", (unsigned long long)nf);
+                if (fp && fv)
+                        (void)vh_write_sysfs(fp, fv, NULL); /* the stand-in's own bookkeeping */
+        }
+#endif
+        return r;
+}
+
+static int pool_access(const vh_knob *k, char **why)
+{
+        uint64_t size;
+        int node;
+        if (knob_pool(k, &size, &node) < 0)
+                return -ENOENT;
+        _cleanup_free_ char *rel = vh_hugepool_path(size, node, "nr_hugepages");
+        _cleanup_free_ char *path = rel ? vh_path(rel) : NULL;
+        if (!path)
+                return -ENOMEM;
+        if (access(path, F_OK) < 0) {
+                if (why)
+                        *why = vh_strf("not present on this host (%s does not exist)", rel);
+                return -ENOENT;
+        }
+        if (access(path, W_OK) < 0 && errno != EACCES) {
+                if (why)
+                        *why = vh_strf("cannot be tuned here: %s: %s", rel, strerror(errno));
+                return -EROFS;
+        }
+        return 0;
+}
+
+const vh_family_ops vh_hugepool_ops = { .read = pool_read, .write = pool_write, .access = pool_access,
+                                        .valid = instance_ok };
+
+int vh_hugepool_want(const vh_state *st, const vh_knob *k, const char *original, vh_desired *out, vh_buf *why,
+                     vh_error **err)
+{
+        uint64_t size, orig;
+        int node;
+        if (knob_pool(k, &size, &node) < 0 || vh_parse_u64(original, UINT32_MAX, &orig) < 0)
+                return vh_fail_input(err, "%s: original \"%s\" is not a page count", k->name, original);
+        out->demanded = true;
+        unsigned count = 0;
+        int r = 0;
+        for (size_t i = 0; i < st->n_regs && r == 0; i++) {
+                const vh_demands *d = &st->regs[i].demands;
+                for (size_t j = 0; j < d->n_hp && r == 0; j++) {
+                        if (d->hp[j].size_kib != size || d->hp[j].node != node || !d->hp[j].added)
+                                continue;
+                        if (++count > 8)
+                                continue;
+                        r = vh_buf_puts(why, why->len ? ", " : "");
+                        if (r == 0)
+                                r = vh_buf_escape(why, st->regs[i].name, true);
+                        if (r == 0)
+                                r = vh_buf_printf(why, " (%llu pages added)", (unsigned long long)d->hp[j].added);
+                }
+        }
+        if (r == 0 && count > 8)
+                r = vh_buf_printf(why, " and %u more", count - 8);
+        if (r == 0 && !count)
+                r = vh_buf_puts(why, "no VM (the administrator's own pool)");
+        if (r < 0)
+                return vh_fail(err, ENOMEM, "%s", k->name);
+        out->value = vh_strf("%llu", (unsigned long long)vh_hugepool_desired(st, size, node, orig));
+        return out->value ? 0 : vh_fail(err, ENOMEM, "%s", k->name);
+}
+
+/* ---- allocation ---- */
+
+void vh_hp_outcome_done(vh_hp_outcome *o)
+{
+        free(o->tried);
+        memset(o, 0, sizeof(*o));
+}
+
+static int report(vh_report *rep, const char *knob, vh_change_kind kind, uint64_t from, uint64_t to, const char *why)
+{
+        vh_change *c = realloc(rep->changes, (rep->n + 1) * sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        rep->changes = c;
+        c = &c[rep->n];
+        memset(c, 0, sizeof(*c));
+        c->knob = strdup(knob);
+        c->family = VH_FAM_HUGEPOOL;
+        c->kind = kind;
+        c->from = vh_strf("%llu", (unsigned long long)from);
+        c->to = vh_strf("%llu", (unsigned long long)to);
+        c->why = strdup(why);
+        rep->n++;
+        if (kind == VH_CHANGE_FAILED)
+                rep->failed = true;
+        return c->knob && c->from && c->to && c->why ? 0 : -ENOMEM;
+}
+
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The persistent pool as it reads now; UINT64_MAX when it cannot be read. */
+static uint64_t persistent(const vh_knob *k)
+{
+        _cleanup_free_ char *raw = NULL;
+        uint64_t v;
+        if (pool_read(k, &raw, NULL) < 0 || vh_parse_u64(raw, UINT64_MAX, &v) < 0)
+                return UINT64_MAX;
+        return v;
+}
+
+static int set_num(char **dst, uint64_t v)
+{
+        char *n = vh_strf("%llu", (unsigned long long)v);
+        if (!n)
+                return -ENOMEM;
+        free(*dst);
+        *dst = n;
+        return 0;
+}
+
+static bool num_is(const char *s, uint64_t v)
+{
+        uint64_t x;
+        return s && vh_parse_u64(s, UINT64_MAX, &x) == 0 && x == v;
+}
+
+/* Write-ahead: the value about to be written, recorded before the write. */
+static int intend(vh_state *st, vh_knob_state *ks, uint64_t value, vh_error **err)
+{
+        int r = set_num(&ks->pending, value);
+        if (r < 0)
+                return r;
+        r = vh_state_save_intent(st, err);
+        if (r < 0) {
+                free(ks->pending);
+                ks->pending = NULL;
+        }
+        return r;
+}
+
+/* Ask the kernel to compact memory (the node's, where it has it) and, when asked, drop the page cache. */
+static void make_room(int node, bool compact, bool drop, unsigned *compacted, unsigned *dropped)
+{
+        if (drop) {
+                _cleanup_free_ char *p = vh_path("/proc/sys/vm/drop_caches");
+                if (p && vh_write_sysfs(p, "3", NULL) == 0)
+                        (*dropped)++;
+        }
+        if (!compact)
+                return;
+        _cleanup_free_ char *rel = node >= 0 ? vh_strf(NODE_DIR "/node%d/compact", node) : NULL;
+        _cleanup_free_ char *p = rel ? vh_path(rel) : NULL;
+        if (!p || access(p, F_OK) < 0) {
+                free(p);
+                p = vh_path("/proc/sys/vm/compact_memory");
+        }
+        if (p && vh_write_sysfs(p, "1", NULL) == 0)
+                (*compacted)++;
+}
+
+static int tried_add(vh_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int tried_add(vh_buf *b, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        _cleanup_free_ char *s = NULL;
+        int n = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return -ENOMEM;
+        int r = vh_buf_puts(b, b->len ? "; " : "");
+        return r < 0 ? r : vh_buf_puts(b, s);
+}
+
+/* Give back what this call added (each entry's added beyond `kept`), newest first. */
+static int give_back(vh_state *st, vh_reg *g, const uint64_t *kept, vh_report *rep, vh_buf *tried, const char *why)
+{
+        for (size_t i = g->demands.n_hp; i-- > 0;) {
+                vh_hp_entry *e = &g->demands.hp[i];
+                if (e->added <= kept[i])
+                        continue;
+                _cleanup_free_ char *name = vh_hugepool_instance(e->size_kib, e->node);
+                _cleanup_(vh_knob_done) vh_knob k = { 0 };
+                if (!name || vh_knob_resolve(name, &k) < 0)
+                        return -ENOMEM;
+                vh_knob_state *ks = vh_state_knob(st, name);
+                uint64_t now = persistent(&k), back = e->added - kept[i];
+                if (!ks || now == UINT64_MAX)
+                        continue;
+                uint64_t target = now > back ? now - back : 0;
+                _cleanup_error_ vh_error *we = NULL;
+                _cleanup_free_ char *value = vh_strf("%llu", (unsigned long long)target);
+                if (!value)
+                        return -ENOMEM;
+                /* no new intent: the one of the allocation (expected before, pending its target) covers this */
+                int r = pool_write(&k, value, &we);
+                uint64_t after = persistent(&k);
+                if (r < 0 || after == UINT64_MAX) {
+                        /* the pages stay recorded as this VM's: its release gives them back */
+                        r = tried_add(tried, "could not give back %llu pages of %s: %s", (unsigned long long)back,
+                                      name, we ? vh_error_msg(we) : "unreadable");
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                uint64_t gone = now > after ? now - after : 0;
+                e->added -= gone < back ? gone : back;
+                if ((r = report(rep, name, num_is(ks->original, after)
+                                                   ? VH_CHANGE_RESTORE : VH_CHANGE_SET,
+                                now, after, why)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int vh_hugepool_allocate(vh_state *st, vh_reg *g, const vh_hp_entry *old, size_t n_old, const vh_hp_request *req,
+                         vh_report *rep, vh_hp_outcome *out, vh_error **err)
+{
+        /* what an earlier registration of this VM added stays its own */
+        free(g->demands.hp);
+        g->demands.hp = NULL;
+        g->demands.n_hp = 0;
+        if (!req || !req->dom || !req->dom->hugepages) {
+                if (n_old && !(g->demands.hp = malloc(n_old * sizeof(*old))))
+                        return vh_fail(err, ENOMEM, "hugepages");
+                if (n_old)
+                        memcpy(g->demands.hp, old, n_old * sizeof(*old));
+                g->demands.n_hp = n_old;
+                return 0;
+        }
+        out->attempted = true;
+        _cleanup_buf_ vh_buf tried = { 0 };
+        _cleanup_(vh_hp_facts_done) vh_hp_facts f = { 0 };
+        _cleanup_error_ vh_error *fe = NULL;
+        int r = vh_buf_puts(&tried, "");
+        if (r == 0 && vh_hp_facts_load(&f, &fe) < 0) {
+                out->tried = vh_strf("vmhooks could not read the hugepage pools (%s): nothing allocated",
+                                     vh_error_msg(fe));
+                return out->tried ? 0 : vh_fail(err, ENOMEM, "hugepages");
+        }
+        _cleanup_(vh_hp_pieces_done) vh_hp_pieces pieces = { 0 };
+        vh_hp_entry *needs = NULL;
+        size_t n = 0;
+        if (r == 0)
+                r = vh_hp_pieces_from(req->dom, f.default_kib, &pieces);
+        if (r == 0)
+                r = vh_hugepool_needs(&pieces, &f, &needs, &n);
+        if (r < 0)
+                return vh_fail(err, -r, "hugepages");
+        /* entries of the earlier registration: kept (merged by key) */
+        for (size_t i = 0; i < n_old && r == 0; i++) {
+                bool merged = false;
+                for (size_t j = 0; j < n && !merged; j++)
+                        if (needs[j].size_kib == old[i].size_kib && needs[j].node == old[i].node) {
+                                needs[j].added += old[i].added;
+                                merged = true;
+                        }
+                if (!merged && old[i].added) {
+                        vh_hp_entry *l = realloc(needs, (n + 1) * sizeof(*l));
+                        if (!l)
+                                r = -ENOMEM;
+                        else {
+                                needs = l;
+                                needs[n] = old[i];
+                                needs[n++].need = 0;
+                        }
+                }
+        }
+        g->demands.hp = needs;
+        g->demands.n_hp = n;
+        if (r < 0)
+                return vh_fail(err, ENOMEM, "hugepages");
+        _cleanup_free_ uint64_t *kept = calloc(n ? n : 1, sizeof(*kept));
+        if (!kept)
+                return vh_fail(err, ENOMEM, "hugepages");
+        for (size_t i = 0; i < n; i++)
+                kept[i] = needs[i].added;
+        _cleanup_free_ bool *touched = calloc(n ? n : 1, sizeof(*touched));
+        if (!touched)
+                return vh_fail(err, ENOMEM, "hugepages");
+
+        _cleanup_(vh_hp_plan_done) vh_hp_plan plan = { 0 };
+        /* the plan's "usable" must not count pages this VM already holds twice: they are free, and its own */
+        if (vh_hugepool_plan(st, g->uuid, needs, n, &f, req->margin_kib, &plan) < 0)
+                return vh_fail(err, ENOMEM, "hugepages");
+        if (plan.refused) {
+                out->short_of_pages = true;
+                out->tried = vh_strf("vmhooks did not allocate: %s", plan.why);
+                return out->tried ? 0 : vh_fail(err, ENOMEM, "hugepages");
+        }
+        unsigned rounds = req->max_rounds ? req->max_rounds : VH_HUGEPOOL_ROUNDS;
+        int64_t deadline = now_ms() + (req->max_ms ? req->max_ms : VH_HUGEPOOL_MAX_MS);
+        bool short_of = false;
+        char sz[32];
+        for (size_t i = 0; i < plan.n && r == 0 && !short_of; i++) {
+                const vh_hp_step *s = &plan.steps[i];
+                uint64_t lacks = s->lacks > kept[i] ? s->lacks - kept[i] : 0; /* its own pages are in `usable` */
+                if (!lacks)
+                        continue;
+                vh_size_text(s->size_kib, sz, sizeof(sz));
+                _cleanup_free_ char *name = vh_hugepool_instance(s->size_kib, s->node);
+                _cleanup_(vh_knob_done) vh_knob k = { 0 };
+                if (!name || vh_knob_resolve(name, &k) < 0)
+                        return vh_fail(err, ENOMEM, "hugepages");
+                vh_knob_state *ks = vh_state_knob(st, name);
+                uint64_t before = persistent(&k);
+                if (ks && (ks->drifted || ks->lost)) {
+                        r = tried_add(&tried, "%s left alone (%s): not allocated", name,
+                                      ks->lost ? "its original was lost with a damaged state" : "changed by someone else");
+                        continue;
+                }
+                if (!ks && st->lost_unknown) {
+                        r = tried_add(&tried, "%s left alone (the state was damaged): not allocated", name);
+                        continue;
+                }
+                if (before == UINT64_MAX) {
+                        r = tried_add(&tried, "cannot read %s: not allocated", name);
+                        continue;
+                }
+                if (ks && ks->saved && ks->expected) {
+                        uint64_t exp;
+                        if (vh_parse_u64(ks->expected, UINT64_MAX, &exp) == 0 && exp != before) {
+                                /* reconcile tells the drift; the pool is not ours to change now */
+                                r = tried_add(&tried, "%s reads %llu, vmhooks expected %llu (changed by someone "
+                                              "else): not allocated", name, (unsigned long long)before,
+                                              (unsigned long long)exp);
+                                continue;
+                        }
+                }
+                if (!ks || !ks->saved) {
+                        if (!ks && !(ks = vh_state_knob_add(st, name)))
+                                return vh_fail(err, ENOMEM, "hugepages");
+                        if (set_num(&ks->original, before) < 0 || set_num(&ks->expected, before) < 0)
+                                return vh_fail(err, ENOMEM, "hugepages");
+                        ks->saved = true;
+                }
+                uint64_t target = before + lacks, got = before;
+                _cleanup_free_ char *value = vh_strf("%llu", (unsigned long long)target);
+                if (!value)
+                        return vh_fail(err, ENOMEM, "hugepages");
+                _cleanup_error_ vh_error *we = NULL;
+                if (intend(st, ks, target, &we) < 0) {
+                        r = tried_add(&tried, "%s not changed: %s", name, vh_error_msg(we));
+                        short_of = true;
+                        break;
+                }
+                unsigned compacted = 0, dropped = 0, round = 0;
+                for (;;) {
+                        vh_error_free(TAKE_PTR(we));
+                        int wr = pool_write(&k, value, &we);
+                        uint64_t now = persistent(&k);
+                        if (now != UINT64_MAX)
+                                got = now;
+                        if (got >= target || (wr < 0 && !vh_knob_untunable_errno(&k, we ? we->code : 0) &&
+                                              we && we->code != ENOMEM && we->code != EINVAL && got == before &&
+                                              round > 0))
+                                break;
+                        if (round >= rounds || now_ms() >= deadline || (!req->compact && !req->drop_caches))
+                                break;
+                        make_room(s->node, req->compact, req->drop_caches, &compacted, &dropped);
+                        round++;
+                }
+                /* pending and expected stay as the intent has them until the end (finish): a call killed
+                   before its save leaves a value between them, which the next call takes as ours */
+                touched[i] = true;
+                uint64_t added = got > before ? got - before : 0;
+                needs[i].added += added;
+                _cleanup_free_ char *why = vh_strf("allocated for VM %s: it needs %llu pages of %s, %llu were usable",
+                                                   g->name, (unsigned long long)s->need, sz,
+                                                   (unsigned long long)s->usable);
+                if (!why || (added && report(rep, name, VH_CHANGE_SET, before, got, why) < 0))
+                        return vh_fail(err, ENOMEM, "hugepages");
+                out->added += added;
+                if (got < target) {
+                        short_of = true;
+                        char where[32];
+                        r = tried_add(&tried, "vmhooks asked the kernel for %llu more pages of %s on %s and got %llu",
+                                      (unsigned long long)lacks, sz, node_text(s->node, where),
+                                      (unsigned long long)added);
+                        if (r == 0)
+                                r = vh_buf_printf(&tried, "%s%s", compacted || dropped ? " after " : "",
+                                                  compacted && dropped ? "compacting and dropping caches"
+                                                  : compacted          ? "compacting"
+                                                  : dropped            ? "dropping caches"
+                                                                       : "");
+                        if (r == 0 && (compacted || dropped))
+                                r = vh_buf_printf(&tried, " (%u round%s)", round, round == 1 ? "" : "s");
+                        if (r == 0 && we)
+                                r = vh_buf_printf(&tried, " (%s)", vh_error_msg(we));
+                        if (r == 0 && s->size_kib >= 1048576)
+                                r = vh_buf_printf(&tried, "; the kernel rarely finds contiguous %s blocks once the "
+                                                  "host has run a while: reserve them at boot (hugepagesz=1G "
+                                                  "hugepages=%llu on the kernel command line)",
+                                                  sz, (unsigned long long)(s->need + s->pool));
+                }
+        }
+        if (r < 0)
+                return vh_fail(err, -r, "hugepages");
+        if (short_of) {
+                out->short_of_pages = true;
+                _cleanup_free_ char *why = vh_strf("given back: the kernel could not give VM %s all the pages it lacks",
+                                                   g->name);
+                if (!why || give_back(st, g, kept, rep, &tried, why) < 0)
+                        return vh_fail(err, ENOMEM, "hugepages");
+                out->added = 0;
+                r = vh_buf_puts(&tried, ", gave them back");
+                if (r < 0)
+                        return vh_fail(err, ENOMEM, "hugepages");
+        }
+        /* what each touched pool reads now is what vmhooks expects of it */
+        for (size_t i = 0; i < n; i++) {
+                if (!touched[i])
+                        continue;
+                _cleanup_free_ char *name = vh_hugepool_instance(needs[i].size_kib, needs[i].node);
+                _cleanup_(vh_knob_done) vh_knob k = { 0 };
+                vh_knob_state *ks = name ? vh_state_knob(st, name) : NULL;
+                if (!ks || vh_knob_resolve(name, &k) < 0)
+                        return vh_fail(err, ENOMEM, "hugepages");
+                uint64_t now = persistent(&k);
+                if (now != UINT64_MAX && (set_num(&ks->expected, now) < 0 || set_num(&ks->last_written, now) < 0))
+                        return vh_fail(err, ENOMEM, "hugepages");
+                free(ks->pending);
+                ks->pending = NULL;
+        }
+        if (tried.len)
+                out->tried = TAKE_PTR(tried.data);
         return 0;
 }

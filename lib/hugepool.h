@@ -148,4 +148,59 @@ int vh_hp_parse(const char *text, vh_demands *d);
 /* Does the VM hold pages vmhooks added for it? */
 bool vh_hugepool_demanded_by(const vh_demands *d);
 
+/* The family's access (lib/knobs.h): read = nr_hugepages - surplus_hugepages, write = nr_hugepages. */
+extern const vh_family_ops vh_hugepool_ops;
+
+/* The family's planner (lib/reconcile.c): original + what registered VMs added, and who. */
+int vh_hugepool_want(const vh_state *st, const vh_knob *k, const char *original, vh_desired *out, vh_buf *why,
+                     vh_error **err);
+
+/* What the policy asks of one start. */
+typedef struct vh_hp_request {
+        const vh_domain *dom;
+        bool compact, drop_caches;
+        uint64_t margin_kib;
+        unsigned max_rounds;            /* compaction rounds after the first write; 0: VH_HUGEPOOL_ROUNDS */
+        unsigned max_ms;                /* the whole allocation's time bound; 0: VH_HUGEPOOL_MAX_MS */
+} vh_hp_request;
+
+#define VH_HUGEPOOL_ROUNDS 3
+#define VH_HUGEPOOL_MAX_MS 10000
+
+/* What sizing the pools did at one start. */
+typedef struct vh_hp_outcome {
+        bool attempted;         /* the VM needs hugepages and vmhooks looked at the pools */
+        bool short_of_pages;    /* refused by the guard, or the kernel gave fewer: nothing of this call kept */
+        uint64_t added;         /* pages added (and kept) for the VM, all sizes */
+        char *tried;            /* one line: what was asked and got, or why nothing was asked; NULL: nothing to say */
+} vh_hp_outcome;
+
+void vh_hp_outcome_done(vh_hp_outcome *o);
+
+/*
+ * Under the state lock, in the registration of VM `g` (just made): plan
+ * its needs, and add what it lacks to each pool.  The value about to be
+ * written is recorded first (the write-ahead intent, vh_state_save_intent);
+ * a write the kernel meets in part is retried after compacting (and
+ * dropping caches, when asked) within the request's bounds; when still
+ * short, what this call added is given back.  `old` are the entries of an
+ * earlier registration of the same VM (their pages stay its own).  Every
+ * write is reported in `rep` (SET / RESTORE of family hugepages).  With
+ * `req` NULL only `old` is carried over.  Errors of the host are in
+ * out->tried, not returned; only allocation failure is.
+ */
+int vh_hugepool_allocate(vh_state *st, vh_reg *g, const vh_hp_entry *old, size_t n_old, const vh_hp_request *req,
+                         vh_report *rep, vh_hp_outcome *out, vh_error **err);
+
+#ifdef VH_TEST_SEAMS
+/*
+ * Unit tests: a model of the kernel behind the plain files of a fake root,
+ * called after each write of nr_hugepages (path below the root, the value
+ * written); it rewrites the files as the kernel would (a shortfall, free
+ * pages, surplus).  NULL: none.
+ */
+typedef void (*vh_hugepool_kernel_fn)(const char *path, uint64_t value, void *userdata);
+void vh_hugepool_set_kernel(vh_hugepool_kernel_fn fn, void *userdata);
+#endif
+
 #endif

@@ -11,6 +11,7 @@
 
 #include "fault.h"
 #include "fileio.h"
+#include "hugepool.h"
 #include "irqbalance.h"
 #include "root.h"
 #include "sdunits.h"
@@ -131,6 +132,9 @@ const vh_family vh_families[VH_FAM_COUNT] = {
         /* machine.slice (the VMs) is never one of them */
         [VH_FAM_UNIT_CPUS] = { .name = "allowed_cpus", .title = "CPUs of host tasks", .kind = VH_KIND_LIST,
                                .fixed = host_units, .where = "AllowedCPUs of ", .ops = &unit_ops },
+        /* instances only from the state: the pools vmhooks added pages to (lib/hugepool.h) */
+        [VH_FAM_HUGEPOOL] = { .name = VH_HUGEPOOL_FAMILY, .title = "hugepage pool", .kind = VH_KIND_UINT,
+                              .where = "hugepage pool ", .ops = &vh_hugepool_ops, .partial_writes = true },
 };
 
 void vh_knob_done(vh_knob *k)
@@ -209,10 +213,13 @@ int vh_knob_resolve(const char *name, vh_knob *ret)
                 const vh_family *fam = &vh_families[f];
                 if (fam->path && streq(name, fam->name))
                         return knob_make((vh_family_id)f, NULL, ret);
-                const char *inst = fam->dir || fam->fixed ? startswith(name, fam->name) : NULL;
+                bool named = fam->ops && fam->ops->valid;
+                const char *inst = fam->dir || fam->fixed || named ? startswith(name, fam->name) : NULL;
                 if (!inst || *inst != ':' || !instance_valid(inst + 1))
                         continue;
                 if (fam->fixed && !fixed_listed(fam, inst + 1))
+                        continue;
+                if (named && !fam->ops->valid(inst + 1))
                         continue;
                 return knob_make((vh_family_id)f, inst + 1, ret);
         }
@@ -267,6 +274,8 @@ int vh_family_instances(vh_family_id f, vh_knob **list, size_t *n, vh_error **er
                         r = push_knob(list, n, &k);
                 return r < 0 ? vh_fail(err, -r, "%s", fam->name) : 0;
         }
+        if (!fam->dir)
+                return 0; /* instances known only from the state */
         _cleanup_free_ char *dir = vh_path(fam->dir);
         if (!dir)
                 return vh_fail(err, ENOMEM, "%s", fam->name);
@@ -430,6 +439,18 @@ int vh_knob_write(const vh_knob *k, const char *value, vh_error **err)
         if (!path)
                 return vh_fail(err, ENOMEM, "%s", k->path);
         return vh_write_sysfs(path, value, err);
+}
+
+bool vh_knob_pending_reached(const vh_knob *k, const char *current, const char *pending, const char *expected)
+{
+        if (vh_knob_equal(k, current, pending))
+                return true;
+        uint64_t c, p, e;
+        if (!vh_families[k->family].partial_writes || !current || !pending || !expected ||
+            vh_parse_u64(current, UINT64_MAX, &c) < 0 || vh_parse_u64(pending, UINT64_MAX, &p) < 0 ||
+            vh_parse_u64(expected, UINT64_MAX, &e) < 0)
+                return false;
+        return (e <= c && c <= p) || (p <= c && c <= e);
 }
 
 bool vh_knob_equal(const vh_knob *k, const char *a, const char *b)

@@ -45,6 +45,7 @@ typedef enum vh_family_id {
         VH_FAM_IRQ_DEFAULT,     /* /proc/irq/default_smp_affinity: where new IRQs start */
         VH_FAM_IRQ,             /* every IRQ's /proc/irq/N/smp_affinity_list */
         VH_FAM_UNIT_CPUS,       /* AllowedCPUs of the host's systemd units (system.slice, user.slice, init.scope) */
+        VH_FAM_HUGEPOOL,        /* hugepage pools by size and node (lib/hugepool.h): hugepages:2048kB:node0 */
         VH_FAM_COUNT
 } vh_family_id;
 
@@ -60,6 +61,8 @@ typedef struct vh_family_ops {
         int (*write)(const vh_knob *k, const char *value, vh_error **err);
         /* 0: tunable; -ENOENT: not here; -EROFS: here but cannot be tuned (*why says why, may be NULL). */
         int (*access)(const vh_knob *k, char **why);
+        /* A family whose instances are neither files of a directory nor fixed: is this one of its names? */
+        bool (*valid)(const char *instance);
 } vh_family_ops;
 
 typedef struct vh_family {
@@ -76,6 +79,7 @@ typedef struct vh_family {
         const vh_family_ops *ops;       /* NULL: the instances are files */
         bool eio_untunable;             /* the kernel answers EIO for instances nobody may tune (managed IRQs) */
         bool lagging_read;              /* a read shows a write only later (irqbalance: at its next rescan) */
+        bool partial_writes;            /* VH_KIND_UINT: the kernel may give part of a write (a hugepage pool) */
 } vh_family;
 
 extern const vh_family vh_families[VH_FAM_COUNT];
@@ -117,6 +121,13 @@ int vh_knob_read(const vh_knob *k, char **ret, vh_error **err);
 
 /* Write a normalized value (like `echo value > path`). */
 int vh_knob_write(const vh_knob *k, const char *value, vh_error **err);
+
+/*
+ * Did a write of `pending` (recorded before a call was killed) take
+ * effect?  The value reads `pending`, or, for a family whose writes the
+ * kernel may meet in part, lies between `expected` and `pending`.
+ */
+bool vh_knob_pending_reached(const vh_knob *k, const char *current, const char *pending, const char *expected);
 
 /* Do two normalized values mean the same (masks compared numerically)? */
 bool vh_knob_equal(const vh_knob *k, const char *a, const char *b);

@@ -15,6 +15,7 @@
 
 void vh_txn_result_done(vh_txn_result *r)
 {
+        vh_hp_outcome_done(&r->hp);
         vh_report_done(&r->report);
         for (size_t i = 0; i < r->n_dropped; i++) {
                 free(r->dropped[i]);
@@ -269,6 +270,7 @@ typedef struct reg_args {
         const vh_demands *demands;      /* NULL: keep an existing registration only */
         bool learn_pid;
         bool keep;                      /* reconnect: an existing registration keeps its demands */
+        const vh_hp_request *hp;        /* prepare with <hugepage-pool allocate="yes">: size the pools */
 } reg_args;
 
 /* A new registration of `a` in place of *g (a new slot when g is NULL). */
@@ -311,7 +313,22 @@ static int do_register(vh_state *st, void *data, vh_txn_result *res, vh_error **
         }
         if (!a->demands)
                 return 0;
+        /* pages added for an earlier registration of this VM stay its own (a start that never released) */
+        _cleanup_free_ vh_hp_entry *old_hp = NULL;
+        size_t n_old_hp = 0;
+        if (g && g->demands.n_hp) {
+                n_old_hp = g->demands.n_hp;
+                old_hp = TAKE_PTR(g->demands.hp);
+                g->demands.n_hp = 0;
+        }
         int r = register_fresh(st, g, a->uuid, a->name, a->demands, a->learn_pid, err);
+        if (r >= 0 && (a->hp || n_old_hp)) {
+                g = vh_state_find(st, a->uuid);
+                if (g)
+                        r = vh_hugepool_allocate(st, g, old_hp, n_old_hp, a->hp, &res->report, &res->hp, err);
+                if (r >= 0)
+                        r = 1;
+        }
         if (r < 0)
                 return r;
         /* At reconnect the VM runs: learn its PID.  Without one, the start rules apply (liveness.h). */
@@ -321,16 +338,23 @@ static int do_register(vh_state *st, void *data, vh_txn_result *res, vh_error **
         return 1;
 }
 
+int vh_txn_register_hp(const char *uuid, const char *name, const vh_demands *d, const vh_hp_request *hp,
+                       vh_txn_result *res, vh_error **err)
+{
+        reg_args a = { uuid, name, d, false, false, hp };
+        return transaction(uuid, name, TXN_RECONCILE, do_register, &a, res, err);
+}
+
 int vh_txn_register(const char *uuid, const char *name, const vh_demands *d, bool learn_pid,
                     vh_txn_result *res, vh_error **err)
 {
-        reg_args a = { uuid, name, d, learn_pid, false };
+        reg_args a = { uuid, name, d, learn_pid, false, NULL };
         return transaction(uuid, name, TXN_RECONCILE, do_register, &a, res, err);
 }
 
 int vh_txn_reconnect(const char *uuid, const char *name, const vh_demands *d, vh_txn_result *res, vh_error **err)
 {
-        reg_args a = { uuid, name, d, true, true };
+        reg_args a = { uuid, name, d, true, true, NULL };
         return transaction(uuid, name, TXN_RECONCILE, do_register, &a, res, err);
 }
 

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "hugepool.h"
 #include "reconcile.h"
 #include "state.h"
 
@@ -29,6 +30,7 @@ typedef struct vh_txn_result {
         char **peer_labels;
         size_t n_peers;
         size_t n_logged;        /* report.changes[0..n_logged) were logged by the write logger */
+        vh_hp_outcome hp;       /* vh_txn_register_hp: what sizing the hugepage pools did */
 } vh_txn_result;
 
 /*
@@ -51,6 +53,14 @@ void vh_txn_result_done(vh_txn_result *r);
  */
 int vh_txn_register(const char *uuid, const char *name, const vh_demands *d, bool learn_pid,
                     vh_txn_result *res, vh_error **err);
+
+/*
+ * prepare with <hugepage-pool allocate="yes">: register, and add to the
+ * hugepage pools the pages the VM lacks (lib/hugepool.h), under the same
+ * lock; res->hp says what was done.  `hp` NULL: as vh_txn_register.
+ */
+int vh_txn_register_hp(const char *uuid, const char *name, const vh_demands *d, const vh_hp_request *hp,
+                       vh_txn_result *res, vh_error **err);
 
 /*
  * Drop the VM's registration (if any) and reconcile (restores the host).

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "hugepool.h"
 #include "root.h"
 #include "util.h"
 
@@ -598,6 +599,15 @@ static int want_unit(const vh_state *st, const vh_knob *k, const char *original,
         return out->value ? 0 : -ENOMEM;
 }
 
+static bool demands_hugepool(const vh_demands *d) { return vh_hugepool_demanded_by(d); }
+
+static int want_hugepool(const vh_state *st, const vh_knob *k, const char *o, const vh_plan_host *h,
+                         vh_desired *out, vh_buf *why, vh_error **err)
+{
+        (void)h;
+        return vh_hugepool_want(st, k, o, out, why, err);
+}
+
 static const planner planners[VH_FAM_COUNT] = {
         [VH_FAM_THP] = { demands_thp, want_thp },
         [VH_FAM_THP_DEFRAG] = { demands_defrag, want_defrag },
@@ -609,6 +619,7 @@ static const planner planners[VH_FAM_COUNT] = {
         [VH_FAM_IRQ_DEFAULT] = { demands_irqs, want_irq },
         [VH_FAM_IRQ] = { demands_irqs, want_irq },
         [VH_FAM_UNIT_CPUS] = { demands_tasks, want_unit },
+        [VH_FAM_HUGEPOOL] = { demands_hugepool, want_hugepool },
 };
 
 int vh_reconcile_desired(const vh_state *st, const vh_knob *k, const char *original, const vh_plan_host *host,
@@ -831,19 +842,19 @@ static int plan_knob(vh_state *st, const vh_knob *kn, const vh_plan_host *host, 
          * ours, and it may have died before logging it, so this call says so
          * (every write to the host appears in a log).
          */
-        if (saved && k->pending && vh_knob_equal(kn, current, k->pending) &&
-            !vh_knob_equal(kn, k->expected, k->pending)) {
+        bool reached = saved && k->pending && vh_knob_pending_reached(kn, current, k->pending, k->expected);
+        if (reached && !vh_knob_equal(kn, k->expected, current)) {
                 int r = report_add(rep, kn, NULL,
-                                   vh_knob_equal(kn, k->pending, k->original) ? VH_CHANGE_RESTORE : VH_CHANGE_SET,
-                                   k->expected, k->pending,
+                                   vh_knob_equal(kn, current, k->original) ? VH_CHANGE_RESTORE : VH_CHANGE_SET,
+                                   k->expected, current,
                                    "written by an earlier hook call that was killed before it saved (and maybe "
                                    "logged) it",
                                    NULL);
                 if (r < 0)
                         return r;
         }
-        if (saved && k->pending && vh_knob_equal(kn, current, k->pending)) {
-                if (set_str(&k->expected, k->pending) < 0 || set_str(&k->last_written, k->pending) < 0)
+        if (reached) {
+                if (set_str(&k->expected, current) < 0 || set_str(&k->last_written, current) < 0)
                         return -ENOMEM;
         }
         if (k) {

@@ -20,7 +20,7 @@ trap 'rm -rf "$work"' EXIT
 
 # 1. The names are not even in the production programs.
 for p in qemu-hook qemu-kvm vmhooks; do
-    for v in VMHOOKS_ROOT VMHOOKS_FAULT VMHOOKS_EMULATOR VMHOOKS_LIBSELINUX; do
+    for v in VMHOOKS_ROOT VMHOOKS_FAULT VMHOOKS_EMULATOR VMHOOKS_LIBSELINUX VMHOOKS_FAKE_HUGEPAGES; do
         if grep -q -a "$v" "$PROD/$p"; then nok "$PROD/$p contains $v"; else ok "$PROD/$p does not contain $v"; fi
     done
     if grep -q -a VMHOOKS_ROOT "$TEST/$p"; then ok "$TEST/$p reads VMHOOKS_ROOT"; else nok "$TEST/$p lacks VMHOOKS_ROOT"; fi

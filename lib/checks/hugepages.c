@@ -316,8 +316,10 @@ static int check_nodes(const vh_domain *dom, const vh_facts *f, const piece *pc,
 
 int vh_check_hugepages(const vh_domain *dom, const vh_policy *p, const vh_facts *f, vh_results *out)
 {
-        (void)p;
         if (!dom->hugepages)
+                return 0;
+        /* <hugepage-pool allocate="yes">: checked after vmhooks sized the pools (the hook, lib/hugepool.h) */
+        if (p && vh_policy_on(p, VH_P_HUGEPOOL) && p->hugepool_allocate)
                 return 0;
         uint64_t default_kib = 0;
         bool need_default = dom->n_pages == 0;

@@ -3,12 +3,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
 #include "domain.h"
+#include "fault.h"
 #include "hugepool.h"
+#include "lifecycle.h"
+#include "root.h"
 #include "state.h"
+#include "util.h"
 
 static vh_domain *parse(const char *body)
 {
@@ -298,6 +305,415 @@ static void test_state_round_trip(void **state)
         vh_state_done(&st);
 }
 
+/* ---- the lifecycle against a model of the kernel, and an oracle ---- */
+
+#define POOL "/sys/kernel/mm/hugepages/hugepages-2048kB/"
+
+/* The kernel behind the fake root's plain files: persistent = nr - surplus, a cap on what it can find. */
+typedef struct kmodel {
+        const char *root;
+        uint64_t cap;           /* the most persistent pages it can reach (contiguous memory) */
+        unsigned writes;
+} kmodel;
+
+static uint64_t rd(const char *root, const char *file)
+{
+        char rel[256];
+        snprintf(rel, sizeof(rel), POOL "%s", file);
+        char *s = tu_read(root, rel);
+        uint64_t v = strtoull(s, NULL, 10);
+        free(s);
+        return v;
+}
+
+static void wr(const char *root, const char *file, uint64_t v)
+{
+        char rel[256], val[32];
+        snprintf(rel, sizeof(rel), POOL "%s", file);
+        snprintf(val, sizeof(val), "%llu\n", (unsigned long long)v);
+        tu_write(root, rel, val);
+}
+
+/* The pool file just written holds the value asked for; turn it into what the kernel would show. */
+static void kernel(const char *path, uint64_t value, void *userdata)
+{
+        kmodel *m = userdata;
+        m->writes++;
+        assert_non_null(strstr(path, "hugepages-2048kB/nr_hugepages"));
+        /* the model keeps the state in side files: the real counters before this write */
+        uint64_t nr = rd(m->root, ".nr"), fr = rd(m->root, "free_hugepages"), sur = rd(m->root, "surplus_hugepages");
+        uint64_t persist = nr - sur;
+        if (value >= persist) {
+                uint64_t from_surplus = sur < value - persist ? sur : value - persist;
+                sur -= from_surplus;
+                persist += from_surplus;
+                uint64_t want = value - persist, room = m->cap > nr ? m->cap - nr : 0;
+                uint64_t fresh = want < room ? want : room;
+                nr += fresh;
+                fr += fresh;
+        } else {
+                uint64_t remove = persist - value, f = remove < fr ? remove : fr;
+                nr -= f;
+                fr -= f;
+                sur += remove - f; /* in use: surplus until unmapped */
+        }
+        wr(m->root, ".nr", nr);
+        wr(m->root, "nr_hugepages", nr);
+        wr(m->root, "free_hugepages", fr);
+        wr(m->root, "surplus_hugepages", sur);
+}
+
+static void qemu_maps(const char *root, uint64_t pages)
+{
+        wr(root, "free_hugepages", rd(root, "free_hugepages") - pages);
+}
+
+/* QEMU exits: its pages go back to the pool, surplus ones to the kernel. */
+static void qemu_unmaps(const char *root, uint64_t pages)
+{
+        uint64_t nr = rd(root, ".nr"), fr = rd(root, "free_hugepages"), sur = rd(root, "surplus_hugepages");
+        uint64_t k = sur < pages ? sur : pages;
+        nr -= k;
+        sur -= k;
+        fr += pages - k;
+        wr(root, ".nr", nr);
+        wr(root, "nr_hugepages", nr);
+        wr(root, "free_hugepages", fr);
+        wr(root, "surplus_hugepages", sur);
+}
+
+static void host(const char *root, uint64_t pool, uint64_t cap, kmodel *m)
+{
+        wr(root, ".nr", pool);
+        wr(root, "nr_hugepages", pool);
+        wr(root, "free_hugepages", pool);
+        wr(root, "surplus_hugepages", 0);
+        wr(root, "resv_hugepages", 0);
+        tu_write(root, "/proc/meminfo", "MemTotal:       32000000 kB\nMemAvailable:   24000000 kB\n"
+                                        "Hugepagesize:       2048 kB\n");
+        tu_write(root, "/proc/sys/vm/compact_memory", "0\n");
+        tu_write(root, "/proc/sys/vm/drop_caches", "0\n");
+        *m = (kmodel){ .root = root, .cap = cap };
+        vh_hugepool_set_kernel(kernel, m);
+}
+
+static char *vm_xml(const char *name, uint64_t pages)
+{
+        char *x = NULL;
+        assert_true(asprintf(&x, "<domain type='kvm'><name>%s</name><uuid>uuid-%s</uuid><memory unit='KiB'>%llu"
+                                 "</memory><memoryBacking><hugepages><page size='2048' unit='KiB'/></hugepages>"
+                                 "</memoryBacking></domain>",
+                             name, name, (unsigned long long)(pages * 2048)) > 0);
+        return x;
+}
+
+/* prepare (allocating), QEMU started (its PID known: this process), QEMU maps its pages. */
+static int start_vm(const char *root, const char *name, uint64_t pages, vh_hp_outcome *ret, vh_report *rep)
+{
+        char *xml = vm_xml(name, pages), uuid[64], pidfile[128], pid[32];
+        vh_domain *dom = NULL;
+        assert_int_equal(vh_domain_parse(xml, strlen(xml), "t", &dom, NULL), 0);
+        snprintf(uuid, sizeof(uuid), "uuid-%s", name);
+        vh_demands d = { .static_hugepages = true };
+        vh_hp_request req = { .dom = dom, .compact = true, .margin_kib = 0 };
+        vh_txn_result res = { 0 };
+        vh_error *e = NULL;
+        assert_int_equal(vh_txn_register_hp(uuid, name, &d, &req, &res, &e), 0);
+        bool ok = !res.hp.short_of_pages;
+        if (ok) {
+                snprintf(pidfile, sizeof(pidfile), "/run/libvirt/qemu/%s.pid", name);
+                snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+                tu_write(root, pidfile, pid);
+                vh_txn_result r2 = { 0 };
+                assert_int_equal(vh_txn_started(uuid, name, NULL, NULL, &r2, &e), 0);
+                vh_txn_result_done(&r2);
+                qemu_maps(root, pages);
+        }
+        if (ret) {
+                *ret = res.hp;
+                memset(&res.hp, 0, sizeof(res.hp));
+        }
+        if (rep) {
+                *rep = res.report;
+                memset(&res.report, 0, sizeof(res.report));
+        }
+        vh_txn_result_done(&res);
+        vh_domain_free(dom);
+        free(xml);
+        return ok;
+}
+
+static void stop_vm(const char *root, const char *name, uint64_t pages)
+{
+        char uuid[64], pidfile[128];
+        snprintf(uuid, sizeof(uuid), "uuid-%s", name);
+        snprintf(pidfile, sizeof(pidfile), "%s/run/libvirt/qemu/%s.pid", root, name);
+        qemu_unmaps(root, pages);
+        (void)unlink(pidfile);
+        vh_txn_result res = { 0 };
+        vh_error *e = NULL;
+        assert_int_equal(vh_txn_unregister(uuid, name, &res, &e), 0);
+        vh_txn_result_done(&res);
+}
+
+static const char *const vm_names[] = { "A", "B", "C" };
+static const uint64_t vm_need[] = { 8, 5, 3 };
+#define ORIGINAL 10
+
+/* Replay one sequence of events (VM i: start i, stop i + 3) and compare every step with the oracle. */
+static void replay(const char *root, const unsigned *ev, unsigned n)
+{
+        kmodel m;
+        host(root, ORIGINAL, 100000, &m);
+        char *st = vh_path("/run/vmhooks/state");
+        (void)unlink(st);
+        free(st);
+        uint64_t P = ORIGINAL, F = ORIGINAL, added[3] = { 0 };
+        for (unsigned s = 0; s < n; s++) {
+                unsigned v = ev[s] % 3;
+                if (ev[s] < 3) {
+                        assert_true(start_vm(root, vm_names[v], vm_need[v], NULL, NULL));
+                        /* the oracle: what it lacks of the free pages is added, then QEMU maps its pages */
+                        added[v] = vm_need[v] > F ? vm_need[v] - F : 0;
+                        P += added[v];
+                        F = F + added[v] - vm_need[v];
+                } else {
+                        stop_vm(root, vm_names[v], vm_need[v]);
+                        F += vm_need[v];
+                        /* what was added for it goes back, free pages first (all free now) */
+                        F -= added[v];
+                        P -= added[v];
+                        added[v] = 0;
+                }
+                uint64_t persist = rd(root, "nr_hugepages") - rd(root, "surplus_hugepages");
+                if (persist != P || rd(root, "free_hugepages") != F)
+                        fail_msg("step %u (%s %s): pool %llu free %llu, oracle %llu %llu", s,
+                                 ev[s] < 3 ? "start" : "stop", vm_names[v], (unsigned long long)persist,
+                                 (unsigned long long)rd(root, "free_hugepages"), (unsigned long long)P,
+                                 (unsigned long long)F);
+                assert_true(persist >= ORIGINAL);
+        }
+        assert_int_equal(rd(root, "nr_hugepages"), ORIGINAL);
+        assert_int_equal(rd(root, "free_hugepages"), ORIGINAL);
+        assert_int_equal(rd(root, "surplus_hugepages"), 0);
+        vh_hugepool_set_kernel(NULL, NULL);
+}
+
+/* All interleavings of k VMs' start and stop (each start before its stop). */
+static unsigned enumerate(const char *root, unsigned k, unsigned *ev, unsigned depth, unsigned *phase)
+{
+        if (depth == 2 * k) {
+                replay(root, ev, depth);
+                return 1;
+        }
+        unsigned count = 0;
+        for (unsigned v = 0; v < k; v++) {
+                if (phase[v] == 2)
+                        continue;
+                ev[depth] = phase[v] == 0 ? v : v + 3;
+                phase[v]++;
+                count += enumerate(root, k, ev, depth + 1, phase);
+                phase[v]--;
+        }
+        return count;
+}
+
+/* Every order of starts and stops of 1-3 VMs: after each step the pool is what an oracle computes. */
+static void test_orders_against_oracle(void **state)
+{
+        const char *root = *state;
+        /* this process plays every QEMU: /proc of the fake root shows it */
+        char *stat = tu_slurp("/proc/self/stat"), rel[64];
+        snprintf(rel, sizeof(rel), "/proc/%d/stat", (int)getpid());
+        tu_write(root, rel, stat);
+        free(stat);
+        unsigned total = 0;
+        for (unsigned k = 1; k <= 3; k++) {
+                unsigned ev[6], phase[3] = { 0 };
+                total += enumerate(root, k, ev, 0, phase);
+        }
+        assert_int_equal(total, 1 + 6 + 90);
+}
+
+static void fake_proc(const char *root)
+{
+        char *stat = tu_slurp("/proc/self/stat"), rel[64];
+        snprintf(rel, sizeof(rel), "/proc/%d/stat", (int)getpid());
+        tu_write(root, rel, stat);
+        free(stat);
+}
+
+static bool has_change(const vh_report *rep, vh_change_kind kind, const char *from, const char *to)
+{
+        for (size_t i = 0; i < rep->n; i++)
+                if (rep->changes[i].kind == kind && streq(rep->changes[i].from, from) && streq(rep->changes[i].to, to) &&
+                    rep->changes[i].family == VH_FAM_HUGEPOOL)
+                        return true;
+        return false;
+}
+
+/* The kernel finds fewer pages than asked: this call's pages go back, the numbers are told. */
+static void test_shortfall_rolls_back(void **state)
+{
+        const char *root = *state;
+        fake_proc(root);
+        kmodel m;
+        host(root, ORIGINAL, 14, &m);
+        assert_true(start_vm(root, "A", 8, NULL, NULL)); /* 10 free: nothing added */
+        assert_int_equal(rd(root, "nr_hugepages"), 10);
+        vh_hp_outcome o = { 0 };
+        vh_report rep = { 0 };
+        /* B needs 8, 2 are free: 6 asked, the kernel reaches 14 (4 more) whatever it compacts */
+        assert_false(start_vm(root, "B", 8, &o, &rep));
+        assert_true(o.short_of_pages);
+        assert_int_equal(o.added, 0);
+        tu_assert_contains(o.tried, "vmhooks asked the kernel for 6 more pages of 2 MiB on the host and got 4 after "
+                                    "compacting (3 rounds), gave them back");
+        assert_true(has_change(&rep, VH_CHANGE_SET, "10", "14"));
+        assert_true(has_change(&rep, VH_CHANGE_RESTORE, "14", "10"));
+        assert_int_equal(rd(root, "nr_hugepages"), 10);
+        assert_int_equal(rd(root, "free_hugepages"), 2);
+        assert_int_equal(m.writes, 1 + 3 + 1); /* the ask, three retries after compacting, the give-back */
+        char *cm = tu_read(root, "/proc/sys/vm/compact_memory");
+        assert_string_equal(cm, "1");
+        free(cm);
+        vh_hp_outcome_done(&o);
+        vh_report_done(&rep);
+        /* B's registration holds nothing: its unregister (the hook's refusal path) changes no pool */
+        vh_txn_result res = { 0 };
+        assert_int_equal(vh_txn_unregister("uuid-B", "B", &res, NULL), 0);
+        vh_txn_result_done(&res);
+        assert_int_equal(rd(root, "nr_hugepages"), 10);
+        /* the guard: more than MemAvailable minus the margin is not even asked */
+        tu_write(root, "/proc/meminfo", "MemAvailable:      20000 kB\nHugepagesize:       2048 kB\n");
+        unsigned before = m.writes;
+        assert_false(start_vm(root, "C", 100, &o, NULL));
+        tu_assert_contains(o.tried, "vmhooks did not allocate: adding 196 MiB of hugepages would leave less than "
+                                    "the margin of 0 MiB: MemAvailable is 19 MiB; nothing allocated");
+        assert_int_equal(m.writes, before);
+        vh_hp_outcome_done(&o);
+        stop_vm(root, "A", 8);
+        assert_int_equal(rd(root, "nr_hugepages"), 10);
+        assert_int_equal(rd(root, "free_hugepages"), 10);
+        vh_hugepool_set_kernel(NULL, NULL);
+}
+
+/* Pages still mapped when the pool is lowered stay surplus, and the kernel frees them when QEMU exits. */
+static void test_in_use_pages_become_surplus(void **state)
+{
+        const char *root = *state;
+        fake_proc(root);
+        kmodel m;
+        host(root, 0, 100000, &m);
+        assert_true(start_vm(root, "A", 8, NULL, NULL));
+        assert_int_equal(rd(root, "nr_hugepages"), 8);
+        /* release comes while its pages are still mapped (a QEMU that lingers) */
+        vh_txn_result res = { 0 };
+        assert_int_equal(vh_txn_unregister("uuid-A", "A", &res, NULL), 0);
+        vh_txn_result_done(&res);
+        assert_int_equal(rd(root, "nr_hugepages") - rd(root, "surplus_hugepages"), 0);
+        assert_int_equal(rd(root, "surplus_hugepages"), 8);
+        qemu_unmaps(root, 8);
+        assert_int_equal(rd(root, "nr_hugepages"), 0);
+        assert_int_equal(rd(root, "surplus_hugepages"), 0);
+        /* the next call finds nothing to do: the persistent pool is the original */
+        vh_txn_result r2 = { 0 };
+        assert_int_equal(vh_txn_unregister("uuid-X", "X", &r2, NULL), 0);
+        assert_int_equal(r2.report.n, 0);
+        vh_txn_result_done(&r2);
+        vh_hugepool_set_kernel(NULL, NULL);
+}
+
+/* A prepare killed at `fault`, then an unrelated call: the pool is the original again, the write told. */
+static void crash_at(const char *root, const char *fault, uint64_t cap, bool expect_told)
+{
+        kmodel m;
+        host(root, ORIGINAL, cap, &m);
+        char *st = vh_path("/run/vmhooks/state"), *in = vh_path("/run/vmhooks/intent");
+        (void)unlink(st);
+        (void)unlink(in);
+        free(st);
+        free(in);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                setenv("VMHOOKS_FAULT", fault, 1);
+                vh_fault_reset();
+                (void)start_vm(root, "A", 16, NULL, NULL);
+                _exit(0);
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+                fail_msg("%s: the call was not killed (status %d)", fault, status);
+        vh_txn_result res = { 0 };
+        assert_int_equal(vh_txn_unregister("uuid-other", "other", &res, NULL), 0);
+        if (rd(root, "nr_hugepages") != ORIGINAL || rd(root, "free_hugepages") != ORIGINAL)
+                fail_msg("%s: pool %llu free %llu after the next call", fault,
+                         (unsigned long long)rd(root, "nr_hugepages"), (unsigned long long)rd(root, "free_hugepages"));
+        bool told = false;
+        for (size_t i = 0; i < res.report.n; i++)
+                told |= res.report.changes[i].family == VH_FAM_HUGEPOOL &&
+                        strstr(res.report.changes[i].why, "killed") != NULL;
+        if (told != expect_told)
+                fail_msg("%s: the killed write was %stold", fault, told ? "" : "not ");
+        vh_txn_result_done(&res);
+        vh_hugepool_set_kernel(NULL, NULL);
+}
+
+static void test_write_ahead_crash_points(void **state)
+{
+        const char *root = *state;
+        fake_proc(root);
+        /* killed before the pool write (the intent holds it): nothing was written, nothing to tell */
+        crash_at(root, "sysfs-write@1=kill", 100000, false);
+        /* killed after the pool write, before the table was saved: the next call tells it and gives it back */
+        crash_at(root, "write:state@1=kill", 100000, true);
+        /* a write the kernel met in part (14 of 16), killed before any retry: also ours */
+        crash_at(root, "sysfs-write@2=kill", 14, true);
+        /* killed while giving back a shortfall (after the partial write and three compactions) */
+        crash_at(root, "sysfs-write@8=kill", 14, true);
+}
+
+/* The hook itself: prepare adds what the VM lacks, release gives it back; allocate="no" refuses as before. */
+static void test_hook_prepare_release(void **state)
+{
+        const char *root = *state;
+        wr(root, "nr_hugepages", 0);
+        wr(root, "free_hugepages", 0);
+        tu_write(root, "/proc/meminfo", "MemAvailable:   24000000 kB\nHugepagesize:       2048 kB\n");
+        tu_write(root, "/etc/vmhooks/policy.xml", "<policy xmlns=\"urn:vmhooks:policy:1\"><hugepage-pool/></policy>\n");
+        char *xml = tu_domain_xml("hp", "11111111-2222-3333-4444-555555555555", NULL, true, NULL);
+        char *err = NULL;
+        if (tu_run_hook(root, xml, &err, "VMHOOKS_FAKE_HUGEPAGES=1", "hp", "prepare", "begin") != 0)
+                fail_msg("prepare refused: %s", err);
+        free(err);
+        assert_int_equal(rd(root, "nr_hugepages"), 512); /* 1 GiB of 2 MiB pages */
+        char *log = tu_read(root, "/var/log/vmhooks/hp.log");
+        tu_assert_contains(log, "hugepage-pool: added 512 pages for this VM (given back at its release)");
+        tu_assert_contains(log, "hugepages:2048kB");
+        free(log);
+        char *state_text = tu_read(root, "/run/vmhooks/state");
+        tu_assert_contains(state_text, "hugepool=2048:-:512:512");
+        tu_assert_contains(state_text, "knob hugepages:2048kB original=0");
+        free(state_text);
+        assert_int_equal(tu_run_hook(root, xml, &err, "VMHOOKS_FAKE_HUGEPAGES=1", "hp", "release", "end"), 0);
+        free(err);
+        assert_int_equal(rd(root, "nr_hugepages"), 0);
+        log = tu_read(root, "/var/log/vmhooks/hp.log");
+        tu_assert_contains(log, "512 -> 0");
+        free(log);
+        /* allocate="no": the pool is only checked, and the start refused with the numbers */
+        tu_write(root, "/etc/vmhooks/policy.xml",
+                 "<policy xmlns=\"urn:vmhooks:policy:1\"><hugepage-pool allocate=\"no\"/></policy>\n");
+        assert_int_equal(tu_run_hook(root, xml, &err, "VMHOOKS_FAKE_HUGEPAGES=1", "hp", "prepare", "begin"), 1);
+        tu_assert_contains(err, "needs 512 pages of 2 MiB");
+        tu_assert_contains(err, "only 0 usable");
+        free(err);
+        assert_int_equal(rd(root, "nr_hugepages"), 0);
+        free(xml);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -307,6 +723,11 @@ int main(void)
                 cmocka_unit_test(test_guard_refuses_with_numbers),
                 cmocka_unit_test(test_instance_names_and_record),
                 cmocka_unit_test(test_state_round_trip),
+                cmocka_unit_test_setup_teardown(test_orders_against_oracle, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_shortfall_rolls_back, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_in_use_pages_become_surplus, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_write_ahead_crash_points, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_hook_prepare_release, tu_setup_root, tu_teardown_root),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
