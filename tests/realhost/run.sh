@@ -22,6 +22,7 @@
 #   6. t-real-guests.sh: the integration suite's one-guest and concurrent
 #      scenarios with a real libvirtd + QEMU on the real knobs
 #      (VH_REALHOST_GUESTS=0 leaves it out)
+#   8. t-hugepool.sh: <hugepage-pool> on the real 2 MiB pools (runnable alone)
 # After each, every knob reads back byte for byte what it read before.
 # A trap (and, after a SIGKILL of this script, the next run) restores the
 # knobs from the save in /var/tmp (tests/realknobs.sh).
@@ -99,6 +100,14 @@ if [[ ${REALHOST_INSIDE:-} != 1 ]]; then
     else
         skip "real libvirtd + QEMU guests on the real knobs: VH_REALHOST_GUESTS=0"
     fi
+    # hugepages just in time on the real 2 MiB pools (saved and restored by the script itself)
+    echo "=== 8. hugepage pools sized just in time (t-hugepool.sh)"
+    out=$(mktemp)
+    VH_TEST_SUMMARY="" BUILD=$B VH_HOOK=$HOOK bash "$here/t-hugepool.sh" 2>&1 | tee "$out"
+    read -r p f s < <(count_parse_line "$(grep -E "$count_closing_re" "$out" | tail -n1)" || echo "0 1 0")
+    pass=$((pass + p)) fail=$((fail + f)) skipped=$((skipped + s))
+    while IFS= read -r l; do skip_reasons+=("${l#skip - }"); done < <(grep '^skip - ' "$out")
+    rm -f "$out"
     count_report realhost
     count_line
     ((fail == 0))
