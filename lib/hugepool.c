@@ -1194,3 +1194,116 @@ int vh_hugepool_allocate(vh_state *st, vh_reg *g, const vh_hp_entry *old, size_t
                 out->tried = TAKE_PTR(tried.data);
         return 0;
 }
+
+/* ---- what a start would do (vmhooks check), and the pools now (vmhooks status) ---- */
+
+int vh_hugepool_preview(const vh_domain *dom, const vh_policy *p, vh_results *out)
+{
+        if (!dom->hugepages || !vh_policy_on(p, VH_P_HUGEPOOL) || !p->hugepool_allocate)
+                return 0;
+        _cleanup_(vh_hp_facts_done) vh_hp_facts f = { 0 };
+        _cleanup_error_ vh_error *e = NULL;
+        if (vh_hp_facts_load(&f, &e) < 0)
+                return vh_results_add(out, "hugepage-pool", VH_LEVEL_WARN, false, NULL,
+                                      "cannot read the hugepage pools: %s", vh_error_msg(e));
+        /* the registrations as they are (read without the lock: a preview); none when unreadable */
+        _cleanup_state_ vh_state st = { 0 };
+        _cleanup_error_ vh_error *se = NULL;
+        if (vh_state_load(&st, &se) < 0 && se && se->code != EINVAL)
+                vh_state_done(&st);
+        _cleanup_(vh_hp_pieces_done) vh_hp_pieces pieces = { 0 };
+        _cleanup_free_ vh_hp_entry *needs = NULL;
+        size_t n = 0;
+        if (vh_hp_pieces_from(dom, f.default_kib, &pieces) < 0 || vh_hugepool_needs(&pieces, &f, &needs, &n) < 0)
+                return -ENOMEM;
+        _cleanup_(vh_hp_plan_done) vh_hp_plan plan = { 0 };
+        const char *uuid = dom->uuid ? dom->uuid : dom->name;
+        if (vh_hugepool_plan(&st, uuid, needs, n, &f, p->hugepool_margin_kib, &plan) < 0)
+                return -ENOMEM;
+        if (plan.refused)
+                return vh_results_add(out, "hugepage-pool", VH_LEVEL_FAIL, true, NULL,
+                                      "a start of VM %s would be refused: %s", dom->name, plan.why);
+        int r = 0;
+        for (size_t i = 0; r == 0 && i < plan.n; i++) {
+                const vh_hp_step *s = &plan.steps[i];
+                char sz[32], where[32];
+                vh_size_text(s->size_kib, sz, sizeof(sz));
+                _cleanup_free_ char *name = vh_hugepool_instance(s->size_kib, s->node);
+                if (!name)
+                        return -ENOMEM;
+                if (s->missing)
+                        r = vh_results_add(out, "hugepage-pool", VH_LEVEL_WARN, false, NULL,
+                                           "VM %s needs %llu pages of %s on %s, where this host has no pool of that "
+                                           "size: nothing to allocate (boot-time reservation: hugepagesz=%s "
+                                           "hugepages=%llu)", dom->name, (unsigned long long)s->need, sz,
+                                           node_text(s->node, where), s->size_kib >= 1048576 ? "1G" : "2M",
+                                           (unsigned long long)s->need);
+                else
+                        r = vh_results_add(out, "hugepage-pool", VH_LEVEL_NOTE, false, NULL,
+                                           "a start of VM %s would add %llu pages of %s to %s (needs %llu, %llu "
+                                           "usable; the pool is %llu now)%s",
+                                           dom->name, (unsigned long long)s->lacks, sz, name,
+                                           (unsigned long long)s->need, (unsigned long long)s->usable,
+                                           (unsigned long long)s->pool,
+                                           s->lacks && s->size_kib >= 1048576
+                                                   ? "; 1 GiB pages at run time need contiguous memory the kernel "
+                                                     "may not find"
+                                                   : "");
+        }
+        return r;
+}
+
+int vh_hugepool_status(const vh_state *st, vh_buf *b)
+{
+        bool any = false;
+        for (size_t i = 0; i < st->n_knobs && !any; i++)
+                any = startswith(st->knobs[i].name, VH_HUGEPOOL_FAMILY ":") != NULL;
+        for (size_t i = 0; i < st->n_regs && !any; i++)
+                any = st->regs[i].demands.n_hp > 0;
+        if (!any)
+                return 0;
+        _cleanup_(vh_hp_facts_done) vh_hp_facts f = { 0 };
+        if (vh_hp_facts_load(&f, NULL) < 0)
+                return vh_buf_puts(b, "hugepage pools: cannot be read\n");
+        int r = vh_buf_puts(b, "hugepage pools (vmhooks adds pages at a VM's start, gives them back at its stop):\n");
+        for (size_t i = 0; r == 0 && i < f.n_pools; i++) {
+                const vh_hp_pool *p = &f.pools[i];
+                if (f.numa && p->node < 0)
+                        continue; /* tuned per node: the node lines say it */
+                char sz[32], where[32];
+                vh_size_text(p->size_kib, sz, sizeof(sz));
+                _cleanup_free_ char *name = vh_hugepool_instance(p->size_kib, p->node);
+                if (!name)
+                        return -ENOMEM;
+                const vh_knob_state *ks = vh_state_knob(st, name);
+                uint64_t persist = p->nr > p->surplus ? p->nr - p->surplus : 0;
+                uint64_t in_use = p->nr > p->free ? p->nr - p->free : 0;
+                r = vh_buf_printf(b, "  %s on %s: the administrator's pool %s", sz, node_text(p->node, where),
+                                  ks && ks->saved && ks->original ? ks->original : "");
+                if (r == 0 && !(ks && ks->saved))
+                        r = vh_buf_printf(b, "%llu", (unsigned long long)persist);
+                if (r == 0)
+                        r = vh_buf_puts(b, "; added by vmhooks:");
+                unsigned count = 0;
+                for (size_t j = 0; r == 0 && j < st->n_regs; j++) {
+                        const vh_demands *d = &st->regs[j].demands;
+                        for (size_t k = 0; r == 0 && k < d->n_hp; k++) {
+                                if (d->hp[k].size_kib != p->size_kib || d->hp[k].node != p->node || !d->hp[k].added)
+                                        continue;
+                                r = vh_buf_puts(b, count++ ? ", " : " ");
+                                if (r == 0)
+                                        r = vh_buf_escape(b, st->regs[j].name, true);
+                                if (r == 0)
+                                        r = vh_buf_printf(b, " %llu", (unsigned long long)d->hp[k].added);
+                        }
+                }
+                if (r == 0)
+                        r = vh_buf_printf(b, "%s; now %llu pages, %llu free, %llu in use%s", count ? "" : " none",
+                                          (unsigned long long)persist, (unsigned long long)p->free,
+                                          (unsigned long long)in_use, p->surplus ? "" : "\n");
+                if (r == 0 && p->surplus)
+                        r = vh_buf_printf(b, " (%llu surplus: still mapped after their VM's release, freed by the "
+                                             "kernel when unmapped)\n", (unsigned long long)p->surplus);
+        }
+        return r;
+}

@@ -35,6 +35,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "checks.h"
 #include "domain.h"
 #include "error.h"
 #include "policy.h"
@@ -191,6 +192,12 @@ void vh_hp_outcome_done(vh_hp_outcome *o);
  */
 int vh_hugepool_allocate(vh_state *st, vh_reg *g, const vh_hp_entry *old, size_t n_old, const vh_hp_request *req,
                          vh_report *rep, vh_hp_outcome *out, vh_error **err);
+
+/* vmhooks check: what a start of `dom` would add to each pool (NOTE), or why it would be refused (FAIL). */
+int vh_hugepool_preview(const vh_domain *dom, const vh_policy *p, vh_results *out);
+
+/* vmhooks status: per page size and node, the administrator's pool, what was added for whom, free, in use. */
+int vh_hugepool_status(const vh_state *st, vh_buf *b);
 
 #ifdef VH_TEST_SEAMS
 /*

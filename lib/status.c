@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "status.h"
 
+#include "hugepool.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -535,6 +537,8 @@ int vh_status_format_text(const vh_status *s, char **ret, vh_error **err)
                                   s->st.damaged_copy ? s->st.damaged_copy : "");
         if (r == 0)
                 r = text_isolation(&b, s);
+        if (r == 0)
+                r = vh_hugepool_status(&s->st, &b);
         unsigned quiet_irqs = 0;
         for (size_t i = 0; r == 0 && i < s->n_knobs; i++) {
                 const vh_status_knob *k = &s->knobs[i];

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "hugepool.h"
 #include "facts.h"
 #include "commands.h"
 #include "domain.h"
@@ -70,6 +71,9 @@ int vh_cmd_check(vh_cli *cli, int argc, char **argv, vh_error **err)
                 return r;
         if ((r = vh_checks_run(dom, &pol, &facts, &res, err)) < 0)
                 return r;
+        /* <hugepage-pool allocate="yes">: what the start would add to this host's pools */
+        if (!facts_file && (r = vh_hugepool_preview(dom, &pol, &res)) < 0)
+                return vh_fail(err, -r, "check");
         if (res.n == 0 && vh_results_add(&res, "checks", VH_LEVEL_NOTE, false, NULL,
                                          "VM %s uses nothing a prepare-time check looks at (static hugepages, PCI "
                                          "passthrough by <hostdev> or <interface type='hostdev'>, an emulated TPM, "

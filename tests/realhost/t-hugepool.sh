@@ -21,6 +21,8 @@
 #      none (or too few): the 2 MiB pages this call added are given back,
 #      the start refused with the numbers
 #   4. allocate="no": refused with the numbers, the pool untouched
+#   5. a release while the pages are still mapped: surplus, which the
+#      kernel frees when they are unmapped (run before 4, with the pool on)
 # Runnable alone (bash tests/realhost/t-hugepool.sh) and from
 # tests/realhost/run.sh.  Ends with "N passed, N failed, N skipped".
 set -u
@@ -218,6 +220,25 @@ else
         nok "D.log does not show the 2 MiB pages added: $(cat /var/log/vmhooks/D.log)"
     is "the pool after D's refusal (its pages given back)" "$(persist)" "$before"
     call D release end "$DXML"
+fi
+
+# ---- 5. released while its pages are still mapped: surplus, freed by the kernel at unmap ----
+echo "=== 5. a release while QEMU still maps its pages"
+MIB[F]=64
+before=$(persist) before_nr=$(cat $N/nr_hugepages)
+usable=$(($(free_pages) - $(cat $G/resv_hugepages)))
+if ((usable >= 32)); then
+    skip "surplus at release: the administrator's pool has $usable free pages, nothing would be added for F"
+else
+    start F && ok "F starts" || nok "F refused: $(cat "$WORK/err")"
+    kill "${QPID[F]}" 2>/dev/null
+    call F stopped end
+    call F release end
+    is "F released, its file still mapped: the persistent pool" "$(persist)" "$before"
+    is "F released, its file still mapped: surplus pages" "$(cat $N/surplus_hugepages)" 32
+    rm -f "$WORK/huge/F"
+    is "F's pages unmapped: nr_hugepages" "$(cat $N/nr_hugepages)" "$before_nr"
+    is "F's pages unmapped: surplus" "$(cat $N/surplus_hugepages)" 0
 fi
 
 # ---- 4. allocate="no": the pool is only checked ----------------------------------

@@ -693,6 +693,29 @@ static void test_hook_prepare_release(void **state)
         tu_assert_contains(log, "hugepage-pool: added 512 pages for this VM (given back at its release)");
         tu_assert_contains(log, "hugepages:2048kB");
         free(log);
+        /* vmhooks status: per size and node, the administrator's pool, what was added for whom, free, in use */
+        char *out = NULL, *terr = NULL;
+        const char *const st_args[] = { "status", NULL };
+        (void)tu_run_tool(NULL, &out, &terr, st_args); /* exit 1: something to look at (no hook installed) */
+        tu_assert_contains(out, "2 MiB on the host: the administrator's pool 0; added by vmhooks: hp 512; now 512 "
+                                "pages, 512 free, 0 in use");
+        free(out);
+        free(terr);
+        /* vmhooks check: what another start would add (this one's pages are free, and promised to it) */
+        char xml_path[512];
+        snprintf(xml_path, sizeof(xml_path), "%s/other.xml", root);
+        char *other = tu_domain_xml("other", "99999999-2222-3333-4444-555555555555", NULL, true, NULL);
+        FILE *fx = fopen(xml_path, "w");
+        assert_non_null(fx);
+        fputs(other, fx);
+        fclose(fx);
+        free(other);
+        const char *const ck_args[] = { "check", "--file", xml_path, NULL };
+        (void)tu_run_tool(NULL, &out, &terr, ck_args);
+        tu_assert_contains(out, "a start of VM other would add 512 pages of 2 MiB to hugepages:2048kB (needs 512, 0 "
+                                "usable; the pool is 512 now)");
+        free(out);
+        free(terr);
         char *state_text = tu_read(root, "/run/vmhooks/state");
         tu_assert_contains(state_text, "hugepool=2048:-:512:512");
         tu_assert_contains(state_text, "knob hugepages:2048kB original=0");
