@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "facts.h"
 #include "fileio.h"
 #include "hugepool.h"
 #include "root.h"
@@ -120,18 +121,28 @@ int vh_plan_host_load_follow(vh_plan_host *h, const vh_state *st, vh_error **err
         return r < 0 ? vh_fail(err, -r, "IRQs of host devices") : 0;
 }
 
-int vh_plan_host_load(vh_plan_host *h, vh_error **err)
+int vh_plan_host_from_facts(vh_plan_host *h, const vh_facts *f, vh_error **err)
 {
         vh_plan_host_done(h);
-        int r = vh_read_online(&h->online, err);
-        if (r == 0)
-                r = vh_read_housekeeping(&h->online, &h->housekeeping, err);
-        if (r < 0) {
+        if (!(f->parts & VH_FACTS_CPUS))
+                return vh_fail_input(err, "host facts: no CPUs (the facts were gathered without them)");
+        if (vh_cpuset_copy(&h->online, &f->online) < 0 || vh_cpuset_copy(&h->housekeeping, &f->online) < 0) {
                 vh_plan_host_done(h);
-                return r;
+                return vh_fail(err, ENOMEM, "housekeeping CPUs");
         }
+        vh_cpuset_subtract(&h->housekeeping, &f->isolated);
+        vh_cpuset_subtract(&h->housekeeping, &f->nohz_full);
         h->have_cpus = true;
         return 0;
+}
+
+int vh_plan_host_load(vh_plan_host *h, vh_error **err)
+{
+        /* the planners read the same host facts as the patch rules and the checks (lib/facts.h) */
+        vh_plan_host_done(h);
+        _cleanup_(vh_facts_done) vh_facts f = { 0 };
+        int r = vh_facts_gather(&f, VH_FACTS_CPUS, err);
+        return r < 0 ? r : vh_plan_host_from_facts(h, &f, err);
 }
 
 /* ---- the planners, one per family ---- */

@@ -96,8 +96,13 @@ typedef struct vh_plan_host {
 } vh_plan_host;
 
 void vh_plan_host_done(vh_plan_host *h);
-/* Read online and housekeeping CPUs; on failure have_cpus stays false and *err says why. */
+/*
+ * Read online and housekeeping CPUs (the CPUs part of the host facts,
+ * lib/facts.h); on failure have_cpus stays false and *err says why.
+ */
 int vh_plan_host_load(vh_plan_host *h, vh_error **err);
+typedef struct vh_facts vh_facts;
+int vh_plan_host_from_facts(vh_plan_host *h, const vh_facts *f, vh_error **err);
 /*
  * Find the IRQs of the PCI devices whose IRQs follow their VM
  * (/sys/bus/pci/devices/ADDR/msi_irqs/N and .../irq).  A device without
