@@ -409,12 +409,15 @@ int vh_irqbalance_set_banned(const char *path, const char *list, vh_error **err)
         _cleanup_free_ char *reply = NULL;
         size_t len = 0;
         r = irqb_read_all(fd, 256, &reply, &len);
-        if (r == -ETIMEDOUT && len == 0)
-                return vh_fail_input(err,
+        if (r == -ETIMEDOUT && len == 0) {
+                /* queued in the socket: irqbalance reads it when it wakes (the caller may count that as done) */
+                (void)vh_fail_input(err,
                                      "irqbalance socket %s: '%s' sent, but irqbalance did not take it within %d ms "
                                      "(busy: before 1.9.4 it stops answering for its --interval after a rescan); it "
                                      "applies it when it reads it",
                                      path, cmd, VH_IRQBALANCE_TIMEOUT_MS);
+                return -EINPROGRESS;
+        }
         if (r == -ETIMEDOUT || r == -EFBIG || (r == 0 && len > 0))
                 return vh_fail_input(err, "irqbalance socket %s: unexpected reply to '%s' (expected none)", path, cmd);
         if (r < 0 && r != -ECONNRESET)

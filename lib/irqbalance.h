@@ -64,7 +64,11 @@ int vh_irqbalance_find(char **ret_path, char **why);
 /* The CPUs irqbalance bans now, as a canonical cpulist ("1,3-4"); "" when none. */
 int vh_irqbalance_get_banned(const char *path, char **ret_list, vh_error **err);
 
-/* Ban the CPUs of `list` (a cpulist, written canonically); "" lifts the ban ("settings cpus NULL"). */
+/*
+ * Ban the CPUs of `list` (a cpulist, written canonically); "" lifts the ban ("settings cpus NULL").
+ * -EINPROGRESS (and *err says so): sent, but irqbalance has not taken it yet (busy, before 1.9.4 for
+ * its --interval after a rescan); it is queued in the socket and applied when irqbalance reads it.
+ */
 int vh_irqbalance_set_banned(const char *path, const char *list, vh_error **err);
 
 /* Parse a "setup" reply (exposed for tests): the banned CPUs as a canonical cpulist. */

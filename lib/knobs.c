@@ -96,7 +96,13 @@ static int irqbalance_write(const vh_knob *k, const char *value, vh_error **err)
                 r = irqbalance_look();
         if (r < 0)
                 return vh_fail(err, -r, "cannot ban CPUs \"%s\" in irqbalance", value);
-        return vh_irqbalance_set_banned(irqbalance_socket, value, err);
+        _cleanup_error_ vh_error *e = NULL;
+        r = vh_irqbalance_set_banned(irqbalance_socket, value, &e);
+        if (r == -EINPROGRESS)
+                return 0; /* queued: irqbalance applies it when it wakes, as it would a ban it took at once */
+        if (r < 0 && err)
+                *err = TAKE_PTR(e);
+        return r;
 }
 
 static const vh_family_ops irqbalance_ops = { .read = irqbalance_read, .write = irqbalance_write,

@@ -826,7 +826,11 @@ static int plan_knob(vh_state *st, const vh_knob *kn, const vh_plan_host *host, 
 
         _cleanup_free_ char *current = NULL;
         _cleanup_error_ vh_error *e = NULL;
-        int rr = vh_knob_read(kn, &current, &e);
+        /* a family whose read lags (irqbalance) is asked only whether it is still there once tuned */
+        bool lagging = saved && vh_families[kn->family].lagging_read;
+        int rr = lagging ? vh_knob_access(kn, NULL) : vh_knob_read(kn, &current, &e);
+        if (lagging && rr == -EROFS)
+                rr = 0; /* there, but cannot be asked now: what vmhooks set stands */
         if (rr == -ENOENT && saved) {
                 s->kind = STEP_FORGET;
                 return report_add(rep, kn, NULL, VH_CHANGE_GONE, NULL, NULL,
@@ -842,7 +846,7 @@ static int plan_knob(vh_state *st, const vh_knob *kn, const vh_plan_host *host, 
          * not have sent is sent again.
          */
         bool resend = false;
-        if (saved && vh_families[kn->family].lagging_read) {
+        if (lagging) {
                 resend = k->pending != NULL;
                 if (set_str(&current, k->pending ? k->pending : k->expected) < 0)
                         return -ENOMEM;
