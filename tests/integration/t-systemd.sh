@@ -52,7 +52,7 @@ mirror() {
     echo "${m:-http://deb.debian.org/debian}"
 }
 if [[ ! -e $root/.vmhooks-ready ]]; then
-    echo "t-systemd: making $root (debootstrap, about 2 minutes once)"
+    echo "t-systemd: making $root (debootstrap, 2-4 minutes, once)"
     rm -rf "$root"
     mkdir -p "$(dirname "$root")"
     if ! debootstrap --variant=minbase --include=systemd,systemd-sysv,linux-image-cloud-amd64,libxml2 bookworm "$root" "$(mirror)" \
