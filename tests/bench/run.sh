@@ -92,6 +92,10 @@ echo
 if [ -x "$BUILD/qemu-kvm" ] && [ -f "$here/wrapper.sh" ]; then
     BUILD=$BUILD ROUNDS=$ROUNDS bash "$here/wrapper.sh"
 fi
+if [ "$(id -u)" = 0 ] && [ -f "$here/hugepool.sh" ]; then
+    echo
+    BUILD=$BUILD bash "$here/hugepool.sh"
+fi
 if [ "$(id -u)" = 0 ] && [ -f "$here/startstop.sh" ]; then
     BUILD=$BUILD bash "$here/startstop.sh" | grep -v -E '^(ok|FAIL) '
 fi
