@@ -39,7 +39,8 @@ if command -v apparmor_parser >/dev/null; then
     if [[ -f /etc/apparmor.d/usr.sbin.libvirtd ]]; then
         mkdir -p "$work/aa/vmhooks"
         cp "$here/etc/apparmor/vmhooks-libvirtd" "$work/aa/vmhooks/libvirtd"
-        sed 's|^ *#include <local/usr.sbin.libvirtd>|  include <vmhooks/libvirtd>|' /etc/apparmor.d/usr.sbin.libvirtd >"$work/aa/libvirtd"
+        # bookworm (AppArmor 3): "#include <local/...>"; trixie (AppArmor 4): "include if exists <local/...>"
+        sed -E 's@^ *#?include( if exists)? <local/usr.sbin.libvirtd>@  include <vmhooks/libvirtd>@' /etc/apparmor.d/usr.sbin.libvirtd >"$work/aa/libvirtd"
         if ! grep -q 'include <vmhooks/libvirtd>' "$work/aa/libvirtd"; then
             fail=$((fail + 1)); echo "FAIL - usr.sbin.libvirtd has no #include <local/usr.sbin.libvirtd> to hang vmhooks-libvirtd on"
         elif out=$(apparmor_parser -Q -K -I "$work/aa" -I /etc/apparmor.d "$work/aa/libvirtd" 2>&1); then
