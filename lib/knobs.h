@@ -142,12 +142,4 @@ int vh_knob_access(const vh_knob *k, char **why);
 /* Is this write error the kernel (or the file) saying "not tunable here" rather than a failure? */
 bool vh_knob_untunable_errno(const vh_knob *k, int e);
 
-/* The CPUs online, and the housekeeping CPUs (online minus isolcpus= and nohz_full=). */
-#define VH_CPU_ONLINE_PATH "/sys/devices/system/cpu/online"
-#define VH_CPU_ISOLATED_PATH "/sys/devices/system/cpu/isolated"
-#define VH_CPU_NOHZ_FULL_PATH "/sys/devices/system/cpu/nohz_full"
-
-int vh_read_online(vh_cpuset *ret, vh_error **err);
-int vh_read_housekeeping(const vh_cpuset *online, vh_cpuset *ret, vh_error **err);
-
 #endif
