@@ -40,8 +40,17 @@ static int set_error(vh_error **err, int errnum, char *msg)
         return -code;
 }
 
+/* The code a failure returns, when nobody takes its message (nothing formatted then). */
+static int unwanted(vh_error **err, int errnum)
+{
+        return !err || *err ? -(errnum > 0 ? errnum : EINVAL) : 0;
+}
+
 int vh_fail(vh_error **err, int errnum, const char *fmt, ...)
 {
+        int code = unwanted(err, errnum);
+        if (code)
+                return code;
         va_list ap;
         va_start(ap, fmt);
         _cleanup_free_ char *base = vformat(fmt, ap);
@@ -60,6 +69,9 @@ int vh_fail(vh_error **err, int errnum, const char *fmt, ...)
 
 int vh_fail_input(vh_error **err, const char *fmt, ...)
 {
+        int code = unwanted(err, EINVAL);
+        if (code)
+                return code;
         va_list ap;
         va_start(ap, fmt);
         char *msg = vformat(fmt, ap);

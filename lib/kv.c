@@ -11,27 +11,42 @@ void vh_kv_record_done(vh_kv_record *r)
         memset(r, 0, sizeof(*r));
 }
 
+static inline bool key_char(char c)
+{
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* A byte vh_buf_escape leaves as it is: printable ASCII but space, '=', '\\' ('%' starts an escape). */
+static inline bool plain_char(char c)
+{
+        return c > ' ' && c < 0x7f && c != '=' && c != '\\';
+}
+
 bool vh_kv_key_valid(const char *s, size_t n)
 {
         if (n == 0)
                 return false;
-        for (size_t i = 0; i < n; i++) {
-                char c = s[i];
-                if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+        for (size_t i = 0; i < n; i++)
+                if (!key_char(s[i]))
                         return false;
-        }
         return true;
 }
 
-/* What vh_buf_escape leaves unescaped: printable ASCII but space, '=', '\\' (and '%' starts an escape). */
-static bool escaped_word(const char *s)
+/* Is fields[0..n) free of a key of `len` bytes equal to `key`?  (The value follows its key's '='.) */
+static bool key_new(const vh_kv_field *f, size_t n, const char *key, size_t len)
 {
-        for (; *s; s++)
-                if (*s <= 0x20 || *s >= 0x7f || *s == '=' || *s == '\\')
+        for (size_t i = 0; i < n; i++)
+                if ((size_t)(f[i].value - f[i].key) == len + 1 && memcmp(f[i].key, key, len) == 0)
                         return false;
         return true;
 }
 
+/*
+ * One pass over the line (a state table of 1000 VMs is 1000 of them a
+ * call): each token is scanned once for its key, its end and whether its
+ * value is an escaped word, i.e. what vh_buf_escape leaves unescaped
+ * (printable ASCII but space, '=', '\\'; '%' starts an escape).
+ */
 int vh_kv_parse(const char *line, size_t len, vh_kv_record *ret)
 {
         if (memchr(line, '\0', len))
@@ -45,34 +60,43 @@ int vh_kv_parse(const char *line, size_t len, vh_kv_record *ret)
         int rc = 0;
         size_t word = 0;
         for (char *tok = r.buf, *next; rc == 0 && tok; tok = next, word++) {
-                next = strchr(tok, ' ');
-                if (next)
-                        *next++ = '\0';
-                char *eq = strchr(tok, '=');
+                char *p = tok;
+                while (key_char(*p))
+                        p++;
+                size_t key_len = (size_t)(p - tok);
+                bool field = key_len > 0 && *p == '=';
+                char *value = field ? p + 1 : tok;
+                bool plain = true, escapes = false;
+                for (p = value; *p && *p != ' '; p++) {
+                        plain &= plain_char(*p);
+                        escapes |= *p == '%';
+                }
+                next = *p ? p + 1 : NULL;
+                *p = '\0';
                 if (word == 0) {
                         /* the type: a bare word */
-                        if (eq || !vh_kv_key_valid(tok, strlen(tok)))
+                        if (field || key_len == 0 || tok[key_len] != '\0')
                                 rc = -EINVAL;
                         r.type = tok;
                         continue;
                 }
-                if (word == 1 && !eq) {
+                if (!plain || (escapes && vh_unescape(value) < 0)) {
+                        rc = -EINVAL;
+                        continue;
+                }
+                if (word == 1 && !field) {
                         /* the record's name: any escaped word */
-                        if (!*tok || !escaped_word(tok) || vh_unescape(tok) < 0)
+                        if (!*tok)
                                 rc = -EINVAL;
                         r.name = tok;
                         continue;
                 }
-                if (!eq || r.n == VH_KV_MAX_FIELDS || !vh_kv_key_valid(tok, (size_t)(eq - tok))) {
+                if (!field || r.n == VH_KV_MAX_FIELDS || !key_new(r.fields, r.n, tok, key_len)) {
                         rc = -EINVAL;
                         continue;
                 }
-                *eq = '\0';
-                if (!escaped_word(eq + 1) || vh_unescape(eq + 1) < 0 || vh_kv_get(&r, tok)) {
-                        rc = -EINVAL;
-                        continue;
-                }
-                r.fields[r.n++] = (vh_kv_field){ tok, eq + 1 };
+                tok[key_len] = '\0';
+                r.fields[r.n++] = (vh_kv_field){ tok, value };
         }
         if (rc < 0) {
                 vh_kv_record_done(&r);
@@ -90,9 +114,29 @@ const char *vh_kv_get(const vh_kv_record *r, const char *key)
         return NULL;
 }
 
+void vh_kv_pick(const vh_kv_record *r, const char *const *keys, size_t n, const char **vals)
+{
+        for (size_t i = 0; i < n; i++)
+                vals[i] = NULL;
+        /* the search for a field's key starts after the last key found: a line
+           written in the order of `keys` costs one comparison a field */
+        size_t at = 0;
+        for (size_t i = 0; i < r->n && n > 0; i++)
+                for (size_t tried = 0; tried < n; tried++, at = (at + 1) % n)
+                        if (streq(r->fields[i].key, keys[at])) {
+                                vals[at] = r->fields[i].value;
+                                at = (at + 1) % n;
+                                break;
+                        }
+}
+
 int vh_kv_get_u64(const vh_kv_record *r, const char *key, uint64_t max, uint64_t *ret)
 {
-        const char *v = vh_kv_get(r, key);
+        return vh_kv_value_u64(vh_kv_get(r, key), max, ret);
+}
+
+int vh_kv_value_u64(const char *v, uint64_t max, uint64_t *ret)
+{
         if (!v)
                 return -ENOENT;
         /* vh_parse_u64 allows surrounding whitespace (sysfs); a field never has any */
@@ -103,7 +147,11 @@ int vh_kv_get_u64(const vh_kv_record *r, const char *key, uint64_t max, uint64_t
 
 int vh_kv_dup(const vh_kv_record *r, const char *key, char **dst)
 {
-        const char *v = vh_kv_get(r, key);
+        return vh_kv_value_dup(vh_kv_get(r, key), dst);
+}
+
+int vh_kv_value_dup(const char *v, char **dst)
+{
         if (!v)
                 return -ENOENT;
         char *n = strdup(v);
@@ -114,24 +162,31 @@ int vh_kv_dup(const vh_kv_record *r, const char *key, char **dst)
         return 0;
 }
 
+/* " key=" in one append: a state line is mostly these */
+static int put_key(vh_buf *b, const char *key)
+{
+        size_t n = strlen(key);
+        int r = vh_buf_reserve(b, n + 2);
+        if (r < 0)
+                return r;
+        b->data[b->len++] = ' ';
+        memcpy(b->data + b->len, key, n);
+        b->len += n;
+        b->data[b->len++] = '=';
+        b->data[b->len] = '\0';
+        return 0;
+}
+
 int vh_kv_put(vh_buf *b, const char *key, const char *value)
 {
         if (!value)
                 return 0;
-        int r = vh_buf_puts(b, " ");
-        if (r == 0)
-                r = vh_buf_puts(b, key);
-        if (r == 0)
-                r = vh_buf_puts(b, "=");
+        int r = put_key(b, key);
         return r < 0 ? r : vh_buf_escape(b, value, false);
 }
 
 int vh_kv_put_u64(vh_buf *b, const char *key, uint64_t value)
 {
-        int r = vh_buf_puts(b, " ");
-        if (r == 0)
-                r = vh_buf_puts(b, key);
-        if (r == 0)
-                r = vh_buf_puts(b, "=");
+        int r = put_key(b, key);
         return r < 0 ? r : vh_buf_put_u64(b, value);
 }

@@ -56,6 +56,20 @@ int vh_kv_get_u64(const vh_kv_record *r, const char *key, uint64_t max, uint64_t
 /* Copy the value of `key` into *dst (replacing it): 0, -ENOENT (absent; *dst untouched), -ENOMEM. */
 int vh_kv_dup(const vh_kv_record *r, const char *key, char **dst);
 
+/*
+ * Many keys in one pass over the record's fields (a record read key by key
+ * costs a field scan per key): vals[i] is set to the value of keys[i], or
+ * NULL.  Any order of fields works; a line whose fields come in the order
+ * of `keys` (list them in the order the writer puts them) costs one
+ * comparison a field.  Fields whose key is not among them are passed over
+ * (a newer vmhooks' fields).
+ */
+void vh_kv_pick(const vh_kv_record *r, const char *const *keys, size_t n, const char **vals);
+
+/* A picked value: as vh_kv_get_u64 and vh_kv_dup, with -ENOENT when v is NULL. */
+int vh_kv_value_u64(const char *v, uint64_t max, uint64_t *ret);
+int vh_kv_value_dup(const char *v, char **dst);
+
 /* Append " key=value" (value escaped); nothing when value is NULL. */
 int vh_kv_put(vh_buf *b, const char *key, const char *value);
 int vh_kv_put_u64(vh_buf *b, const char *key, uint64_t value);

@@ -57,6 +57,11 @@ void vh_plan_host_done(vh_plan_host *h)
         free(h->follow);
         h->follow = NULL;
         h->n_follow = 0;
+        for (size_t i = 0; i < ELEMENTSOF(h->accepted); i++) {
+                vh_cpuset_done(&h->accepted[i].cpus);
+                vh_desired_done(&h->accepted[i].notes);
+                h->accepted[i].known = false;
+        }
 }
 
 static int add_follow(vh_plan_host *h, uint64_t irq, const char *uuid)
@@ -231,6 +236,8 @@ typedef int (*rank_fn)(const vh_demands *d, const char **ret_word, char what[64]
 static int rank_thp(const vh_demands *d, const char **word, char what[64])
 {
         vh_thp_mode m = thp_demand(d);
+        if (m == VH_THP_NONE)
+                return 0; /* no demand: nothing to tell (a snprintf per VM per call otherwise) */
         *word = vh_thp_mode_name(m);
         snprintf(what, 64, "%s", d->thp == VH_THP_AUTO ? "thp auto, static hugepages" : "");
         if (d->thp != VH_THP_AUTO)
@@ -240,6 +247,8 @@ static int rank_thp(const vh_demands *d, const char **word, char what[64])
 
 static int rank_defrag(const vh_demands *d, const char **word, char what[64])
 {
+        if (d->defrag == VH_DEFRAG_NONE)
+                return 0;
         *word = vh_thp_defrag_name(d->defrag);
         snprintf(what, 64, "thp defrag %s", *word);
         return (int)d->defrag;
@@ -248,6 +257,8 @@ static int rank_defrag(const vh_demands *d, const char **word, char what[64])
 static int rank_shmem(const vh_demands *d, const char **word, char what[64])
 {
         vh_thp_mode m = shmem_demand(d);
+        if (m == VH_THP_NONE)
+                return 0;
         *word = m == VH_THP_MADVISE ? "advise" : vh_thp_mode_name(m);
         snprintf(what, 64, "thp %s, shared memory", vh_thp_mode_name(d->thp));
         return (int)m;
@@ -456,8 +467,8 @@ static int want_wq(const vh_state *st, const vh_knob *k, const char *o, const vh
  * registered: a VM whose CPUs, with those of the VMs before it, would
  * leave no housekeeping CPU is not isolated from it, and told so.
  */
-static int accepted_isolation(const vh_state *st, unsigned source, const char *what, const vh_plan_host *host,
-                              vh_cpuset *accepted, vh_desired *out, vh_buf *why)
+static int work_out_accepted(const vh_state *st, unsigned source, const char *what, const vh_plan_host *host,
+                             vh_cpuset *accepted, vh_desired *out, vh_buf *why)
 {
         const vh_cpuset *hk = host && host->have_cpus ? &host->housekeeping : NULL;
         _cleanup_cpuset_ vh_cpuset cand = { 0 }, left = { 0 };
@@ -509,6 +520,50 @@ static int accepted_isolation(const vh_state *st, unsigned source, const char *w
 }
 
 /* The VM whose host device raises IRQ `irq` when that VM's IRQs follow it, else NULL. */
+static const struct {
+        unsigned source;
+        const char *what;
+} accept_sources[] = { { VH_ISO_IRQS, "IRQs" }, { VH_ISO_TASKS, "host tasks" } };
+
+int vh_plan_host_accept(vh_plan_host *h, const vh_state *st)
+{
+        for (size_t i = 0; i < ELEMENTSOF(accept_sources); i++) {
+                struct vh_accepted *a = &h->accepted[i];
+                vh_cpuset_done(&a->cpus);
+                vh_desired_done(&a->notes);
+                a->known = false;
+                _cleanup_buf_ vh_buf why = { 0 };
+                int r = vh_buf_puts(&why, "");
+                if (r == 0)
+                        r = work_out_accepted(st, accept_sources[i].source, accept_sources[i].what, h, &a->cpus,
+                                              &a->notes, &why);
+                if (r < 0)
+                        return r;
+                a->notes.why = TAKE_PTR(why.data);
+                a->known = true;
+        }
+        return 0;
+}
+
+/* The CPUs `source` leaves (see work_out_accepted): from host->accepted when known; its notes added to out, why. */
+static int accepted_isolation(const vh_state *st, unsigned source, const vh_plan_host *host, vh_cpuset *accepted,
+                              vh_desired *out, vh_buf *why)
+{
+        size_t i = source == VH_ISO_IRQS ? 0 : 1;
+        if (!host || !host->accepted[i].known)
+                return work_out_accepted(st, source, accept_sources[i].what, host, accepted, out, why);
+        const struct vh_accepted *a = &host->accepted[i];
+        if (vh_cpuset_copy(accepted, &a->cpus) < 0 || vh_buf_puts(why, a->notes.why) < 0)
+                return -ENOMEM;
+        for (size_t j = 0; j < a->notes.n_conflicts; j++) {
+                char *m = strdup(a->notes.conflicts[j].msg);
+                int r = add_conflict(out, a->notes.conflicts[j].vm, m);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static const vh_reg *irq_follows(const vh_state *st, const vh_plan_host *host, const char *instance)
 {
         uint64_t irq;
@@ -535,7 +590,7 @@ static int want_irq(const vh_state *st, const vh_knob *k, const char *original, 
 {
         bool mask = vh_families[k->family].kind == VH_KIND_MASK;
         _cleanup_cpuset_ vh_cpuset want = { 0 }, accepted = { 0 };
-        int r = accepted_isolation(st, VH_ISO_IRQS, "IRQs", host, &accepted, out, why);
+        int r = accepted_isolation(st, VH_ISO_IRQS, host, &accepted, out, why);
         if (r < 0)
                 return r;
         out->demanded = true;
@@ -571,7 +626,7 @@ static int want_banned(const vh_state *st, const vh_knob *k, const char *origina
 {
         (void)k;
         _cleanup_cpuset_ vh_cpuset want = { 0 }, accepted = { 0 };
-        int r = accepted_isolation(st, VH_ISO_IRQS, "IRQs", host, &accepted, out, why);
+        int r = accepted_isolation(st, VH_ISO_IRQS, host, &accepted, out, why);
         if (r < 0)
                 return r;
         out->demanded = true;
@@ -594,7 +649,7 @@ static int want_unit(const vh_state *st, const vh_knob *k, const char *original,
 {
         (void)k;
         _cleanup_cpuset_ vh_cpuset want = { 0 }, accepted = { 0 };
-        int r = accepted_isolation(st, VH_ISO_TASKS, "host tasks", host, &accepted, out, why);
+        int r = accepted_isolation(st, VH_ISO_TASKS, host, &accepted, out, why);
         if (r < 0)
                 return r;
         out->demanded = true;
@@ -1063,6 +1118,8 @@ int vh_reconcile(vh_state *st, vh_persist_fn persist, void *userdata, vh_report 
                 if (vh_plan_host_load_follow(&host, st, &e) < 0)
                         r = report_add(rep, NULL, "irq", VH_CHANGE_FAILED, NULL, NULL, vh_error_msg(e), NULL);
         }
+        if (r >= 0)
+                r = vh_plan_host_accept(&host, st);
         step *steps = calloc(n ? n : 1, sizeof(*steps));
         if (!steps)
                 r = -ENOMEM;

@@ -81,36 +81,6 @@ typedef struct vh_report {
 void vh_report_done(vh_report *r);
 #define _cleanup_report_ __attribute__((cleanup(vh_report_done)))
 
-/* What the planners need to know of the host, read once per call. */
-typedef struct vh_follow_irq {
-        unsigned irq;
-        char *uuid;             /* the VM whose host device raises it */
-} vh_follow_irq;
-
-typedef struct vh_plan_host {
-        bool have_cpus;
-        vh_cpuset online;
-        vh_cpuset housekeeping; /* online minus isolcpus= and nohz_full= */
-        vh_follow_irq *follow;  /* IRQs of the devices of VMs with isolate irqs="follow-vm" */
-        size_t n_follow;
-} vh_plan_host;
-
-void vh_plan_host_done(vh_plan_host *h);
-/*
- * Read online and housekeeping CPUs (the CPUs part of the host facts,
- * lib/facts.h); on failure have_cpus stays false and *err says why.
- */
-int vh_plan_host_load(vh_plan_host *h, vh_error **err);
-typedef struct vh_facts vh_facts;
-int vh_plan_host_from_facts(vh_plan_host *h, const vh_facts *f, vh_error **err);
-/*
- * Find the IRQs of the PCI devices whose IRQs follow their VM
- * (/sys/bus/pci/devices/ADDR/msi_irqs/N and .../irq).  A device without
- * IRQs yet (vfio-pci asks for them when the guest's driver enables MSI-X)
- * has none: it is found by a later call.
- */
-int vh_plan_host_load_follow(vh_plan_host *h, const vh_state *st, vh_error **err);
-
 /* One VM whose demand on a knob was not applied, and why. */
 typedef struct vh_conflict {
         char *vm;
@@ -128,6 +98,49 @@ typedef struct vh_desired {
 } vh_desired;
 
 void vh_desired_done(vh_desired *d);
+
+/* What the planners need to know of the host, read once per call. */
+typedef struct vh_follow_irq {
+        unsigned irq;
+        char *uuid;             /* the VM whose host device raises it */
+} vh_follow_irq;
+
+typedef struct vh_plan_host {
+        bool have_cpus;
+        vh_cpuset online;
+        vh_cpuset housekeeping; /* online minus isolcpus= and nohz_full= */
+        vh_follow_irq *follow;  /* IRQs of the devices of VMs with isolate irqs="follow-vm" */
+        size_t n_follow;
+        /*
+         * Which VMs are isolated from IRQs ([0]) and from host tasks ([1]),
+         * worked out once a call by vh_plan_host_accept rather than once a
+         * knob (64 IRQs are 64 knobs); a planner works it out itself when
+         * it is not known.
+         */
+        struct vh_accepted {
+                bool known;
+                vh_cpuset cpus;         /* the CPUs kept clear */
+                vh_desired notes;       /* its .why and .conflicts, told on each knob of the source */
+        } accepted[2];
+} vh_plan_host;
+
+void vh_plan_host_done(vh_plan_host *h);
+/*
+ * Read online and housekeeping CPUs (the CPUs part of the host facts,
+ * lib/facts.h); on failure have_cpus stays false and *err says why.
+ */
+int vh_plan_host_load(vh_plan_host *h, vh_error **err);
+typedef struct vh_facts vh_facts;
+int vh_plan_host_from_facts(vh_plan_host *h, const vh_facts *f, vh_error **err);
+/*
+ * Find the IRQs of the PCI devices whose IRQs follow their VM
+ * (/sys/bus/pci/devices/ADDR/msi_irqs/N and .../irq).  A device without
+ * IRQs yet (vfio-pci asks for them when the guest's driver enables MSI-X)
+ * has none: it is found by a later call.
+ */
+int vh_plan_host_load_follow(vh_plan_host *h, const vh_state *st, vh_error **err);
+/* Work out h->accepted for `st` (after the CPUs are loaded); -ENOMEM. */
+int vh_plan_host_accept(vh_plan_host *h, const vh_state *st);
 
 /* Does `d` demand anything of family `f`? */
 bool vh_family_demanded_by(vh_family_id f, const vh_demands *d);

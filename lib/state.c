@@ -387,17 +387,23 @@ static int parse_knob(const vh_kv_record *rec, vh_state *st)
         vh_knob_state *k = vh_state_knob(st, name);
         if (k && (k->saved || k->lost))
                 return -EINVAL; /* twice: which one is right cannot be told */
-        bool lost = streq(vh_kv_get(rec, "lost"), "1");
-        if (!lost && (!vh_kv_get(rec, "original") || !vh_kv_get(rec, "expected")))
+        /* in the order format_knobs writes them */
+        enum { K_LOST, K_ORIGINAL, K_EXPECTED, K_WRITTEN, K_PENDING, K_DRIFTED, K_FAILED, K__N };
+        static const char *const keys[K__N] = { "lost", "original", "expected", "written",
+                                                "pending", "drifted", "failed" };
+        const char *v[K__N];
+        vh_kv_pick(rec, keys, K__N, v);
+        bool lost = streq(v[K_LOST], "1");
+        if (!lost && (!v[K_ORIGINAL] || !v[K_EXPECTED]))
                 return -EINVAL;
         if (!(k = vh_state_knob_add(st, name)))
                 return -ENOMEM;
-        static const char *const keys[] = { "original", "expected", "written", "pending", "failed" };
+        const int from[] = { K_ORIGINAL, K_EXPECTED, K_WRITTEN, K_PENDING, K_FAILED };
         char **dst[] = { &k->original, &k->expected, &k->last_written, &k->pending, &k->failure };
-        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
-                if (vh_kv_dup(rec, keys[i], dst[i]) == -ENOMEM)
+        for (size_t i = 0; i < ELEMENTSOF(from); i++)
+                if (vh_kv_value_dup(v[from[i]], dst[i]) == -ENOMEM)
                         return -ENOMEM;
-        k->drifted = streq(vh_kv_get(rec, "drifted"), "1");
+        k->drifted = streq(v[K_DRIFTED], "1");
         k->lost = lost;
         k->saved = !lost;
         return 0;
@@ -424,53 +430,64 @@ static int parse_defrag_word(const char *s, vh_thp_defrag *ret)
         return -EINVAL;
 }
 
+/* The fields of a registration, in the order format_reg writes them (for vh_kv_pick). */
+enum {
+        V_UUID, V_NAME, V_SINCE, V_DAEMON, V_DAEMONSTART, V_PID, V_PIDSTART, V_THP, V_DEFRAG, V_HUGEPAGES,
+        V_SHMEM, V_HALT_POLL_NS, V_ISOLATE, V_ISOLATE_FROM, V_FOLLOW, V_HUGEPOOL, V_LABEL, V_ERROR, V__N
+};
+static const char *const vm_keys[V__N] = {
+        "uuid", "name", "since", "daemon", "daemonstart", "pid", "pidstart", "thp", "defrag", "hugepages",
+        "shmem", "halt_poll_ns", "isolate", "isolate_from", "follow", "hugepool", "label", "error",
+};
+
 /* A registration.  -EINVAL: damaged (nothing added). */
 static int parse_vm(const vh_kv_record *rec, vh_state *st)
 {
         if (rec->name)
                 return -EINVAL;
+        const char *v[V__N];
+        vh_kv_pick(rec, vm_keys, V__N, v);
         _cleanup_(vh_reg_done) vh_reg g = { 0 };
         uint64_t x;
         int r = 0;
-        if (vh_kv_dup(rec, "uuid", &g.uuid) < 0 || vh_kv_dup(rec, "name", &g.name) < 0)
-                return g.uuid || !vh_kv_get(rec, "uuid") ? -EINVAL : -ENOMEM;
-        if ((r = vh_kv_get_u64(rec, "since", INT64_MAX, &x)) == 0)
+        if (vh_kv_value_dup(v[V_UUID], &g.uuid) < 0 || vh_kv_value_dup(v[V_NAME], &g.name) < 0)
+                return g.uuid || !v[V_UUID] ? -EINVAL : -ENOMEM;
+        if ((r = vh_kv_value_u64(v[V_SINCE], INT64_MAX, &x)) == 0)
                 g.since = (int64_t)x;
         if (r == 0 || r == -ENOENT)
-                if ((r = vh_kv_get_u64(rec, "pid", INT32_MAX, &x)) == 0)
+                if ((r = vh_kv_value_u64(v[V_PID], INT32_MAX, &x)) == 0)
                         g.pid = (int)x;
         if (r == 0 || r == -ENOENT)
-                r = vh_kv_get_u64(rec, "pidstart", UINT64_MAX, &g.pidstart);
-        if ((r == 0 || r == -ENOENT) && streq(vh_kv_get(rec, "daemon"), "none"))
+                r = vh_kv_value_u64(v[V_PIDSTART], UINT64_MAX, &g.pidstart);
+        if ((r == 0 || r == -ENOENT) && streq(v[V_DAEMON], "none"))
                 g.daemon = -1;
-        else if ((r == 0 || r == -ENOENT) && (r = vh_kv_get_u64(rec, "daemon", INT32_MAX, &x)) == 0)
+        else if ((r == 0 || r == -ENOENT) && (r = vh_kv_value_u64(v[V_DAEMON], INT32_MAX, &x)) == 0)
                 g.daemon = (int)x;
         if (r == 0 || r == -ENOENT)
-                r = vh_kv_get_u64(rec, "daemonstart", UINT64_MAX, &g.daemonstart);
+                r = vh_kv_value_u64(v[V_DAEMONSTART], UINT64_MAX, &g.daemonstart);
         if (r == 0 || r == -ENOENT)
-                if ((r = vh_kv_get_u64(rec, "halt_poll_ns", UINT32_MAX, &x)) == 0) {
+                if ((r = vh_kv_value_u64(v[V_HALT_POLL_NS], UINT32_MAX, &x)) == 0) {
                         g.demands.has_halt_poll = true;
                         g.demands.halt_poll_ns = (uint32_t)x;
                 }
         if (r < 0 && r != -ENOENT)
                 return r;
-        const char *v;
-        if ((v = vh_kv_get(rec, "thp")) && parse_thp_word(v, &g.demands.thp) < 0)
+        if (v[V_THP] && parse_thp_word(v[V_THP], &g.demands.thp) < 0)
                 return -EINVAL;
-        if ((v = vh_kv_get(rec, "defrag")) && parse_defrag_word(v, &g.demands.defrag) < 0)
+        if (v[V_DEFRAG] && parse_defrag_word(v[V_DEFRAG], &g.demands.defrag) < 0)
                 return -EINVAL;
-        g.demands.static_hugepages = streq(vh_kv_get(rec, "hugepages"), "1");
-        g.demands.shared_memory = streq(vh_kv_get(rec, "shmem"), "1");
-        if ((v = vh_kv_get(rec, "isolate")) && vh_cpuset_parse_list(v, &g.demands.isolate, NULL) < 0)
+        g.demands.static_hugepages = streq(v[V_HUGEPAGES], "1");
+        g.demands.shared_memory = streq(v[V_SHMEM], "1");
+        if (v[V_ISOLATE] && vh_cpuset_parse_list(v[V_ISOLATE], &g.demands.isolate, NULL) < 0)
                 return -EINVAL;
         g.demands.isolate_from = VH_ISO_WQ; /* what isolate= meant before isolate_from= */
-        if ((v = vh_kv_get(rec, "isolate_from")) && parse_isolate_from(v, &g.demands.isolate_from) < 0)
+        if (v[V_ISOLATE_FROM] && parse_isolate_from(v[V_ISOLATE_FROM], &g.demands.isolate_from) < 0)
                 return -EINVAL;
-        if (vh_kv_dup(rec, "follow", &g.demands.follow_devices) == -ENOMEM)
+        if (vh_kv_value_dup(v[V_FOLLOW], &g.demands.follow_devices) == -ENOMEM)
                 return -ENOMEM;
-        if ((v = vh_kv_get(rec, "hugepool")) && (r = vh_hp_parse(v, &g.demands)) < 0)
+        if (v[V_HUGEPOOL] && (r = vh_hp_parse(v[V_HUGEPOOL], &g.demands)) < 0)
                 return r;
-        if (vh_kv_dup(rec, "label", &g.seclabel) == -ENOMEM || vh_kv_dup(rec, "error", &g.last_error) == -ENOMEM)
+        if (vh_kv_value_dup(v[V_LABEL], &g.seclabel) == -ENOMEM || vh_kv_value_dup(v[V_ERROR], &g.last_error) == -ENOMEM)
                 return -ENOMEM;
         /* unknown keys: written by a newer vmhooks; ignored */
         vh_reg *slot = vh_state_add(st);

@@ -353,7 +353,9 @@ int vh_status_collect(int64_t now, vh_status *ret, vh_error **err)
 
         _cleanup_(vh_plan_host_done) vh_plan_host host = { 0 };
         _cleanup_free_ char *host_error = NULL;
-        if (vh_reconcile_demanded(&s.st, VH_FAM_WQ_MASK) || vh_reconcile_demanded(&s.st, VH_FAM_IRQ)) {
+        /* the host as vh_reconcile reads it, so that status shows what a call would do */
+        if (vh_reconcile_demanded(&s.st, VH_FAM_WQ_MASK) || vh_reconcile_demanded(&s.st, VH_FAM_IRQ) ||
+            vh_reconcile_demanded(&s.st, VH_FAM_UNIT_CPUS)) {
                 _cleanup_error_ vh_error *he = NULL;
                 if (vh_plan_host_load(&host, &he) < 0 && !(host_error = strdup(vh_error_msg(he))))
                         return vh_fail(err, ENOMEM, "status");
@@ -361,6 +363,8 @@ int vh_status_collect(int64_t now, vh_status *ret, vh_error **err)
                     !(host_error = strdup(vh_error_msg(he))))
                         return vh_fail(err, ENOMEM, "status");
         }
+        if (vh_plan_host_accept(&host, &s.st) < 0)
+                return vh_fail(err, ENOMEM, "status");
         if (status_knobs(&s) < 0)
                 return vh_fail(err, ENOMEM, "status");
         for (size_t i = 0; i < s.n_knobs; i++)
