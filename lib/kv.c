@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleanup.h"
+
 void vh_kv_record_done(vh_kv_record *r)
 {
         free(r->buf);
@@ -51,15 +53,27 @@ int vh_kv_parse(const char *line, size_t len, vh_kv_record *ret)
 {
         if (memchr(line, '\0', len))
                 return -EINVAL;
-        vh_kv_record r = { 0 };
-        r.buf = malloc(len + 1);
-        if (!r.buf)
+        _cleanup_free_ char *buf = malloc(len + 1);
+        if (!buf)
                 return -ENOMEM;
-        memcpy(r.buf, line, len);
-        r.buf[len] = '\0';
+        memcpy(buf, line, len);
+        buf[len] = '\0';
+        int r = vh_kv_parse_in_place(buf, ret);
+        if (r == 0)
+                ret->buf = TAKE_PTR(buf);
+        return r;
+}
+
+int vh_kv_parse_in_place(char *line, vh_kv_record *ret)
+{
+        /* straight into *ret: the fields array is written as far as it is used, never copied */
+        vh_kv_record *r = ret;
+        r->buf = NULL;
+        r->type = r->name = NULL;
+        r->n = 0;
         int rc = 0;
         size_t word = 0;
-        for (char *tok = r.buf, *next; rc == 0 && tok; tok = next, word++) {
+        for (char *tok = line, *next; rc == 0 && tok; tok = next, word++) {
                 char *p = tok;
                 while (key_char(*p))
                         p++;
@@ -77,7 +91,7 @@ int vh_kv_parse(const char *line, size_t len, vh_kv_record *ret)
                         /* the type: a bare word */
                         if (field || key_len == 0 || tok[key_len] != '\0')
                                 rc = -EINVAL;
-                        r.type = tok;
+                        r->type = tok;
                         continue;
                 }
                 if (!plain || (escapes && vh_unescape(value) < 0)) {
@@ -88,22 +102,21 @@ int vh_kv_parse(const char *line, size_t len, vh_kv_record *ret)
                         /* the record's name: any escaped word */
                         if (!*tok)
                                 rc = -EINVAL;
-                        r.name = tok;
+                        r->name = tok;
                         continue;
                 }
-                if (!field || r.n == VH_KV_MAX_FIELDS || !key_new(r.fields, r.n, tok, key_len)) {
+                if (!field || r->n == VH_KV_MAX_FIELDS || !key_new(r->fields, r->n, tok, key_len)) {
                         rc = -EINVAL;
                         continue;
                 }
                 tok[key_len] = '\0';
-                r.fields[r.n++] = (vh_kv_field){ tok, value };
+                r->fields[r->n++] = (vh_kv_field){ tok, value };
         }
         if (rc < 0) {
-                vh_kv_record_done(&r);
-                return rc;
+                r->type = r->name = NULL;
+                r->n = 0;
         }
-        *ret = r;
-        return 0;
+        return rc;
 }
 
 const char *vh_kv_get(const vh_kv_record *r, const char *key)

@@ -28,7 +28,7 @@ typedef struct vh_kv_field {
 } vh_kv_field;
 
 typedef struct vh_kv_record {
-        char *buf;              /* owns every string below */
+        char *buf;              /* owns every string below (NULL: they are in the caller's line) */
         const char *type;       /* first word */
         const char *name;       /* second word when it is not key=value (e.g. "knob thp ..."), else NULL */
         vh_kv_field fields[VH_KV_MAX_FIELDS];
@@ -46,6 +46,13 @@ void vh_kv_record_done(vh_kv_record *r);
  * a NUL byte; -ENOMEM.  On failure *ret is left empty.
  */
 int vh_kv_parse(const char *line, size_t len, vh_kv_record *ret);
+/*
+ * The same on a NUL-terminated line the caller owns and lets be cut up (the
+ * state table parses its copy of the whole file this way, without a copy a
+ * line): the record points into `line` (ret->buf stays NULL); `line` is
+ * changed, also on failure.
+ */
+int vh_kv_parse_in_place(char *line, vh_kv_record *ret);
 
 /* The value of `key`, or NULL. */
 const char *vh_kv_get(const vh_kv_record *r, const char *key);

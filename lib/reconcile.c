@@ -197,6 +197,18 @@ bool vh_family_demanded_by(vh_family_id f, const vh_demands *d)
         return f < VH_FAM_COUNT && planners[f].demanded_by(d);
 }
 
+/* The families demanded by any registration, a bit each, in one pass (a call asks for each of 66 knobs). */
+_Static_assert(VH_FAM_COUNT <= 32, "a family bit each in a uint32_t");
+static uint32_t demanded_families(const vh_state *st)
+{
+        uint32_t m = 0;
+        for (size_t i = 0; i < st->n_regs; i++)
+                for (int f = 0; f < VH_FAM_COUNT; f++)
+                        if (!(m & (1u << f)) && planners[f].demanded_by(&st->regs[i].demands))
+                                m |= 1u << f;
+        return m;
+}
+
 bool vh_reconcile_demanded(const vh_state *st, vh_family_id f)
 {
         for (size_t i = 0; i < st->n_regs; i++)
@@ -766,13 +778,14 @@ static char *fixed_absent_why(vh_family_id f)
         return strdup("not present on this host");
 }
 
-int vh_reconcile_knobs(const vh_state *st, vh_knob **ret, size_t *ret_n, vh_report *rep, vh_error **err)
+static int demanded_knobs(uint32_t demanded, const vh_state *st, vh_knob **ret, size_t *ret_n, vh_report *rep,
+                          vh_error **err)
 {
         vh_knob *list = NULL;
         size_t n = 0;
         int r = 0;
         for (int f = 0; f < VH_FAM_COUNT && r == 0; f++) {
-                if (!vh_reconcile_demanded(st, (vh_family_id)f))
+                if (!(demanded & (1u << f)))
                         continue;
                 size_t before = n;
                 r = vh_family_instances((vh_family_id)f, &list, &n, err);
@@ -813,6 +826,11 @@ int vh_reconcile_knobs(const vh_state *st, vh_knob **ret, size_t *ret_n, vh_repo
         return 0;
 }
 
+int vh_reconcile_knobs(const vh_state *st, vh_knob **ret, size_t *ret_n, vh_report *rep, vh_error **err)
+{
+        return demanded_knobs(demanded_families(st), st, ret, ret_n, rep, err);
+}
+
 /* ---- apply ---- */
 
 static int set_str(char **dst, const char *v)
@@ -850,10 +868,10 @@ static bool writes(const step *s)
  * Read the knob, settle what a crashed call left (pending), detect drift,
  * save the original on first demand, and decide the step.  Writes nothing.
  */
-static int plan_knob(vh_state *st, const vh_knob *kn, const vh_plan_host *host, vh_report *rep, step *s)
+static int plan_knob(vh_state *st, const vh_knob *kn, bool demanded, const vh_plan_host *host, vh_report *rep,
+                     step *s)
 {
         vh_knob_state *k = vh_state_knob(st, kn->name);
-        bool demanded = vh_reconcile_demanded(st, kn->family);
         bool saved = k && k->saved;
         bool lost = (k && k->lost) || (!saved && st->lost_unknown);
 
@@ -1047,6 +1065,7 @@ bool vh_reconcile_unsettled(const vh_state *st)
 {
         if (st->lost_unknown && st->n_regs == 0)
                 return true;
+        uint32_t demanded = demanded_families(st);
         for (size_t i = 0; i < st->n_knobs; i++) {
                 const vh_knob_state *k = &st->knobs[i];
                 if (!k->saved && !k->lost)
@@ -1054,7 +1073,7 @@ bool vh_reconcile_unsettled(const vh_state *st)
                 if (k->pending || k->failure)
                         return true;
                 _cleanup_(vh_knob_done) vh_knob kn = { 0 };
-                if (vh_knob_resolve(k->name, &kn) == 0 && !vh_reconcile_demanded(st, kn.family))
+                if (vh_knob_resolve(k->name, &kn) == 0 && !(demanded & (1u << kn.family)))
                         return true;
         }
         return false;
@@ -1101,12 +1120,13 @@ int vh_reconcile(vh_state *st, vh_persist_fn persist, void *userdata, vh_report 
         size_t first_change = rep ? rep->n : 0;
         vh_knob *knobs = NULL;
         size_t n = 0;
-        int r = vh_reconcile_knobs(st, &knobs, &n, rep, err);
+        uint32_t demanded = demanded_families(st);
+        int r = demanded_knobs(demanded, st, &knobs, &n, rep, err);
         if (r < 0)
                 return r;
         _cleanup_(vh_plan_host_done) vh_plan_host host = { 0 };
-        bool wq = vh_reconcile_demanded(st, VH_FAM_WQ_MASK), irqs = vh_reconcile_demanded(st, VH_FAM_IRQ);
-        if (wq || irqs || vh_reconcile_demanded(st, VH_FAM_UNIT_CPUS)) {
+        bool wq = demanded & (1u << VH_FAM_WQ_MASK), irqs = demanded & (1u << VH_FAM_IRQ);
+        if (wq || irqs || (demanded & (1u << VH_FAM_UNIT_CPUS))) {
                 _cleanup_error_ vh_error *e = NULL;
                 /* Without it, a mask is checked only for emptiness. */
                 if (vh_plan_host_load(&host, &e) < 0)
@@ -1125,7 +1145,7 @@ int vh_reconcile(vh_state *st, vh_persist_fn persist, void *userdata, vh_report 
                 r = -ENOMEM;
         bool any_write = false;
         for (size_t i = 0; i < n && r >= 0; i++) {
-                r = plan_knob(st, &knobs[i], &host, rep, &steps[i]);
+                r = plan_knob(st, &knobs[i], demanded & (1u << knobs[i].family), &host, rep, &steps[i]);
                 any_write = any_write || writes(&steps[i]);
         }
         if (r >= 0 && st->lost_unknown && st->n_regs == 0)

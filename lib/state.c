@@ -555,6 +555,10 @@ static int salvage(const char *line, size_t len, vh_state *st)
 int vh_state_parse(const char *text, vh_state *st, vh_error **err)
 {
         unsigned lineno = 0;
+        /* a copy to cut up in place (not one a line): text stays as it was, for the damaged lines */
+        _cleanup_free_ char *work = strdup(text);
+        if (!work)
+                return vh_fail(err, ENOMEM, "state");
         int r = 0;
         for (const char *line = text, *next; r >= 0 && line && *line; line = next) {
                 const char *nl = strchr(line, '\n');
@@ -567,7 +571,9 @@ int vh_state_parse(const char *text, vh_state *st, vh_error **err)
                         continue;
                 _cleanup_kv_ vh_kv_record rec = { 0 };
                 bool known = true;
-                r = vh_kv_parse(line, len, &rec);
+                char *mine = work + (line - text);
+                mine[len] = '\0';
+                r = vh_kv_parse_in_place(mine, &rec);
                 if (r == 0)
                         r = parse_record(&rec, st, &known);
                 if (r == 0 && !known) {
