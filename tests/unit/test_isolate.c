@@ -384,6 +384,59 @@ static void test_audit_isolation(void **state)
         vh_report_done(&r);
 }
 
+static void add_process(const char *root, unsigned pid, const char *name, unsigned ppid, int kthread,
+                        const char *cpus, const char *cgroup)
+{
+        char p[64], text[512];
+        snprintf(p, sizeof(p), "/proc/%u/status", pid);
+        snprintf(text, sizeof(text), "Name:\t%s\nUmask:\t0022\nState:\tS (sleeping)\nPPid:\t%u\n%s"
+                 "Cpus_allowed:\tf\nCpus_allowed_list:\t%s\nMems_allowed_list:\t0\n", name, ppid,
+                 kthread < 0 ? "" : kthread ? "Kthread:\t1\n" : "Kthread:\t0\n", cpus);
+        tu_write(root, p, text);
+        snprintf(p, sizeof(p), "/proc/%u/cgroup", pid);
+        snprintf(text, sizeof(text), "0::%s\n", cgroup);
+        tu_write(root, p, text);
+}
+
+/*
+ * vmhooks audit: host processes the kernel may still run on the CPUs kept
+ * off host tasks, from /proc/PID/status; kernel threads and the VMs' own
+ * processes (registered QEMU, libvirt's machine cgroup) are not counted.
+ */
+static void test_audit_host_tasks(void **state)
+{
+        char *root = *state;
+        tu_write(root, "/run/vmhooks/state",
+                 "vmhooks-state 1\nvm uuid=uuid-a name=A since=1 pid=900 isolate=2-3 isolate_from=tasks\n");
+        add_process(root, 1, "init", 0, 0, "0-3", "/init.scope");
+        add_process(root, 2, "kthreadd", 0, 1, "0-3", "/");
+        add_process(root, 3, "kworker/0:0", 2, -1, "0-3", "/"); /* a kernel without Kthread: */
+        add_process(root, 40, "sshd", 1, 0, "0-1", "/system.slice/ssh.service");
+        add_process(root, 50, "cron", 1, 0, "0-3", "/system.slice/cron.service");
+        add_process(root, 60, "swtpm", 1, 0, "0-3", "/machine.slice/machine-qemu\\x2d1\\x2dA.scope");
+        add_process(root, 70, "qemu-helper", 1, 0, "3", "/machine/qemu-1-A.libvirt-qemu/emulator");
+        add_process(root, 900, "qemu-system-x86", 1, 0, "2-3", "/");
+        assert_int_equal(chmod(root, 0755), 0); /* the state's directories are trusted */
+        vh_results res = { 0 };
+        assert_int_equal(vh_audit_isolation(&res), 0);
+        assert_int_equal(res.n, 1);
+        /* no systemd here (no /run/systemd/system): told, not warned */
+        assert_int_equal(res.items[0].level, VH_LEVEL_NOTE);
+        tu_assert_contains(res.items[0].message, "2 of 3 host processes may run on the CPUs 2-3 kept off host tasks: ");
+        tu_assert_contains(res.items[0].message, "init (1, CPUs 0-3)"); /* in /proc's order */
+        tu_assert_contains(res.items[0].message, "cron (50, CPUs 0-3)");
+        tu_assert_contains(res.items[0].message, "; systemd is not PID 1");
+        vh_results_done(&res);
+        add_process(root, 1, "init", 0, 0, "0-1", "/init.scope");
+        add_process(root, 50, "cron", 1, 0, "1", "/system.slice/cron.service");
+        assert_int_equal(vh_audit_isolation(&res), 0);
+        assert_int_equal(res.n, 1);
+        assert_int_equal(res.items[0].level, VH_LEVEL_PASS);
+        tu_assert_contains(res.items[0].message, "no host process may run on the CPUs 2-3 kept off host tasks (3 "
+                                                 "looked at)");
+        vh_results_done(&res);
+}
+
 /* AllowedCPUs of a systemd unit: unset means every online CPU; restored as it was, unset included. */
 static void test_unit_planner(void **state)
 {
@@ -433,6 +486,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_old_state_means_kworkers, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test(test_unit_planner),
                 cmocka_unit_test_setup_teardown(test_audit_isolation, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_audit_host_tasks, tu_setup_root, tu_teardown_root),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
