@@ -32,61 +32,9 @@ VH_DEFINE_CLEANUP(DIR *, closedir)
 
 #define PID_MAX_VALUE 4194304u /* the kernel's PID_MAX_LIMIT */
 
-/* The listening socket of irqbalance PID, if it has one we know of: a malloc'd name or NULL. */
-static char *file_socket_of(unsigned pid)
-{
-        /* 1.7+, 1.6 (SOCKET_TMPFS had a trailing slash: the same file), 1.5 (/var/run) */
-        static const char *const dirs[] = {"/run/irqbalance/", "/var/run/", "/run/"};
-        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-                char rel[96];
-                (void)snprintf(rel, sizeof(rel), "%sirqbalance%u.sock", dirs[i], pid);
-                _cleanup_free_ char *p = vh_path(rel);
-                struct stat st;
-                if (p && stat(p, &st) == 0 && S_ISSOCK(st.st_mode))
-                        return strdup(rel);
-        }
-        return NULL;
-}
-
-/*
- * An abstract listening socket of irqbalance in /proc/net/unix (this network
- * namespace): "@irqbalancePID.sock" (1.2-1.4), else "@" when a listener on
- * the all-zero address exists (the fallback of 1.5 and later).
- */
-static char *abstract_socket_of(unsigned pid)
-{
-        _cleanup_free_ char *p = vh_path("/proc/net/unix");
-        _cleanup_free_ char *text = NULL;
-        if (!p || vh_read_file(p, 16u * 1024 * 1024, &text, NULL, NULL) < 0)
-                return NULL;
-        char named[64];
-        (void)snprintf(named, sizeof(named), "@irqbalance%u.sock", pid);
-        bool zero = false;
-        for (char *line = text, *next; line && *line; line = next) {
-                next = strchr(line, '\n');
-                if (next)
-                        *next++ = '\0';
-                /* Num RefCount Protocol Flags Type St Inode Path; Flags 00010000: listening */
-                unsigned long flags = 0, type = 0;
-                int off = -1;
-                if (sscanf(line, "%*s %*s %*s %lx %lx %*s %*s %n", &flags, &type, &off) < 2 || off < 0)
-                        continue;
-                if (!(flags & 0x10000ul) || type != 1)
-                        continue;
-                const char *name = line + off;
-                if (streq(name, named))
-                        return strdup(named);
-                if (name[0] == '@' && strspn(name, "@") == strlen(name) &&
-                    strlen(name) == sizeof(((struct sockaddr_un *)0)->sun_path))
-                        zero = true;
-        }
-        return zero ? strdup("@") : NULL;
-}
-
 /*
  * Is /proc/PID/comm "irqbalance"?  Read relative to the /proc directory
- * into the stack: every process of the host is looked at (1000 VMs are
- * 1000 QEMUs), once a call.  A process that exits meanwhile is not there.
+ * into the stack.  A process that exits meanwhile is not there.
  */
 static bool named_irqbalance(DIR *proc, unsigned pid)
 {
@@ -100,7 +48,106 @@ static bool named_irqbalance(DIR *proc, unsigned pid)
         return n == (ssize_t)sizeof("irqbalance") && memcmp(comm, "irqbalance\n", sizeof("irqbalance")) == 0;
 }
 
-int vh_irqbalance_find(char **ret_path, char **why)
+/* A candidate socket of irqbalance PID: kept when PID is a running irqbalance and lower than the one kept. */
+static int consider(DIR *proc, unsigned pid, const char *name, unsigned *best, char **best_path)
+{
+        if ((*best && pid >= *best) || !named_irqbalance(proc, pid))
+                return 0;
+        char *n = strdup(name);
+        if (!n)
+                return -ENOMEM;
+        free(*best_path);
+        *best_path = n;
+        *best = pid;
+        return 0;
+}
+
+/*
+ * The file sockets irqbalance names after its PID: 1.7+ in /run/irqbalance/,
+ * 1.6 (SOCKET_TMPFS had a trailing slash: the same file), 1.5 in /var/run/
+ * (often /run itself).  A few small directories, not every process.
+ */
+static int file_sockets(DIR *proc, unsigned *best, char **best_path)
+{
+        static const char *const dirs[] = { "/run/irqbalance/", "/var/run/", "/run/" };
+        int r = 0;
+        for (size_t i = 0; i < ELEMENTSOF(dirs) && r == 0 && !*best; i++) {
+                _cleanup_free_ char *p = vh_path(dirs[i]);
+                if (!p)
+                        return -ENOMEM;
+                _cleanup_(closedirp) DIR *d = opendir(p);
+                struct dirent *de;
+                while (d && r == 0 && (de = readdir(d))) {
+                        unsigned pid;
+                        int end = 0;
+                        struct stat st;
+                        if (sscanf(de->d_name, "irqbalance%u.sock%n", &pid, &end) != 1 || de->d_name[end] != '\0' ||
+                            pid == 0 || fstatat(dirfd(d), de->d_name, &st, 0) < 0 || !S_ISSOCK(st.st_mode))
+                                continue;
+                        char rel[96];
+                        int at = snprintf(rel, sizeof(rel), "%s", dirs[i]);
+                        (void)snprintf(rel + at, sizeof(rel) - (size_t)at, "irqbalance%u.sock", pid);
+                        if (streq(rel + at, de->d_name)) /* the name irqbalance gives it (no leading zeros) */
+                                r = consider(proc, pid, rel, best, best_path);
+                }
+        }
+        return r;
+}
+
+/*
+ * The abstract listening sockets in /proc/net/unix (this network
+ * namespace): "@irqbalancePID.sock" (1.2-1.4) are candidates; *zero tells
+ * whether a listener on the all-zero address exists (the fallback of 1.5
+ * and later, which names no PID).
+ */
+static int abstract_sockets(DIR *proc, unsigned *best, char **best_path, bool *zero)
+{
+        *zero = false;
+        _cleanup_free_ char *p = vh_path("/proc/net/unix");
+        _cleanup_free_ char *text = NULL;
+        if (!p)
+                return -ENOMEM;
+        if (vh_read_file(p, 16u * 1024 * 1024, &text, NULL, NULL) < 0)
+                return 0;
+        int r = 0;
+        for (char *line = text, *next; r == 0 && line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                /* Num RefCount Protocol Flags Type St Inode Path; Flags 00010000: listening */
+                unsigned long flags = 0, type = 0;
+                int off = -1;
+                if (sscanf(line, "%*s %*s %*s %lx %lx %*s %*s %n", &flags, &type, &off) < 2 || off < 0)
+                        continue;
+                if (!(flags & 0x10000ul) || type != 1)
+                        continue;
+                const char *name = line + off;
+                unsigned pid;
+                int end = 0;
+                if (sscanf(name, "@irqbalance%u.sock%n", &pid, &end) == 1 && name[end] == '\0' && pid)
+                        r = consider(proc, pid, name, best, best_path);
+                else if (name[0] == '@' && strspn(name, "@") == strlen(name) &&
+                         strlen(name) == sizeof(((struct sockaddr_un *)0)->sun_path))
+                        *zero = true;
+        }
+        return r;
+}
+
+/* Is an irqbalance executable where the packages put it? */
+static bool installed(void)
+{
+        static const char *const places[] = { "/usr/sbin/irqbalance", "/sbin/irqbalance", "/usr/local/sbin/irqbalance",
+                                              "/usr/bin/irqbalance", "/usr/local/bin/irqbalance" };
+        for (size_t i = 0; i < ELEMENTSOF(places); i++) {
+                _cleanup_free_ char *p = vh_path(places[i]);
+                struct stat st;
+                if (p && stat(p, &st) == 0 && S_ISREG(st.st_mode))
+                        return true;
+        }
+        return false;
+}
+
+int vh_irqbalance_find(unsigned flags, char **ret_path, char **why)
 {
         *why = NULL;
         _cleanup_free_ char *proc = vh_path("/proc");
@@ -114,8 +161,25 @@ int vh_irqbalance_find(char **ret_path, char **why)
                 /* -ENOENT means "no irqbalance runs", not "no /proc" */
                 return e == ENOENT ? -ENXIO : -e;
         }
-        unsigned best = 0, first = 0, n = 0;
+        /* 1. a socket named after a running irqbalance: the lowest PID's; file sockets first */
+        unsigned best = 0;
         _cleanup_free_ char *best_path = NULL;
+        bool zero = false;
+        int r = file_sockets(d, &best, &best_path);
+        if (r == 0 && !best)
+                r = abstract_sockets(d, &best, &best_path, &zero);
+        if (r < 0)
+                return r;
+        if (best) {
+                *ret_path = TAKE_PTR(best_path);
+                return 0;
+        }
+        /* 2. none: does one run at all?  Every process is looked at (1000 VMs are 1000 QEMUs) */
+        if ((flags & VH_IRQBALANCE_QUICK) && !zero && !installed()) {
+                *why = strdup("irqbalance does not run (it is not installed, and no irqbalance socket exists)");
+                return -ENOENT;
+        }
+        unsigned first = 0, n = 0;
         struct dirent *de;
         while ((de = readdir(d))) {
                 uint64_t pid;
@@ -124,31 +188,21 @@ int vh_irqbalance_find(char **ret_path, char **why)
                 n++;
                 if (!first || pid < first)
                         first = (unsigned)pid;
-                _cleanup_free_ char *s = file_socket_of((unsigned)pid);
-                if (!s)
-                        s = abstract_socket_of((unsigned)pid);
-                if (s && (!best || pid < best)) {
-                        best = (unsigned)pid;
-                        free(best_path);
-                        best_path = TAKE_PTR(s);
-                }
         }
         if (n == 0) {
                 *why = strdup("irqbalance does not run (no process named irqbalance in /proc)");
                 return -ENOENT;
         }
-        if (!best_path) {
-                if (asprintf(why,
-                             "irqbalance (pid %u) runs without a socket: no /run/irqbalance/irqbalance%u.sock and no "
-                             "abstract one (irqbalance older than 1.2, or 1.9 or later built without irqbalance-ui, or "
-                             "/run/irqbalance missing when it started), so vmhooks cannot ban the VMs' CPUs in it and "
-                             "it may move IRQs back onto them; fix: " VH_IRQBALANCE_NOSOCKET_FIX,
-                             first, first) < 0)
-                        *why = NULL;
-                return -ENOTSUP;
-        }
-        *ret_path = TAKE_PTR(best_path);
-        return 0;
+        if (zero)
+                return (*ret_path = strdup("@")) ? 0 : -ENOMEM;
+        if (asprintf(why,
+                     "irqbalance (pid %u) runs without a socket: no /run/irqbalance/irqbalance%u.sock and no "
+                     "abstract one (irqbalance older than 1.2, or 1.9 or later built without irqbalance-ui, or "
+                     "/run/irqbalance missing when it started), so vmhooks cannot ban the VMs' CPUs in it and "
+                     "it may move IRQs back onto them; fix: " VH_IRQBALANCE_NOSOCKET_FIX,
+                     first, first) < 0)
+                *why = NULL;
+        return -ENOTSUP;
 }
 
 static int64_t now_ms(void)

@@ -58,8 +58,17 @@
  * socket, and *why says so and what the admin can do ("...; fix: "
  * VH_IRQBALANCE_NOSOCKET_FIX).  Other errors
  * (reading /proc) also fill *why.  *why is NULL on success.
+ *
+ * A socket named after its PID (the file in /run/irqbalance/, the
+ * abstract @irqbalancePID.sock) is found without looking at every process.
+ * Without one, every /proc/PID/comm is read, a few ms with 1000 processes;
+ * VH_IRQBALANCE_QUICK (the hook, once a call) skips that when no irqbalance
+ * executable is installed where the packages put it (/usr/sbin, /sbin,
+ * /usr/local/sbin, /usr/bin, /usr/local/bin) and no all-zero abstract
+ * listener exists: -ENOENT then.  `vmhooks audit` always looks.
  */
-int vh_irqbalance_find(char **ret_path, char **why);
+#define VH_IRQBALANCE_QUICK 1u
+int vh_irqbalance_find(unsigned flags, char **ret_path, char **why);
 
 /* The CPUs irqbalance bans now, as a canonical cpulist ("1,3-4"); "" when none. */
 int vh_irqbalance_get_banned(const char *path, char **ret_list, vh_error **err);

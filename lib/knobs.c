@@ -51,7 +51,7 @@ static int unit_write(const vh_knob *k, const char *value, vh_error **err)
         return vh_unit_set_allowed_cpus(k->instance, value, err);
 }
 
-/* irqbalance: its socket, found once per call (a scan of /proc) */
+/* irqbalance: its socket, found once per call (quick: /proc is scanned only when it has none) */
 static char *irqbalance_socket;
 static int irqbalance_status; /* 0: not looked for yet; 1: found; else the negative errno of the search */
 static char *irqbalance_why;
@@ -59,7 +59,7 @@ static char *irqbalance_why;
 static int irqbalance_look(void)
 {
         if (irqbalance_status == 0) {
-                int r = vh_irqbalance_find(&irqbalance_socket, &irqbalance_why);
+                int r = vh_irqbalance_find(VH_IRQBALANCE_QUICK, &irqbalance_socket, &irqbalance_why);
                 irqbalance_status = r == 0 ? 1 : r;
         }
         return irqbalance_status == 1 ? 0 : irqbalance_status;

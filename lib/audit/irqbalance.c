@@ -17,7 +17,7 @@
 int vh_audit_irqbalance(vh_results *out)
 {
         _cleanup_free_ char *path = NULL, *why = NULL;
-        int r = vh_irqbalance_find(&path, &why);
+        int r = vh_irqbalance_find(0, &path, &why);
         if (r == -ENOMEM)
                 return r;
         if (r == -ENOENT)

@@ -152,6 +152,20 @@ X
     is "hook: machine.slice untouched" "$(systemctl show -p AllowedCPUs --value machine.slice)" ""
     is "hook: g1.log names the three units" \
         "$(grep -o 'allowed_cpus:\(system.slice\|user.slice\|init.scope\)' /var/log/vmhooks/g1.log | sort -u | wc -l)" 3
+    # vmhooks audit on this /proc: nothing of the host's own may run on CPU 1 now, then a stray in a slice of its own
+    vmh=/usr/local/lib/vmhooks-test/vmhooks
+    au=$($vmh audit 2>&1 | grep 'kept off host tasks')
+    case $au in
+    "PASS isolation: no host process may run on the CPUs 1 kept off host tasks ("*) ok "audit: $au" ;;
+    *) nok "audit: no host process on CPU 1 expected, got: '$au'" ;;
+    esac
+    systemd-run -q --unit=vhx --slice=vhx.slice sleep 100000
+    au=$($vmh audit 2>&1 | grep 'kept off host tasks')
+    case $au in
+    "WARN isolation: 1 of "*" host processes may still run on the CPUs 1 kept off host tasks: sleep ("*) ok "audit: a task in a slice of its own: $au" ;;
+    *) nok "audit: the stray sleep in vhx.slice expected as a WARN, got: '$au'" ;;
+    esac
+    systemctl stop vhx.service 2>/dev/null
     out=$($hook g1 release end - <$xml 2>&1); rc=$?
     is "hook: release end of g1 exits 0 ($out)" "$rc" 0
     is "hook: AllowedCPUs unset again on all three, as the admin had it" "$(shown)" "||"

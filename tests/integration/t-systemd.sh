@@ -70,10 +70,11 @@ mkdir -p "$root/usr/local/lib/vmhooks-test"
 install -m 0755 "$cli" "$root/usr/local/lib/vmhooks-test/sdunits-cli"
 install -m 0755 "$here/systemd-guest.sh" "$root/usr/local/lib/vmhooks-test/systemd-guest.sh"
 # the real hook too, when this tree's hook knows the allowed_cpus family (<isolate tasks>)
-rm -f "$root/usr/local/lib/vmhooks-test/qemu-hook"
+rm -f "$root/usr/local/lib/vmhooks-test/qemu-hook" "$root/usr/local/lib/vmhooks-test/vmhooks"
 hook_level=0
 if grep -q '"allowed_cpus"' "$repo/lib/knobs.c" 2>/dev/null; then
     make -s -C "$repo" BUILD="$B" test-binaries >/dev/null && install -m 0755 "$B/test/qemu-hook" "$root/usr/local/lib/vmhooks-test/qemu-hook" &&
+        install -m 0755 "$B/test/vmhooks" "$root/usr/local/lib/vmhooks-test/vmhooks" &&
         hook_level=1
 fi
 printf '[Unit]\nDescription=vmhooks t-systemd guest part\nDefaultDependencies=no\n[Service]\nType=oneshot\nExecStart=/usr/local/lib/vmhooks-test/systemd-guest.sh\n' \

@@ -188,7 +188,7 @@ static void test_find(void **state)
         tu_write(root, "/proc/1/comm", "init\n");
         tu_write(root, "/proc/77/comm", "irqbalance-ui\n");
         tu_write(root, "/proc/self/comm", "irqbalance\n"); /* not a PID: ignored */
-        assert_int_equal(vh_irqbalance_find(&path, &why), -ENOENT);
+        assert_int_equal(vh_irqbalance_find(0, &path, &why), -ENOENT);
         assert_null(path);
         tu_assert_contains(why, "irqbalance does not run");
         free(why);
@@ -196,7 +196,14 @@ static void test_find(void **state)
         /* it runs, no socket anywhere: ENOTSUP, naming the PID and the way out */
         tu_write(root, "/proc/4242/comm", "irqbalance\n");
         tu_write(root, "/proc/net/unix", "Num       RefCount Protocol Flags    Type St Inode Path\n");
-        assert_int_equal(vh_irqbalance_find(&path, &why), -ENOTSUP);
+        /* quick (the hook): without a socket, /proc is scanned only when irqbalance is installed */
+        assert_int_equal(vh_irqbalance_find(VH_IRQBALANCE_QUICK, &path, &why), -ENOENT);
+        tu_assert_contains(why, "it is not installed, and no irqbalance socket exists");
+        free(why);
+        tu_write(root, "/usr/sbin/irqbalance", "#!/bin/sh\n");
+        assert_int_equal(vh_irqbalance_find(VH_IRQBALANCE_QUICK, &path, &why), -ENOTSUP);
+        free(why);
+        assert_int_equal(vh_irqbalance_find(0, &path, &why), -ENOTSUP);
         assert_null(path);
         tu_assert_contains(why, "irqbalance (pid 4242) runs without a socket");
         tu_assert_contains(why, "/run/irqbalance/irqbalance4242.sock");
@@ -205,7 +212,7 @@ static void test_find(void **state)
 
         /* a regular file by that name is not a socket */
         tu_write(root, SOCK_REL, "x");
-        assert_int_equal(vh_irqbalance_find(&path, &why), -ENOTSUP);
+        assert_int_equal(vh_irqbalance_find(0, &path, &why), -ENOTSUP);
         free(why);
         why = NULL;
 
@@ -213,14 +220,14 @@ static void test_find(void **state)
         tu_write(root, "/proc/net/unix",
                  "Num       RefCount Protocol Flags    Type St Inode Path\n"
                  "0000000000000000: 00000003 00000000 00000000 0001 03 11111 @irqbalance4242.sock\n");
-        assert_int_equal(vh_irqbalance_find(&path, &why), -ENOTSUP);
+        assert_int_equal(vh_irqbalance_find(0, &path, &why), -ENOTSUP);
         free(why);
         why = NULL;
         tu_write(root, "/proc/net/unix",
                  "Num       RefCount Protocol Flags    Type St Inode Path\n"
                  "0000000000000000: 00000002 00000000 00010000 0001 01 22222 /run/other.sock\n"
                  "0000000000000000: 00000002 00000000 00010000 0001 01 12345 @irqbalance4242.sock\n");
-        assert_int_equal(vh_irqbalance_find(&path, &why), 0);
+        assert_int_equal(vh_irqbalance_find(0, &path, &why), 0);
         assert_null(why);
         assert_string_equal(path, "@irqbalance4242.sock");
         free(path);
@@ -235,7 +242,7 @@ static void test_find(void **state)
                  "Num       RefCount Protocol Flags    Type St Inode Path\n"
                  "0000000000000000: 00000002 00000000 00010000 0001 01 12345 %s\n", ats);
         tu_write(root, "/proc/net/unix", line);
-        assert_int_equal(vh_irqbalance_find(&path, &why), 0);
+        assert_int_equal(vh_irqbalance_find(0, &path, &why), 0);
         assert_string_equal(path, "@");
         free(path);
         path = NULL;
@@ -249,13 +256,22 @@ static void test_find(void **state)
         char *p2 = NULL;
         assert_true(asprintf(&p2, "%s/run/irqbalance/irqbalance9999.sock", root) > 0);
         int fd2 = bind_at(p2, 0);
-        assert_int_equal(vh_irqbalance_find(&path, &why), 0);
+        assert_int_equal(vh_irqbalance_find(0, &path, &why), 0);
+        assert_string_equal(path, SOCK_REL);
+        free(path);
+        path = NULL;
+        /* a socket of its own is found in quick mode too, installed or not */
+        char *bin = NULL;
+        assert_true(asprintf(&bin, "%s/usr/sbin/irqbalance", root) > 0);
+        unlink(bin);
+        free(bin);
+        assert_int_equal(vh_irqbalance_find(VH_IRQBALANCE_QUICK, &path, &why), 0);
         assert_string_equal(path, SOCK_REL);
         free(path);
         path = NULL;
         close(fd);
         unlink(p);
-        assert_int_equal(vh_irqbalance_find(&path, &why), 0);
+        assert_int_equal(vh_irqbalance_find(0, &path, &why), 0);
         assert_string_equal(path, "/run/irqbalance/irqbalance9999.sock");
         free(path);
         close(fd2);
