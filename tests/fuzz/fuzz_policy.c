@@ -31,6 +31,8 @@ static const char full_host[] =
         "<policy xmlns=\"urn:vmhooks:policy:1\">\n"
         "  <thp mode=\"auto\"/>\n  <halt-poll ns=\"400000\"/>\n"
         "  <kworkers isolate=\"yes\" cpus=\"2-5\"/>\n  <svirt mode=\"enforce\"/>\n"
+        "  <isolate irqs=\"follow-vm\" tasks=\"no\" cpus=\"3-4\"/>\n"
+        "  <hugepage-pool margin=\"1G\" drop-caches=\"yes\"/>\n"
         "  <msix-relocation bar=\"bar2\" devices=\"nvme 126f:2262,0000:81:00.1\"/>\n"
         "  <iothreads count=\"auto\" cpuset=\"0-1\"/>\n  <hugepages size=\"1G\"/>\n"
         "  <dedicated-hint/>  <pvspinlock enabled=\"no\"/>  <vtpm version=\"2.0\"/>\n"
@@ -58,6 +60,10 @@ static bool elem_equal(const vh_policy *a, const vh_policy *b, vh_policy_elem e)
         case VH_P_KWORKERS:
                 return a->kworkers_isolate == b->kworkers_isolate &&
                        cpuset_eq(a->has_kworkers_cpus, &a->kworkers_cpus, b->has_kworkers_cpus, &b->kworkers_cpus);
+        case VH_P_ISOLATE:
+                return a->isolate_from == b->isolate_from && a->isolate_cpus_from == b->isolate_cpus_from &&
+                       cpuset_eq(a->isolate_cpus_from == VH_ISO_CPUS_LIST, &a->isolate_cpus,
+                                 b->isolate_cpus_from == VH_ISO_CPUS_LIST, &b->isolate_cpus);
         case VH_P_SVIRT: return a->svirt == b->svirt;
         case VH_P_MSIX: return fuzz_streq0(a->msix_bar, b->msix_bar) && fuzz_streq0(a->msix_devices, b->msix_devices);
         case VH_P_IOTHREADS:
@@ -70,6 +76,10 @@ static bool elem_equal(const vh_policy *a, const vh_policy *b, vh_policy_elem e)
         case VH_P_GUEST_AGENT: return fuzz_streq0(a->guest_agent_block, b->guest_agent_block);
         case VH_P_ON_ERROR: return a->on_error == b->on_error;
         case VH_P_WRAPPER: return fuzz_streq0(a->wrapper_emulator, b->wrapper_emulator);
+        case VH_P_HUGEPOOL:
+                return a->hugepool_allocate == b->hugepool_allocate && a->hugepool_compact == b->hugepool_compact &&
+                       a->hugepool_drop_caches == b->hugepool_drop_caches &&
+                       a->hugepool_margin_kib == b->hugepool_margin_kib;
         case VH_P_DEDICATED_HINT: case VH_P_PVSPINLOCK: case VH_P_COUNT: return true;
         }
         return true;
