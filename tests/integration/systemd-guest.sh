@@ -5,7 +5,9 @@
 # cgroup v2 with the cpuset controller.  lib/sdunits.c (sdunits-cli) sets
 # and resets AllowedCPUs of system.slice, user.slice and init.scope;
 # systemctl, the cgroup files and the affinity of a task in each unit are
-# the oracles.  Every line of the result goes to the serial console as
+# the oracles.  Section 5 (systemd-libvirt.sh) runs the installed hook
+# under a real libvirtd: two guests pinned to CPU 1 under <isolate/>, all
+# four sources, irqbalance running.  Every line of the result goes to the serial console as
 # "VH: ok   - ..." / "VH: FAIL - ...", then "VH-END"; the host counts them.
 exec >/dev/ttyS0 2>&1
 cli=/usr/local/lib/vmhooks-test/sdunits-cli
@@ -180,6 +182,12 @@ X
     systemctl stop vhm.service vhm2.service 2>/dev/null
     s2=$(state)
     if [ "$s2" = "$s_initial" ]; then ok "hook: once machine.slice needs no cpuset, everything exactly as at the start"; else nok "hook: start: $s_initial // now: $s2"; fi
+fi
+# 5. a real libvirtd, two pinned guests, all four sources (systemd-libvirt.sh)
+if [ -x $hook ] && [ -d /usr/local/lib/vmhooks-test/dest ] && command -v libvirtd >/dev/null; then
+    . /usr/local/lib/vmhooks-test/systemd-libvirt.sh
+elif [ -x $hook ]; then
+    say "skip - section 5 (real libvirtd): no make-install stage or no libvirtd in the guest's root"
 fi
 echo "VH-END $(cut -d' ' -f1 /proc/uptime)"
 systemctl --force --force poweroff
