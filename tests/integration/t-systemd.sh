@@ -73,6 +73,10 @@ if [[ $(cat "$root/.vmhooks-ready" 2>/dev/null) != "$pkgs" ]]; then
     echo "$pkgs" >"$root/.vmhooks-ready"
 fi
 
+# the daemons the packages enable stay off both boots (part 2 starts libvirtd and
+# its own irqbalance itself); in the container they would share the host's kernel
+rm -f "$root"/etc/systemd/system/multi-user.target.wants/{libvirtd,libvirt-guests,irqbalance,cron,e2scrub_reap}.service
+
 # the test program and the guest's script go into the root (both parts use them)
 mkdir -p "$root/usr/local/lib/vmhooks-test"
 install -m 0755 "$cli" "$root/usr/local/lib/vmhooks-test/sdunits-cli"
