@@ -2,7 +2,8 @@
 /*
  * tests/integration/irqbalance-client.c — lib/irqbalance.c as a command, for
  * t-irqbalance.sh (compiled there against build/test/libvmhooks.a):
- *   irqbalance-client find          the socket path; exit 2 ENOENT, 3 ENOTSUP (the reason on stderr)
+ *   irqbalance-client find [quick]  the socket path (quick: VH_IRQBALANCE_QUICK, the hook's search);
+ *                                   exit 2 ENOENT, 3 ENOTSUP (the reason on stderr)
  *   irqbalance-client get PATH      the banned CPUs, "" printed as an empty line
  *   irqbalance-client set PATH LIST ban LIST ("" lifts the ban)
  * Errors on stderr, exit 1.
@@ -19,9 +20,9 @@ int main(int argc, char **argv)
 {
         vh_error *err = NULL;
         int r;
-        if (argc == 2 && strcmp(argv[1], "find") == 0) {
+        if ((argc == 2 || (argc == 3 && strcmp(argv[2], "quick") == 0)) && strcmp(argv[1], "find") == 0) {
                 char *path = NULL, *why = NULL;
-                r = vh_irqbalance_find(&path, &why);
+                r = vh_irqbalance_find(argc == 3 ? VH_IRQBALANCE_QUICK : 0, &path, &why);
                 if (r < 0) {
                         fprintf(stderr, "%s\n", why ? why : strerror(-r));
                         return r == -ENOENT ? 2 : r == -ENOTSUP ? 3 : 1;

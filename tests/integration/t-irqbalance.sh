@@ -145,6 +145,8 @@ fi
 ok "irqbalance ($("$IRQB" --version 2>&1 | sed -n 's/.*version //p')) listens on $SOCK"
 out=$("$CLIENT" find 2>&1)
 is "vh_irqbalance_find" "$out" "$SOCK"
+is "vh_irqbalance_find, quick (the hook's: by its socket, without reading every /proc/PID/comm)" \
+    "$("$CLIENT" find quick 2>&1)" "$SOCK"
 
 # what irqbalance bans on its own: isolcpus= and nohz_full= CPUs
 own=$(cat /sys/devices/system/cpu/isolated /sys/devices/system/cpu/nohz_full 2>/dev/null | tr -d '\n')
@@ -215,6 +217,7 @@ LOG2=$W/irqbalance-abstract.log
 irqb_start "$LOG2"
 if wait_for 15 bash -c "[[ \$('$CLIENT' find 2>/dev/null) == @ ]]"; then
     ok "without /run/irqbalance, vh_irqbalance_find finds its abstract socket (@, the all-zero address)"
+    is "the same, quick (an all-zero listener makes it look at the processes)" "$("$CLIENT" find quick 2>&1)" @
     out=$("$CLIENT" set @ 1 2>&1); rc=$?
     is "ban over the abstract socket: exit status ($out)" "$rc" 0
     check "irqbalance's own 'setup' reply over the abstract socket shows CPU 1 banned" wait_for 15 setup_banned_is @ 2
