@@ -107,6 +107,29 @@ int vh_read_line(const char *path, char **ret, vh_error **err)
         return 0;
 }
 
+int vh_read_at(int dir_fd, const char *path, char *buf, size_t size, size_t *ret_len, vh_error **err)
+{
+        if (size < 2)
+                return vh_fail(err, EINVAL, "%s: no room to read it into", path);
+        _cleanup_close_ int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return vh_fail(err, errno, "cannot open %s", path);
+        ssize_t n;
+        do
+                n = read(fd, buf, size - 1);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return vh_fail(err, errno, "cannot read %s", path);
+        if ((size_t)n == size - 1)
+                return vh_fail(err, EFBIG, "%s: %zu bytes or more", path, size - 1);
+        if (memchr(buf, '\0', (size_t)n))
+                return vh_fail_input(err, "%s contains a NUL byte", path);
+        buf[n] = '\0';
+        if (ret_len)
+                *ret_len = (size_t)n;
+        return 0;
+}
+
 int vh_write_sysfs(const char *path, const char *value, vh_error **err)
 {
         int r = vh_fault_point("sysfs-write");

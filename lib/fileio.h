@@ -31,6 +31,17 @@ int vh_read_fd(int fd, size_t limit, char **ret, size_t *ret_len, vh_error **err
 int vh_read_line(const char *path, char **ret, vh_error **err);
 
 /*
+ * Read the small file `path`, relative to the open directory `dir_fd`
+ * (openat: /proc/PID/comm with /proc open, no path built for each
+ * process), into `buf`, NUL-terminated, with one read(2) and no
+ * allocation: procfs and sysfs hand a small file whole to a read with room
+ * for it.  -EFBIG when it fills `size - 1` bytes (it may be longer),
+ * -EINVAL when it holds a NUL byte; on failure `buf` holds nothing to use.
+ * *ret_len (may be NULL) is its length.
+ */
+int vh_read_at(int dir_fd, const char *path, char *buf, size_t size, size_t *ret_len, vh_error **err);
+
+/*
  * Write "value\n" with O_WRONLY|O_TRUNC, as `echo value > path` does, and
  * report the kernel's answer (EINVAL, EACCES, EROFS, ...).
  */

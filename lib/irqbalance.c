@@ -8,7 +8,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,14 +37,9 @@ VH_DEFINE_CLEANUP(DIR *, closedir)
  */
 static bool named_irqbalance(DIR *proc, unsigned pid)
 {
-        char rel[32];
+        char rel[32], comm[32];
         (void)snprintf(rel, sizeof(rel), "%u/comm", pid);
-        _cleanup_close_ int fd = openat(dirfd(proc), rel, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return false;
-        char comm[32];
-        ssize_t n = read(fd, comm, sizeof(comm));
-        return n == (ssize_t)sizeof("irqbalance") && memcmp(comm, "irqbalance\n", sizeof("irqbalance")) == 0;
+        return vh_read_at(dirfd(proc), rel, comm, sizeof(comm), NULL, NULL) == 0 && streq(comm, "irqbalance\n");
 }
 
 /* A candidate socket of irqbalance PID: kept when PID is a running irqbalance and lower than the one kept. */

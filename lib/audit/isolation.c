@@ -8,7 +8,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,13 +113,13 @@ static int audit_wq(const vh_cpuset *iso, vh_results *out)
 /* The text of /proc/PID/FILE, read relative to the /proc directory; NULL when it is gone or unreadable. */
 static char *proc_file(DIR *proc, unsigned pid, const char *file)
 {
+        enum { LIMIT = 64 * 1024 };
         char rel[64];
         (void)snprintf(rel, sizeof(rel), "%u/%s", pid, file);
-        _cleanup_close_ int fd = openat(dirfd(proc), rel, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        char *text = NULL;
-        if (fd < 0 || vh_read_fd(fd, 64 * 1024, &text, NULL, NULL) < 0)
+        _cleanup_free_ char *text = malloc(LIMIT + 1);
+        if (!text || vh_read_at(dirfd(proc), rel, text, LIMIT + 1, NULL, NULL) < 0)
                 return NULL;
-        return text;
+        return TAKE_PTR(text);
 }
 
 /* The fields of /proc/PID/status looked at, pointing into its text (each cut at its newline). */

@@ -565,9 +565,9 @@ static void test_rules_read_no_host(void **state)
         (void)state;
         static const char *const dirs[] = { "lib/patch", "lib/checks" };
         static const char *const allowed[] = { "lib/patch/plan.c", "lib/checks/host.c", "lib/checks/vtpm.c" };
-        static const char *const reads[] = { "vh_path(", "vh_pathf(", "vh_read_line(", "vh_read_file(", "opendir(",
-                                             "access(", "stat(", "realpath(", "readlink(", "open(", "fopen(",
-                                             "uname(", "vh_host_" };
+        static const char *const reads[] = { "vh_path(", "vh_pathf(", "vh_read_line(", "vh_read_file(", "vh_read_at(",
+                                             "opendir(", "access(", "stat(", "realpath(", "readlink(", "open(",
+                                             "fopen(", "uname(", "vh_host_" };
         size_t files = 0;
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 DIR *d = opendir(dirs[i]);

@@ -10,9 +10,11 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -206,6 +208,52 @@ static void test_read_trusted(void **state)
         free(link);
 }
 
+/* A small file read relative to an open directory: whole, too big, gone, with a NUL; and the real /proc. */
+static void test_read_at(void **state)
+{
+        const char *root = *state;
+        tu_write(root, "/proc/42/comm", "irqbalance\n");
+        tu_write(root, "/proc/43/comm", "0123456789012345678901234567890"); /* 31 bytes */
+        tu_write(root, "/proc/44/comm", "012345678901234567890123456789");  /* 30 bytes */
+        tu_write_bytes(root, "/proc/45/comm", "irq\0balance\n", 12);
+        char *proc = at(root, "/proc");
+        int dfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(dfd >= 0);
+        char buf[32];
+        size_t len = 0;
+        vh_error *e = NULL;
+        assert_int_equal(vh_read_at(dfd, "42/comm", buf, sizeof(buf), &len, &e), 0);
+        assert_string_equal(buf, "irqbalance\n");
+        assert_int_equal(len, 11);
+        assert_int_equal(vh_read_at(dfd, "44/comm", buf, sizeof(buf), NULL, &e), 0);
+        assert_int_equal(strlen(buf), 30);
+        assert_int_equal(vh_read_at(dfd, "43/comm", buf, sizeof(buf), &len, &e), -EFBIG);
+        tu_assert_contains(vh_error_msg(e), "43/comm: 31 bytes or more");
+        assert_int_equal(len, 11); /* untouched on failure */
+        vh_error_free(e);
+        e = NULL;
+        assert_int_equal(vh_read_at(dfd, "46/comm", buf, sizeof(buf), NULL, &e), -ENOENT);
+        tu_assert_contains(vh_error_msg(e), "cannot open 46/comm");
+        vh_error_free(e);
+        e = NULL;
+        assert_int_equal(vh_read_at(dfd, "45/comm", buf, sizeof(buf), NULL, &e), -EINVAL);
+        tu_assert_contains(vh_error_msg(e), "45/comm contains a NUL byte");
+        vh_error_free(e);
+        e = NULL;
+        assert_int_equal(close(dfd), 0);
+        free(proc);
+        /* the kernel's own: /proc/self/comm is the name prctl reports, and a newline */
+        dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(dfd >= 0);
+        char name[17] = { 0 }, want[20];
+        assert_int_equal(prctl(PR_GET_NAME, name), 0);
+        (void)snprintf(want, sizeof(want), "%s\n", name);
+        assert_int_equal(vh_read_at(dfd, "self/comm", buf, sizeof(buf), &len, NULL), 0);
+        assert_string_equal(buf, want);
+        assert_int_equal(len, strlen(want));
+        assert_int_equal(close(dfd), 0);
+}
+
 /* The same through the hook: what it refuses, it says with the fix, and writes nothing there. */
 static void test_hook_refuses_dirs(void **state)
 {
@@ -290,6 +338,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_dir_ensure, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_dir_owner, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_read_trusted, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_read_at, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_hook_refuses_dirs, tu_setup_root, tu_teardown_root),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
