@@ -8,6 +8,7 @@
 #ifndef VH_CLEANUP_H
 #define VH_CLEANUP_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,9 +39,19 @@ static inline void vh_fclosep(FILE **f)
         }
 }
 
+static inline void vh_closedirp(DIR **d)
+{
+        if (*d) {
+                int saved = errno;
+                (void)closedir(*d);
+                errno = saved;
+        }
+}
+
 #define _cleanup_free_ _cleanup_(vh_freep)
 #define _cleanup_close_ _cleanup_(vh_closep)
 #define _cleanup_fclose_ _cleanup_(vh_fclosep)
+#define _cleanup_closedir_ _cleanup_(vh_closedirp)
 
 /* Define a cleanup function `namep` for a library type freed by `func`. */
 #define VH_DEFINE_CLEANUP(type, func)                  \

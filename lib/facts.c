@@ -30,13 +30,6 @@ static const char *const files_list[] = {
         "/usr/bin/swtpm",                       /* the vtpm rule warns without it */
 };
 
-static void closedirp(DIR **d)
-{
-        if (*d)
-                closedir(*d);
-}
-#define _cleanup_dir_ __attribute__((cleanup(closedirp)))
-
 void vh_facts_done(vh_facts *f)
 {
         if (!f)
@@ -187,7 +180,7 @@ static int gather_irqs(vh_facts *f)
         _cleanup_free_ char *path = vh_path("/proc/irq");
         if (!path)
                 return -ENOMEM;
-        _cleanup_dir_ DIR *d = opendir(path);
+        _cleanup_closedir_ DIR *d = opendir(path);
         if (!d)
                 return 0; /* no /proc/irq: no IRQs to know of */
         for (struct dirent *e; (e = readdir(d));) {
@@ -257,7 +250,7 @@ static int gather_numa(vh_facts *f, vh_error **err)
         _cleanup_free_ char *path = vh_path(NODE_DIR);
         if (!path)
                 return vh_fail(err, ENOMEM, "host facts");
-        _cleanup_dir_ DIR *d = opendir(path);
+        _cleanup_closedir_ DIR *d = opendir(path);
         if (!d)
                 return 0; /* a kernel without NUMA: no nodes */
         for (struct dirent *e; (e = readdir(d));) {
@@ -349,7 +342,7 @@ static int gather_pools_in(vh_facts *f, const char *abs, int node)
         _cleanup_free_ char *path = vh_path(abs);
         if (!path)
                 return -ENOMEM;
-        _cleanup_dir_ DIR *d = opendir(path);
+        _cleanup_closedir_ DIR *d = opendir(path);
         if (!d)
                 return 0;
         for (struct dirent *e; (e = readdir(d));) {
@@ -398,7 +391,7 @@ static int gather_hugepages(vh_facts *f)
         _cleanup_free_ char *path = vh_path(NODE_DIR);
         if (r < 0 || !path)
                 return -ENOMEM;
-        _cleanup_dir_ DIR *d = opendir(path);
+        _cleanup_closedir_ DIR *d = opendir(path);
         for (struct dirent *e; d && r == 0 && (e = readdir(d));) {
                 long id = number_name(e->d_name, "node", 65535);
                 if (id < 0)
@@ -457,7 +450,7 @@ static int gather_pci(vh_facts *f)
                 return -ENOMEM;
         f->iommu_groups = 0;
         {
-                _cleanup_dir_ DIR *d = opendir(groups);
+                _cleanup_closedir_ DIR *d = opendir(groups);
                 for (struct dirent *e; d && (e = readdir(d));)
                         if (e->d_name[0] != '.')
                                 f->iommu_groups++;
@@ -489,7 +482,7 @@ static int gather_pci(vh_facts *f)
         _cleanup_free_ char *path = vh_path(PCI_DIR);
         if (!path)
                 return -ENOMEM;
-        _cleanup_dir_ DIR *d = opendir(path);
+        _cleanup_closedir_ DIR *d = opendir(path);
         for (struct dirent *e; d && (e = readdir(d));) {
                 if (e->d_name[0] == '.' || strlen(e->d_name) != 12)
                         continue;
@@ -569,7 +562,7 @@ static int gather_block_devices(vh_facts *f)
         _cleanup_free_ char *path = vh_path(BLOCK_DIR);
         if (!path)
                 return -ENOMEM;
-        _cleanup_dir_ DIR *d = opendir(path);
+        _cleanup_closedir_ DIR *d = opendir(path);
         for (struct dirent *e; d && (e = readdir(d));) {
                 if (e->d_name[0] == '.')
                         continue;
@@ -603,7 +596,7 @@ static int walk_dev(vh_facts *f, const char *abs, unsigned depth)
         _cleanup_free_ char *path = vh_path(abs);
         if (!path)
                 return -ENOMEM;
-        _cleanup_dir_ DIR *d = opendir(path);
+        _cleanup_closedir_ DIR *d = opendir(path);
         for (struct dirent *e; d && (e = readdir(d));) {
                 if (e->d_name[0] == '.')
                         continue;

@@ -27,8 +27,6 @@
 #include "root.h"
 #include "util.h"
 
-VH_DEFINE_CLEANUP(DIR *, closedir)
-
 #define PID_MAX_VALUE 4194304u /* the kernel's PID_MAX_LIMIT */
 
 /*
@@ -69,7 +67,7 @@ static int file_sockets(DIR *proc, unsigned *best, char **best_path)
                 _cleanup_free_ char *p = vh_path(dirs[i]);
                 if (!p)
                         return -ENOMEM;
-                _cleanup_(closedirp) DIR *d = opendir(p);
+                _cleanup_closedir_ DIR *d = opendir(p);
                 struct dirent *de;
                 while (d && r == 0 && (de = readdir(d))) {
                         unsigned pid;
@@ -147,7 +145,7 @@ int vh_irqbalance_find(unsigned flags, char **ret_path, char **why)
         _cleanup_free_ char *proc = vh_path("/proc");
         if (!proc)
                 return -ENOMEM;
-        _cleanup_(closedirp) DIR *d = opendir(proc);
+        _cleanup_closedir_ DIR *d = opendir(proc);
         if (!d) {
                 int e = errno;
                 if (asprintf(why, "cannot look for irqbalance in %s: %s", proc, strerror(e)) < 0)

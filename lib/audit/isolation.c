@@ -24,8 +24,6 @@
 #include "state.h"
 #include "util.h"
 
-VH_DEFINE_CLEANUP(DIR *, closedir)
-
 /* The union of the CPUs the registered VMs isolate from `source`. */
 static int isolated_from(const vh_state *st, unsigned source, vh_cpuset *ret)
 {
@@ -173,7 +171,7 @@ static int audit_tasks(const vh_state *st, const vh_cpuset *iso, vh_results *out
         _cleanup_free_ char *path = vh_path("/proc");
         if (!path)
                 return -ENOMEM;
-        _cleanup_(closedirp) DIR *proc = opendir(path);
+        _cleanup_closedir_ DIR *proc = opendir(path);
         if (!proc)
                 return 0; /* no /proc to look at: nothing to tell */
         _cleanup_buf_ vh_buf seen = { 0 };
