@@ -531,15 +531,18 @@ static int work_out_accepted(const vh_state *st, unsigned source, const char *wh
         return r == 0 ? finish_why(why, count) : r;
 }
 
-/* The VM whose host device raises IRQ `irq` when that VM's IRQs follow it, else NULL. */
+/* The isolate_from bit of each vh_accept_source, and its name in the notes. */
 static const struct {
         unsigned source;
         const char *what;
-} accept_sources[] = { { VH_ISO_IRQS, "IRQs" }, { VH_ISO_TASKS, "host tasks" } };
+} accept_sources[VH_ACCEPT__N] = {
+        [VH_ACCEPT_IRQS] = { VH_ISO_IRQS, "IRQs" },
+        [VH_ACCEPT_TASKS] = { VH_ISO_TASKS, "host tasks" },
+};
 
 int vh_plan_host_accept(vh_plan_host *h, const vh_state *st)
 {
-        for (size_t i = 0; i < ELEMENTSOF(accept_sources); i++) {
+        for (size_t i = 0; i < VH_ACCEPT__N; i++) {
                 struct vh_accepted *a = &h->accepted[i];
                 vh_cpuset_done(&a->cpus);
                 vh_desired_done(&a->notes);
@@ -557,13 +560,13 @@ int vh_plan_host_accept(vh_plan_host *h, const vh_state *st)
         return 0;
 }
 
-/* The CPUs `source` leaves (see work_out_accepted): from host->accepted when known; its notes added to out, why. */
-static int accepted_isolation(const vh_state *st, unsigned source, const vh_plan_host *host, vh_cpuset *accepted,
+/* The CPUs source `i` leaves (see work_out_accepted): from host->accepted when known; its notes added to out, why. */
+static int accepted_isolation(const vh_state *st, vh_accept_source i, const vh_plan_host *host, vh_cpuset *accepted,
                               vh_desired *out, vh_buf *why)
 {
-        size_t i = source == VH_ISO_IRQS ? 0 : 1;
         if (!host || !host->accepted[i].known)
-                return work_out_accepted(st, source, accept_sources[i].what, host, accepted, out, why);
+                return work_out_accepted(st, accept_sources[i].source, accept_sources[i].what, host, accepted, out,
+                                         why);
         const struct vh_accepted *a = &host->accepted[i];
         if (vh_cpuset_copy(accepted, &a->cpus) < 0 || vh_buf_puts(why, a->notes.why) < 0)
                 return -ENOMEM;
@@ -576,6 +579,7 @@ static int accepted_isolation(const vh_state *st, unsigned source, const vh_plan
         return 0;
 }
 
+/* The VM whose host device raises IRQ `irq` when that VM's IRQs follow it, else NULL. */
 static const vh_reg *irq_follows(const vh_state *st, const vh_plan_host *host, const char *instance)
 {
         uint64_t irq;
@@ -602,7 +606,7 @@ static int want_irq(const vh_state *st, const vh_knob *k, const char *original, 
 {
         bool mask = vh_families[k->family].kind == VH_KIND_MASK;
         _cleanup_cpuset_ vh_cpuset want = { 0 }, accepted = { 0 };
-        int r = accepted_isolation(st, VH_ISO_IRQS, host, &accepted, out, why);
+        int r = accepted_isolation(st, VH_ACCEPT_IRQS, host, &accepted, out, why);
         if (r < 0)
                 return r;
         out->demanded = true;
@@ -638,7 +642,7 @@ static int want_banned(const vh_state *st, const vh_knob *k, const char *origina
 {
         (void)k;
         _cleanup_cpuset_ vh_cpuset want = { 0 }, accepted = { 0 };
-        int r = accepted_isolation(st, VH_ISO_IRQS, host, &accepted, out, why);
+        int r = accepted_isolation(st, VH_ACCEPT_IRQS, host, &accepted, out, why);
         if (r < 0)
                 return r;
         out->demanded = true;
@@ -661,7 +665,7 @@ static int want_unit(const vh_state *st, const vh_knob *k, const char *original,
 {
         (void)k;
         _cleanup_cpuset_ vh_cpuset want = { 0 }, accepted = { 0 };
-        int r = accepted_isolation(st, VH_ISO_TASKS, host, &accepted, out, why);
+        int r = accepted_isolation(st, VH_ACCEPT_TASKS, host, &accepted, out, why);
         if (r < 0)
                 return r;
         out->demanded = true;

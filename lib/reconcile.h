@@ -105,6 +105,9 @@ typedef struct vh_follow_irq {
         char *uuid;             /* the VM whose host device raises it */
 } vh_follow_irq;
 
+/* The host noise whose isolation is worked out once a call: the index of vh_plan_host.accepted[]. */
+typedef enum vh_accept_source { VH_ACCEPT_IRQS, VH_ACCEPT_TASKS, VH_ACCEPT__N } vh_accept_source;
+
 typedef struct vh_plan_host {
         bool have_cpus;
         vh_cpuset online;
@@ -112,16 +115,16 @@ typedef struct vh_plan_host {
         vh_follow_irq *follow;  /* IRQs of the devices of VMs with isolate irqs="follow-vm" */
         size_t n_follow;
         /*
-         * Which VMs are isolated from IRQs ([0]) and from host tasks ([1]),
-         * worked out once a call by vh_plan_host_accept rather than once a
-         * knob (64 IRQs are 64 knobs); a planner works it out itself when
-         * it is not known.
+         * Which VMs are isolated from IRQs and from host tasks (indexed by
+         * vh_accept_source), worked out once a call by vh_plan_host_accept
+         * rather than once a knob (64 IRQs are 64 knobs); a planner works
+         * it out itself when it is not known.
          */
         struct vh_accepted {
                 bool known;
                 vh_cpuset cpus;         /* the CPUs kept clear */
                 vh_desired notes;       /* its .why and .conflicts, told on each knob of the source */
-        } accepted[2];
+        } accepted[VH_ACCEPT__N];
 } vh_plan_host;
 
 void vh_plan_host_done(vh_plan_host *h);
