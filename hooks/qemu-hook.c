@@ -35,6 +35,7 @@
 #include "patch.h"
 #include "policy.h"
 #include "privs.h"
+#include "retry.h"
 #include "root.h"
 #include "svirt.h"
 #include "util.h"
@@ -52,6 +53,7 @@ typedef struct hook {
         char *refusal;          /* the one line for stderr, when refusing */
         char *last_error;       /* the last error of this call, kept in the VM's registration */
         bool said_unregistered; /* "unregistered" is logged (before the writes it caused) */
+        bool retry_due;         /* a transaction left a failed read or write: the background retrier takes it */
         const char *policy_sources; /* which sources the effective policy came from, for the log */
 } hook;
 
@@ -172,6 +174,7 @@ static bool note_is_ours(const hook *h, const vh_change *c, const vh_demands *mi
 /* `mine`: the demands this call registered (prepare, reconnect), else NULL. */
 static void log_txn(hook *h, const vh_txn_result *res, const vh_demands *mine)
 {
+        h->retry_due = h->retry_due || res->retry_due;
         for (size_t i = 0; i < res->n_dropped; i++)
                 (void)vh_log(&h->log, "dropped the registration of VM %s: %s", res->dropped[i],
                              res->dropped_why && res->dropped_why[i] ? res->dropped_why[i] : "it no longer runs");
@@ -784,6 +787,11 @@ int main(int argc, char **argv)
                         if (vh_txn_note_error(vm_uuid(&h), h.last_error, &ne) < 0)
                                 (void)vh_log(&h.log, "error: %s", vh_error_msg(ne));
                 }
+                /* a failed write is retried soon, also when this was the last VM (lib/retry.h) */
+                int sr = h.retry_due ? vh_retry_spawn(h.name, call ? call : h.op) : 0;
+                if (sr < 0)
+                        (void)vh_log(&h.log, "error: cannot start the background retrier: %s; the next hook call "
+                                             "retries", strerror(-sr));
                 if (r == 0 && h.refusal && ops[i].can_refuse) {
                         fprintf(stderr, "vmhooks: %s\n", h.refusal);
                         (void)vh_log(&h.log, "refused the start: %s", h.refusal);

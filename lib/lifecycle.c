@@ -251,6 +251,9 @@ static int transaction(const char *uuid, const char *name, txn_kind kind, mutate
                 if (write_logger)
                         write_logger(res, write_logger_data);
         }
+        res->retry_due = res->report.failed;
+        for (size_t i = 0; i < st.n_knobs && !res->retry_due; i++)
+                res->retry_due = st.knobs[i].failure != NULL;
         if (changed) {
                 r = vh_state_save(&st, err);
                 if (r < 0) {
@@ -492,6 +495,17 @@ static int do_restore(vh_state *st, void *data, vh_txn_result *res, vh_error **e
 int vh_txn_restore(bool force, vh_txn_result *res, vh_error **err)
 {
         return transaction(NULL, NULL, TXN_RESTORE, do_restore, &force, res, err);
+}
+
+static int do_settle(vh_state *st, void *data, vh_txn_result *res, vh_error **err)
+{
+        (void)st, (void)data, (void)res, (void)err;
+        return 0;
+}
+
+int vh_txn_settle(vh_txn_result *res, vh_error **err)
+{
+        return transaction(NULL, NULL, TXN_SETTLE, do_settle, NULL, res, err);
 }
 
 typedef struct note_args {

@@ -31,6 +31,7 @@ typedef struct vh_txn_result {
         size_t n_peers;
         size_t n_logged;        /* report.changes[0..n_logged) were logged by the write logger */
         vh_hp_outcome hp;       /* vh_txn_register_hp: what sizing the hugepage pools did */
+        bool retry_due;         /* a read or write failed, or a saved record says one did: lib/retry.h retries */
 } vh_txn_result;
 
 /*
@@ -95,6 +96,13 @@ int vh_txn_reconnect(const char *uuid, const char *name, const vh_demands *d, vh
  * changed by someone else are left as they are, as always.
  */
 int vh_txn_restore(bool force, vh_txn_result *res, vh_error **err);
+
+/*
+ * Reconcile what earlier calls left unsettled (a failed write, a restore
+ * due), with no change of registrations but the sweep: what any hook call
+ * does first.  The background retrier's transaction (lib/retry.h).
+ */
+int vh_txn_settle(vh_txn_result *res, vh_error **err);
 
 /* Remember the last error of a VM for `vmhooks status`. */
 int vh_txn_note_error(const char *uuid, const char *msg, vh_error **err);
