@@ -448,7 +448,7 @@ static int text_knob(vh_buf *b, const vh_status_knob *k, const vh_knob_state *ks
         if (r == 0 && ks->pending)
                 r = vh_buf_printf(b, "; a hook call is writing %s", ks->pending);
         if (r == 0 && ks->failure)
-                r = vh_buf_printf(b, "; LAST WRITE FAILED (the next hook call retries): %s", ks->failure);
+                r = vh_buf_printf(b, "; LAST WRITE FAILED (retried in the background for 2 minutes, then by the next hook call): %s", ks->failure);
         if (r == 0 && k->desired_error)
                 r = vh_buf_printf(b, "; CANNOT BE TUNED: %s", k->desired_error);
         if (r == 0 && k->changed)
