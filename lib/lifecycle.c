@@ -156,10 +156,13 @@ static char *knob_fingerprint(const vh_state *st)
         return TAKE_PTR(b.data);
 }
 
+/* Record the write-ahead intent; *(bool *)userdata (when given) says one is on disk now. */
 static int persist(const vh_state *st, void *userdata, vh_error **err)
 {
-        (void)userdata;
-        return vh_state_save_intent(st, err);
+        int r = vh_state_save_intent(st, err);
+        if (r == 0 && userdata)
+                *(bool *)userdata = true;
+        return r;
 }
 
 static vh_write_logger_fn write_logger;
@@ -243,11 +246,18 @@ static int transaction(const char *uuid, const char *name, txn_kind kind, mutate
              ((kind == TXN_RECONCILE && r > 0) || res->registered_late || res->n_dropped ||
               vh_reconcile_unsettled(&st)))) {
                 _cleanup_free_ char *before = knob_fingerprint(&st);
-                r = vh_reconcile(&st, persist, NULL, &res->report, err);
+                bool intent = false;
+                r = vh_reconcile(&st, persist, &intent, &res->report, err);
                 if (r < 0)
                         return r;
                 _cleanup_free_ char *after = knob_fingerprint(&st);
-                changed = changed || !before || !after || strcmp(before, after) != 0;
+                /*
+                 * An intent on disk is always superseded, also when the
+                 * records read as before (a retried write that failed the
+                 * same way): left there, the next call would take it for
+                 * the write of a call killed before its save.
+                 */
+                changed = changed || intent || !before || !after || strcmp(before, after) != 0;
                 if (write_logger)
                         write_logger(res, write_logger_data);
         }

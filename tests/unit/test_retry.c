@@ -130,6 +130,34 @@ static void run_gives_up(void **state)
         free(path);
 }
 
+/*
+ * A retry that fails the same way leaves the records as they were: its
+ * write-ahead intent must go all the same, or the next call takes it for
+ * the write of a call killed before its save (and logs a write that never was).
+ */
+static void same_failure_leaves_no_intent(void **state)
+{
+        char *root = *state;
+        failed_restore(root);
+        setenv("VMHOOKS_FAULT", "sysfs-write@1=EIO", 1);
+        vh_fault_reset();
+        vh_txn_result res = { 0 };
+        assert_int_equal(vh_txn_settle(&res, NULL), 0);
+        unsetenv("VMHOOKS_FAULT");
+        vh_fault_reset();
+        assert_true(res.report.failed);
+        assert_true(res.retry_due);
+        vh_txn_result_done(&res);
+        assert_false(tu_exists(root, "/run/vmhooks/intent"));
+        vh_txn_result again = { 0 };
+        assert_int_equal(vh_txn_settle(&again, NULL), 0);
+        assert_int_equal(again.report.n, 1);
+        assert_int_equal(again.report.changes[0].kind, VH_CHANGE_RESTORE);
+        assert_string_equal(again.report.changes[0].why, "restored the original: no running VM demands it");
+        assert_false(again.retry_due);
+        vh_txn_result_done(&again);
+}
+
 /* One already waits: it has not looked yet, so it sees this failure too; this one ends at once. */
 static void run_leaves_to_waiter(void **state)
 {
@@ -260,6 +288,7 @@ int main(void)
                 cmocka_unit_test(parse_delays),
                 cmocka_unit_test_setup_teardown(run_settles, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(run_gives_up, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(same_failure_leaves_no_intent, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(run_leaves_to_waiter, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(run_waits_for_runner, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(hook_starts_retrier, tu_setup_root, tu_teardown_root),
