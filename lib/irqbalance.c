@@ -23,6 +23,7 @@
 
 #include "cleanup.h"
 #include "cpuset.h"
+#include "detach.h"
 #include "fileio.h"
 #include "root.h"
 #include "util.h"
@@ -331,6 +332,40 @@ static int irqb_read_all(int fd, size_t limit, char **ret, size_t *ret_len)
         return 0;
 }
 
+static void drain_main(int fd, void *arg)
+{
+        (void)arg;
+        int64_t deadline = now_ms() + (int64_t)VH_IRQBALANCE_DRAIN_S * 1000;
+        char buf[4096];
+        for (;;) {
+                int64_t left = deadline - now_ms();
+                if (left <= 0)
+                        return;
+                struct pollfd pfd = {.fd = fd, .events = POLLIN};
+                int p = poll(&pfd, 1, (int)left);
+                if (p < 0 && errno == EINTR)
+                        continue;
+                if (p <= 0)
+                        return;
+                ssize_t r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+                if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN))
+                        return;
+        }
+}
+
+/*
+ * A connection irqbalance has not answered is never just closed: it
+ * accepts it later and answers 'setup' (and an empty connection too: it
+ * takes what its buffer held last); on a closed socket that answer is a
+ * SIGPIPE, which kills irqbalance wherever it does not ignore it (all but
+ * systemd services, IgnoreSIGPIPE=yes).  A detached reader keeps the
+ * connection open until irqbalance has answered and closed it.
+ */
+static void irqb_abandon(int fd)
+{
+        (void)vh_detach(fd, drain_main, NULL);
+}
+
 static int irqb_refuse_uid(const char *path, vh_error **err)
 {
         /* irqbalance drops commands of any other uid without a word; a fake root means a test's fake server */
@@ -412,11 +447,15 @@ int vh_irqbalance_get_banned(const char *path, char **ret_list, vh_error **err)
         _cleanup_close_ int fd = -1;
         if ((r = irqb_connect(path, &fd, err)) < 0)
                 return r;
-        if ((r = irqb_send(fd, path, "setup", err)) < 0)
+        if ((r = irqb_send(fd, path, "setup", err)) < 0) {
+                irqb_abandon(fd);
                 return r;
+        }
         _cleanup_free_ char *reply = NULL;
         size_t len = 0;
         r = irqb_read_all(fd, VH_IRQBALANCE_REPLY_MAX, &reply, &len);
+        if (r == -ETIMEDOUT || r == -EFBIG)
+                irqb_abandon(fd); /* its answer is still to come */
         if (r == -ETIMEDOUT)
                 return vh_fail_input(err,
                                      "irqbalance socket %s: no complete reply to 'setup' within %d ms (%zu bytes "
@@ -457,12 +496,16 @@ int vh_irqbalance_set_banned(const char *path, const char *list, vh_error **err)
         _cleanup_close_ int fd = -1;
         if ((r = irqb_connect(path, &fd, err)) < 0)
                 return r;
-        if ((r = irqb_send(fd, path, cmd, err)) < 0)
+        if ((r = irqb_send(fd, path, cmd, err)) < 0) {
+                irqb_abandon(fd); /* an empty connection */
                 return r;
+        }
         /* no reply: irqbalance closes the connection once it has taken the command */
         _cleanup_free_ char *reply = NULL;
         size_t len = 0;
         r = irqb_read_all(fd, 256, &reply, &len);
+        if ((r == -ETIMEDOUT && len > 0) || r == -EFBIG)
+                irqb_abandon(fd); /* it answers what it should not: let it finish */
         if (r == -ETIMEDOUT && len == 0) {
                 /* queued in the socket: irqbalance reads it when it wakes (the caller may count that as done) */
                 (void)vh_fail_input(err,

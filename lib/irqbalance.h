@@ -40,6 +40,11 @@
 
 /* Each of connect, send and the whole reply must finish within this. */
 #define VH_IRQBALANCE_TIMEOUT_MS 1000
+/*
+ * A connection irqbalance has not answered when the timeout ends is kept
+ * open by a detached reader for at most this long (irqbalance.c says why).
+ */
+#define VH_IRQBALANCE_DRAIN_S 300
 /* A longer "setup" reply is refused (a 1.9 reply lists the banned IRQs). */
 #define VH_IRQBALANCE_REPLY_MAX (256u * 1024u)
 /* The longest command irqbalance before 1.9.5 reads in one piece. */

@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "checks.h"
 #include "cleanup.h"
+#include "detach.h"
 #include "fileio.h"
 #include "lifecycle.h"
 #include "liveness.h"
@@ -136,6 +136,7 @@ vh_retry_end vh_retry_run(const char *vm, const char *call, const unsigned *dela
         (void)close(TAKE_FD(wait_fd));
         vh_txn_set_write_logger(log_writes, &rt);
         unsigned waited = 0;
+        bool acted = false;
         for (size_t i = 0; i < n; i++) {
                 sleep_ms(delays_ms[i]);
                 waited += delays_ms[i];
@@ -150,9 +151,12 @@ vh_retry_end vh_retry_run(const char *vm, const char *call, const unsigned *dela
                                 (void)vh_log(&rt.log, "error: %s", vh_error_msg(e));
                         continue;
                 }
+                acted = acted || res.report.n > 0 || res.n_dropped > 0;
                 if (!res.retry_due) {
-                        (void)vh_log(&rt.log, "nothing left to retry (try %zu, %u.%03u s after the call)", i + 1,
-                                     waited / 1000, waited % 1000);
+                        /* silent when an earlier retrier did it all (this one had waited for it) */
+                        if (acted)
+                                (void)vh_log(&rt.log, "nothing left to retry (try %zu, %u.%03u s after the call)",
+                                             i + 1, waited / 1000, waited % 1000);
                         return VH_RETRY_SETTLED;
                 }
         }
@@ -162,21 +166,18 @@ vh_retry_end vh_retry_run(const char *vm, const char *call, const unsigned *dela
         return VH_RETRY_GAVE_UP;
 }
 
-/* stdio on /dev/null and no other descriptor: libvirt waits for the hook's pipes to close */
-static void detach_fds(void)
+typedef struct spawn_args {
+        const char *vm, *call;
+        const unsigned *delays;
+        size_t n;
+} spawn_args;
+
+static void retrier_main(int keep_fd, void *arg)
 {
-        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (null >= 0) {
-                for (int fd = 0; fd <= 2; fd++)
-                        (void)dup2(null, fd);
-                if (null > 2)
-                        (void)close(null);
-        }
-        if (close_range(3, ~0u, 0) < 0) {
-                long max = sysconf(_SC_OPEN_MAX);
-                for (long fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
-                        (void)close((int)fd);
-        }
+        (void)keep_fd;
+        spawn_args *a = arg;
+        vh_liveness_set_caller(0); /* the daemon that called the hook is no witness any more */
+        (void)vh_retry_run(a->vm, a->call, a->delays, a->n);
 }
 
 int vh_retry_spawn(const char *vm, const char *call)
@@ -185,23 +186,6 @@ int vh_retry_spawn(const char *vm, const char *call)
         size_t n = schedule(delays);
         if (n == 0)
                 return 0;
-        (void)fflush(NULL);
-        pid_t child = fork();
-        if (child < 0)
-                return -errno;
-        if (child == 0) {
-                /* a session of its own, and a grandchild: neither libvirt's job nor anyone's zombie */
-                (void)setsid();
-                detach_fds();
-                pid_t g = fork();
-                if (g != 0)
-                        _exit(g < 0 ? 1 : 0);
-                vh_liveness_set_caller(0); /* the daemon that called the hook is no witness any more */
-                (void)vh_retry_run(vm, call, delays, n);
-                _exit(0);
-        }
-        int status;
-        while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-                ;
-        return 0;
+        spawn_args a = { vm, call, delays, n };
+        return vh_detach(-1, retrier_main, &a);
 }

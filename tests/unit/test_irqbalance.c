@@ -33,6 +33,7 @@ enum behaviour {
         B_DRIBBLE,    /* send one byte every 100 ms, for 2 s or until the client closes */
         B_BIG,        /* send more than VH_IRQBALANCE_REPLY_MAX bytes */
         B_NO_ACCEPT,  /* never accept (the listener exists) */
+        B_LATE,       /* read the command, answer `reply` 1.5 s later (after the client's timeout) */
 };
 
 typedef struct fake {
@@ -43,6 +44,7 @@ typedef struct fake {
         size_t got_len;
         int got_cred;   /* 1: SCM_CREDENTIALS with our uid and pid came with it */
         int accepted;
+        int late_sent;  /* B_LATE: the late answer went out whole (no EPIPE: someone still reads) */
         pthread_t th;
 } fake;
 
@@ -80,6 +82,12 @@ static void *serve(void *arg)
                 (void)setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
                 while (recv(c, &b, 1, 0) > 0)
                         ;
+                break;
+        }
+        case B_LATE: {
+                usleep(1500000);
+                size_t n = strlen(f->reply);
+                f->late_sent = send(c, f->reply, n, MSG_NOSIGNAL) == (ssize_t)n;
                 break;
         }
         case B_DRIBBLE:
@@ -359,6 +367,24 @@ static void test_get_timeouts(void **state)
         expect_get_fails(root, B_DRIBBLE, NULL, "no complete reply to 'setup' within 1000 ms");
 }
 
+/*
+ * The answer to a 'setup' the client gave up on still finds a reader:
+ * irqbalance writes it without MSG_NOSIGNAL and does not ignore SIGPIPE.
+ */
+static void test_late_answer_is_read(void **state)
+{
+        const char *root = *state;
+        fake f;
+        fake_start(&f, root, B_LATE, "SLEEP 10 BANNED 2");
+        char *list = NULL;
+        vh_error *err = NULL;
+        assert_true(vh_irqbalance_get_banned(SOCK_REL, &list, &err) < 0);
+        tu_assert_contains(vh_error_msg(err), "no complete reply to 'setup' within 1000 ms");
+        vh_error_free(err);
+        fake_stop(&f);
+        assert_int_equal(f.late_sent, 1);
+}
+
 static void test_connect_timeout(void **state)
 {
         const char *root = *state;
@@ -512,6 +538,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_get, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_get_garbage, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_get_timeouts, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_late_answer_is_read, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_connect_timeout, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_nobody_listens, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_set, setup, teardown),
