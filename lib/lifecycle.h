@@ -98,9 +98,10 @@ int vh_txn_reconnect(const char *uuid, const char *name, const vh_demands *d, vh
 int vh_txn_restore(bool force, vh_txn_result *res, vh_error **err);
 
 /*
- * Reconcile what earlier calls left unsettled (a failed write, a restore
- * due), with no change of registrations but the sweep: what any hook call
- * does first.  The background retrier's transaction (lib/retry.h).
+ * Reconcile again, with no change of registrations but the sweep: what
+ * earlier calls could not do (a failed write, a restore due, a demanded
+ * knob whose first read failed and so has no record yet).  The background
+ * retrier's transaction (lib/retry.h).
  */
 int vh_txn_settle(vh_txn_result *res, vh_error **err);
 

@@ -158,6 +158,36 @@ static void same_failure_leaves_no_intent(void **state)
         vh_txn_result_done(&again);
 }
 
+/* A demanded knob whose first read failed has no record yet: the retrier tunes it all the same. */
+static void failed_first_read_retried(void **state)
+{
+        char *root = *state;
+        char *path = NULL;
+        assert_true(asprintf(&path, "%s%s", root, THP) > 0);
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(mkdir(path, 0755), 0);
+        vh_demands d = { .thp = VH_THP_NEVER };
+        vh_txn_result res = { 0 };
+        assert_int_equal(vh_txn_register("uuid-a", "A", &d, false, &res, NULL), 0);
+        assert_true(res.report.failed);
+        assert_true(res.retry_due);
+        vh_txn_result_done(&res);
+        char *st = tu_read(root, STATE);
+        assert_null(strstr(st, "knob thp")); /* nothing known of it to save */
+        free(st);
+        assert_int_equal(rmdir(path), 0);
+        tu_write(root, THP, "madvise");
+        static const unsigned delays[] = { 1 };
+        assert_int_equal(vh_retry_run("A", "prepare begin", delays, 1), VH_RETRY_SETTLED);
+        char *v = tu_read(root, THP);
+        assert_string_equal(v, "never");
+        free(v);
+        char *log = tu_read(root, "/var/log/vmhooks/A.log");
+        tu_assert_contains(log, "retry after prepare begin: thp: madvise -> never; demanded by A (thp never)");
+        free(log);
+        free(path);
+}
+
 /* One already waits: it has not looked yet, so it sees this failure too; this one ends at once. */
 static void run_leaves_to_waiter(void **state)
 {
@@ -288,6 +318,7 @@ int main(void)
                 cmocka_unit_test(parse_delays),
                 cmocka_unit_test_setup_teardown(run_settles, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(run_gives_up, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(failed_first_read_retried, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(same_failure_leaves_no_intent, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(run_leaves_to_waiter, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(run_waits_for_runner, tu_setup_root, tu_teardown_root),
