@@ -22,6 +22,10 @@
 
 #define VH_KV_MAX_FIELDS 32
 
+/* Byte classes of the codec (exposed for tests): vh_kv_class[c] is a mask of these. */
+enum { VH_KV_KEY = 1, VH_KV_PLAIN = 2, VH_KV_PCT = 4, VH_KV_END = 8 };
+extern const unsigned char vh_kv_class[256];
+
 typedef struct vh_kv_field {
         const char *key;
         const char *value;      /* unescaped */

@@ -18,7 +18,8 @@ int vh_parse_u64(const char *s, uint64_t max, uint64_t *ret)
         uint64_t v = 0;
         for (; *s >= '0' && *s <= '9'; s++) {
                 unsigned d = (unsigned)(*s - '0');
-                if (v > (UINT64_MAX - d) / 10)
+                /* no division a digit: UINT64_MAX / 10 and % 10 are constants */
+                if (v > UINT64_MAX / 10 || (v == UINT64_MAX / 10 && d > UINT64_MAX % 10))
                         return -ERANGE;
                 v = v * 10 + d;
         }

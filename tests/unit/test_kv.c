@@ -74,6 +74,40 @@ static void test_parse_rejects(void **state)
         assert_int_equal(vh_kv_parse("vm a\0b=1", 8, &r), -EINVAL); /* a NUL byte */
 }
 
+/* The parser's byte table says what the codec's rules say, for every byte. */
+static void test_byte_classes(void **state)
+{
+        (void)state;
+        for (unsigned c = 0; c < 256; c++) {
+                bool key = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                bool plain = c > ' ' && c < 0x7f && c != '=' && c != '\\';
+                bool end = c == 0 || c == ' ';
+                unsigned want = (key ? VH_KV_KEY : 0) | (plain ? VH_KV_PLAIN : 0) | (c == '%' ? VH_KV_PCT : 0) |
+                                (end ? VH_KV_END : 0);
+                if (vh_kv_class[c] != want)
+                        fail_msg("byte 0x%02x: class %u, expected %u", c, vh_kv_class[c], want);
+        }
+        /* numbers: digits only, no sign or space, overflow refused */
+        uint64_t v;
+        assert_int_equal(vh_kv_value_u64("18446744073709551615", UINT64_MAX, &v), 0);
+        assert_true(v == UINT64_MAX);
+        assert_int_equal(vh_kv_value_u64("18446744073709551616", UINT64_MAX, &v), -ERANGE);
+        assert_int_equal(vh_kv_value_u64("99999999999999999999", UINT64_MAX, &v), -ERANGE);
+        assert_int_equal(vh_kv_value_u64("11", 10, &v), -ERANGE);
+        assert_int_equal(vh_kv_value_u64("10", 10, &v), 0);
+        assert_int_equal(v, 10);
+        assert_int_equal(vh_kv_value_u64("007", 10, &v), 0);
+        assert_int_equal(v, 7);
+        static const char *const bad[] = { "", " 1", "1 ", "+1", "-1", "1a", "0x1" };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                assert_int_equal(vh_kv_value_u64(bad[i], UINT64_MAX, &v), -EINVAL);
+        assert_int_equal(vh_kv_value_u64(NULL, UINT64_MAX, &v), -ENOENT);
+        assert_int_equal(vh_parse_u64("18446744073709551615", UINT64_MAX, &v), 0);
+        assert_int_equal(vh_parse_u64("18446744073709551616", UINT64_MAX, &v), -ERANGE);
+        assert_int_equal(vh_parse_u64(" 42\n", UINT64_MAX, &v), 0);
+        assert_int_equal(v, 42);
+}
+
 static void test_roundtrip_any_value(void **state)
 {
         (void)state;
@@ -107,6 +141,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_fields),
                 cmocka_unit_test(test_parse_rejects),
+                cmocka_unit_test(test_byte_classes),
                 cmocka_unit_test(test_roundtrip_any_value),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
