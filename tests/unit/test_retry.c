@@ -270,10 +270,20 @@ static void hook_starts_retrier(void **state)
         assert_true(asprintf(&path, "%s%s", root, THP) > 0);
         assert_int_equal(unlink(path), 0);
         assert_int_equal(mkdir(path, 0755), 0);
-        /* the first try 1.5 s after the stop: the hook has long returned by then */
-        assert_int_equal(tu_run_hook(root, xml, &err, "VMHOOKS_RETRY_DELAYS=1500,300,300,300,300,300,300,300", "A",
-                                     "stopped", "end"),
-                         0);
+        /*
+         * The first try 1.5 s after the stop: the hook has long returned by then.  Not under
+         * valgrind (VH_HOOK_PREFIX): it keeps a copy of stderr of its own in the retrier, so
+         * the pipe the caller reads stays open until the retrier ends (the retrier's code runs
+         * under valgrind in the tests above, in this process).
+         */
+        char *prefix = getenv("VH_HOOK_PREFIX") ? strdup(getenv("VH_HOOK_PREFIX")) : NULL;
+        unsetenv("VH_HOOK_PREFIX");
+        int rc = tu_run_hook(root, xml, &err, "VMHOOKS_RETRY_DELAYS=1500,300,300,300,300,300,300,300", "A",
+                             "stopped", "end");
+        if (prefix)
+                setenv("VH_HOOK_PREFIX", prefix, 1);
+        free(prefix);
+        assert_int_equal(rc, 0);
         free(err);
         char *st = tu_read(root, STATE);
         tu_assert_contains(st, "knob thp original=madvise"); /* not yet retried */
@@ -289,6 +299,12 @@ static void hook_starts_retrier(void **state)
                         struct timespec ts = { 0, 25 * 1000000L };
                         nanosleep(&ts, NULL);
                 }
+        }
+        if (!settled) {
+                char *l = tu_read(root, "/var/log/vmhooks/A.log"), *st2 = tu_read(root, STATE);
+                print_message("not settled; the log:\n%s\nthe state:\n%s\n", l, st2);
+                free(l);
+                free(st2);
         }
         assert_true(settled);
         v = tu_read(root, THP);
