@@ -175,9 +175,7 @@ static bool note_is_ours(const hook *h, const vh_change *c, const vh_demands *mi
 static void log_txn(hook *h, const vh_txn_result *res, const vh_demands *mine)
 {
         h->retry_due = h->retry_due || res->retry_due;
-        for (size_t i = 0; i < res->n_dropped; i++)
-                (void)vh_log(&h->log, "dropped the registration of VM %s: %s", res->dropped[i],
-                             res->dropped_why && res->dropped_why[i] ? res->dropped_why[i] : "it no longer runs");
+        vh_log_dropped(&h->log, res);
         for (size_t i = 0; i < res->n_removed_temps; i++)
                 (void)vh_log(&h->log, "removed %s/%s, left by a call that died while writing it", VH_STATE_DIR,
                              res->removed_temps[i]);

@@ -13,6 +13,7 @@
 
 #include "fault.h"
 #include "fileio.h"
+#include "lifecycle.h"
 #include "root.h"
 #include "syslogger.h"
 #include "util.h"
@@ -174,6 +175,13 @@ char *vh_change_line(const vh_change *c)
                 break;
         }
         return n < 0 ? NULL : m;
+}
+
+void vh_log_dropped(vh_logger *l, const vh_txn_result *res)
+{
+        for (size_t i = 0; i < res->n_dropped; i++)
+                (void)vh_log(l, "dropped the registration of VM %s: %s", res->dropped[i],
+                             res->dropped_why && res->dropped_why[i] ? res->dropped_why[i] : "it no longer runs");
 }
 
 int vh_log_change(vh_logger *l, const vh_change *c)

@@ -47,6 +47,9 @@ int vh_log(vh_logger *l, const char *fmt, ...) __attribute__((format(printf, 2, 
  */
 int vh_log_report(vh_logger *l, const vh_report *rep);
 int vh_log_change(vh_logger *l, const vh_change *c);
+/* One line per registration a transaction dropped (lifecycle.h), with why. */
+typedef struct vh_txn_result vh_txn_result;
+void vh_log_dropped(vh_logger *l, const vh_txn_result *res);
 /* The line vh_log_change logs (malloc'd; NULL on allocation failure). */
 char *vh_change_line(const vh_change *c);
 

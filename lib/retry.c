@@ -110,13 +110,6 @@ static void log_writes(vh_txn_result *res, void *userdata)
         res->n_logged = res->report.n;
 }
 
-static void log_dropped(retrier *rt, const vh_txn_result *res)
-{
-        for (size_t i = 0; i < res->n_dropped; i++)
-                (void)vh_log(&rt->log, "dropped the registration of VM %s: %s", res->dropped[i],
-                             res->dropped_why && res->dropped_why[i] ? res->dropped_why[i] : "it no longer runs");
-}
-
 vh_retry_end vh_retry_run(const char *vm, const char *call, const unsigned *delays_ms, size_t n)
 {
         /* one waits, one runs: a retrier that finds one waiting leaves the failure to it */
@@ -144,7 +137,7 @@ vh_retry_end vh_retry_run(const char *vm, const char *call, const unsigned *dela
                 _cleanup_txn_ vh_txn_result res = { 0 };
                 _cleanup_error_ vh_error *e = NULL;
                 r = vh_txn_settle(&res, &e);
-                log_dropped(&rt, &res);
+                vh_log_dropped(&rt.log, &res);
                 log_writes(&res, &rt);
                 if (r < 0 && r != -EINVAL) {
                         if (rt.last)
