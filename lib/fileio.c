@@ -31,14 +31,28 @@ int vh_write_all(int fd, const char *buf, size_t len)
         return 0;
 }
 
-int vh_read_fd(int fd, size_t limit, char **ret, size_t *ret_len, vh_error **err)
+/*
+ * Straight into the buffer, which starts at `hint` bytes (the size fstat
+ * gave; 0: unknown) and doubles when the file is longer: the state table
+ * of 1000 VMs (130 KB) is one read, not nine reads copied and reallocated.
+ */
+static int read_fd_sized(int fd, size_t limit, size_t hint, char **ret, size_t *ret_len, vh_error **err)
 {
         _cleanup_buf_ vh_buf b = { 0 };
-        char chunk[16384];
-        if (vh_buf_puts(&b, "") < 0)
+        if (limit > SIZE_MAX / 4)
+                limit = SIZE_MAX / 4;
+        size_t want = hint > 0 && hint < limit ? hint + 1 : 16384;
+        if (vh_buf_reserve(&b, want) < 0)
                 return vh_fail(err, ENOMEM, "read");
+        b.data[0] = '\0';
         for (;;) {
-                ssize_t n = read(fd, chunk, sizeof(chunk));
+                if (b.cap - b.len < 2 && vh_buf_reserve(&b, b.cap) < 0)
+                        return vh_fail(err, ENOMEM, "read");
+                /* at most one byte past the limit: enough to tell that it is too long */
+                size_t room = b.cap - 1 - b.len;
+                if (room > limit + 1 - b.len)
+                        room = limit + 1 - b.len;
+                ssize_t n = read(fd, b.data + b.len, room);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -46,10 +60,10 @@ int vh_read_fd(int fd, size_t limit, char **ret, size_t *ret_len, vh_error **err
                 }
                 if (n == 0)
                         break;
-                if (b.len + (size_t)n > limit)
+                b.len += (size_t)n;
+                b.data[b.len] = '\0';
+                if (b.len > limit)
                         return vh_fail(err, EFBIG, "more than %zu bytes", limit);
-                if (vh_buf_append(&b, chunk, (size_t)n) < 0)
-                        return vh_fail(err, ENOMEM, "read");
         }
         if (memchr(b.data, '\0', b.len))
                 return vh_fail_input(err, "contains a NUL byte");
@@ -57,6 +71,11 @@ int vh_read_fd(int fd, size_t limit, char **ret, size_t *ret_len, vh_error **err
                 *ret_len = b.len;
         *ret = TAKE_PTR(b.data);
         return 0;
+}
+
+int vh_read_fd(int fd, size_t limit, char **ret, size_t *ret_len, vh_error **err)
+{
+        return read_fd_sized(fd, limit, 0, ret, ret_len, err);
 }
 
 static int read_file(const char *path, bool trusted, size_t limit, char **ret, size_t *ret_len, vh_error **err)
@@ -80,7 +99,7 @@ static int read_file(const char *path, bool trusted, size_t limit, char **ret, s
         if (trusted && (st.st_mode & (S_IWGRP | S_IWOTH)))
                 return vh_fail(err, EPERM, "%s is writable by %s (mode %04o); not trusted", path,
                                (st.st_mode & S_IWOTH) ? "everyone" : "its group", (unsigned)(st.st_mode & 07777));
-        int r = vh_read_fd(fd, limit, ret, ret_len, err);
+        int r = read_fd_sized(fd, limit, (size_t)st.st_size, ret, ret_len, err);
         if (r < 0)
                 return vh_error_wrap(err, "%s", path);
         return 0;

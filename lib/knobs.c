@@ -2,6 +2,7 @@
 #include "knobs.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -429,8 +430,25 @@ int vh_knob_read(const vh_knob *k, char **ret, vh_error **err)
         _cleanup_free_ char *path = vh_path(rel);
         if (!path)
                 return vh_fail(err, ENOMEM, "%s", rel);
+        /*
+         * One read into the stack (open, read, close: the kernel gives a
+         * sysfs or proc file whole in one read), the common case by far;
+         * a longer value (a sparse CPU list of a big host) is read whole.
+         */
+        char small[4096];
+        _cleanup_error_ vh_error *se = NULL;
+        int r = vh_read_at(AT_FDCWD, path, small, sizeof(small), NULL, &se);
+        if (r == 0) {
+                vh_rstrip(small);
+                return vh_knob_normalize(k, small, ret, err);
+        }
+        if (r != -EFBIG) {
+                if (err)
+                        *err = TAKE_PTR(se);
+                return r;
+        }
         _cleanup_free_ char *raw = NULL;
-        int r = vh_read_line(path, &raw, err);
+        r = vh_read_line(path, &raw, err);
         if (r < 0)
                 return r;
         return vh_knob_normalize(k, raw, ret, err);

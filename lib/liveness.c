@@ -22,8 +22,9 @@ int vh_proc_starttime(int pid, uint64_t *ret)
         _cleanup_free_ char *path = vh_path(rel);
         if (!path)
                 return -ENOMEM;
-        _cleanup_free_ char *text = NULL;
-        int r = vh_read_file(path, 4096, &text, NULL, NULL);
+        /* open, read, close into the stack: the sweep reads a slice of these on every call */
+        char text[4096];
+        int r = vh_read_at(AT_FDCWD, path, text, sizeof(text), NULL, NULL);
         if (r < 0)
                 return r;
         /* comm may hold spaces and parentheses: fields restart after the last ')'. */

@@ -91,12 +91,58 @@ void vh_log_open(vh_logger *l, const char *vm, const char *call)
 
 void vh_log_close(vh_logger *l)
 {
+        (void)vh_log_batch_flush(l);
+        vh_buf_free(&l->batch);
         if (l->fd >= 0)
                 (void)close(l->fd);
         l->fd = -1;
         free(l->call);
         free(l->vm);
         l->call = l->vm = NULL;
+}
+
+/* A line the log did not take, on stderr: "vmhooks: VM: CALL: MSG" (the line without its timestamp). */
+static void to_stderr(const vh_logger *l, const char *line, size_t ts_len)
+{
+        _cleanup_buf_ vh_buf e = { 0 };
+        int r = vh_buf_puts(&e, "vmhooks: ");
+        if (r == 0 && l->vm)
+                r = vh_buf_escape(&e, l->vm, true);
+        if (r == 0)
+                r = vh_buf_printf(&e, ": %s", line + ts_len + 1);
+        if (r == 0)
+                (void)vh_write_all(STDERR_FILENO, e.data, e.len);
+}
+
+void vh_log_batch_begin(vh_logger *l)
+{
+        l->batching = true;
+}
+
+int vh_log_batch_flush(vh_logger *l)
+{
+        l->batching = false;
+        if (!l->batch.len)
+                return 0;
+        int wr = -EBADF;
+        if (l->fd >= 0) {
+                wr = vh_fault_point("log-write");
+                if (wr == 0)
+                        wr = vh_write_all(l->fd, l->batch.data, l->batch.len);
+        }
+        if (wr < 0 && !l->to_stderr_too) /* echoed lines are on stderr already */
+                for (char *line = l->batch.data; *line;) {
+                        char *nl = strchr(line, '\n');
+                        char *next = nl ? nl + 1 : line + strlen(line);
+                        char saved = *next;
+                        *next = '\0';
+                        to_stderr(l, line, strcspn(line, " "));
+                        *next = saved;
+                        line = next;
+                }
+        l->batch.len = 0;
+        l->batch.data[0] = '\0';
+        return wr < 0 ? wr : 0;
 }
 
 static int emit(vh_logger *l, const char *msg)
@@ -114,22 +160,22 @@ static int emit(vh_logger *l, const char *msg)
                 r = vh_buf_puts(&line, "\n");
         if (r < 0)
                 return r;
+        if (l->batching && l->fd >= 0) {
+                if (vh_buf_append(&l->batch, line.data, line.len) == 0) {
+                        if (l->to_stderr_too)
+                                to_stderr(l, line.data, strlen(ts));
+                        return 0;
+                }
+                /* no memory for the batch: this line on its own, now */
+        }
         int wr = -EBADF;
         if (l->fd >= 0) {
                 wr = vh_fault_point("log-write");
                 if (wr == 0)
                         wr = vh_write_all(l->fd, line.data, line.len);
         }
-        if (wr < 0 || l->to_stderr_too) {
-                _cleanup_buf_ vh_buf e = { 0 };
-                r = vh_buf_puts(&e, "vmhooks: ");
-                if (r == 0 && l->vm)
-                        r = vh_buf_escape(&e, l->vm, true);
-                if (r == 0)
-                        r = vh_buf_printf(&e, ": %s", line.data + strlen(ts) + 1);
-                if (r == 0)
-                        (void)vh_write_all(STDERR_FILENO, e.data, e.len);
-        }
+        if (wr < 0 || l->to_stderr_too)
+                to_stderr(l, line.data, strlen(ts));
         return wr < 0 ? wr : 0;
 }
 

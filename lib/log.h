@@ -5,8 +5,9 @@
  *   2026-11-24T23:59:43Z prepare begin: halt_poll_ns: 200000 -> 400000; demanded by A (halt-poll 400000)
  *
  * UTC timestamp, the libvirt call, the message with control characters
- * escaped.  Each line is one write(2) on an O_APPEND fd, so concurrent
- * writers never interleave inside a line.  When the log cannot be opened
+ * escaped.  Each line is one write(2) on an O_APPEND fd (or, between
+ * vh_log_batch_begin and vh_log_batch_flush, the batch of whole lines is),
+ * so concurrent writers never interleave inside a line.  When the log cannot be opened
  * or written, lines go to stderr instead.
  */
 #ifndef VH_LOG_H
@@ -16,12 +17,15 @@
 
 #include "error.h"
 #include "reconcile.h"
+#include "util.h"
 
 typedef struct vh_logger {
         int fd;                 /* -1: lines go to stderr */
         char *call;             /* "prepare begin" */
         char *vm;               /* VM name (for stderr lines) */
         bool to_stderr_too;     /* also echo (tests, `vmhooks` commands) */
+        bool batching;          /* lines wait in `batch` for vh_log_batch_flush */
+        vh_buf batch;
 } vh_logger;
 
 /*
@@ -36,7 +40,20 @@ void vh_log_open(vh_logger *l, const char *vm, const char *call);
 void vh_log_close(vh_logger *l);
 #define _cleanup_log_ __attribute__((cleanup(vh_log_close)))
 
-/* One line.  Returns 0, or a negative errno when it went to stderr instead. */
+/*
+ * Lines logged from _begin on wait in memory and _flush writes them in one
+ * write(2) (a prepare that narrows 64 IRQs logs 66 lines: one syscall, not
+ * 66); lines that cannot be written go to stderr, as single ones do.
+ * vh_log_close flushes what is left.  The caller flushes before anything
+ * the lines must precede (the state's save).
+ */
+void vh_log_batch_begin(vh_logger *l);
+int vh_log_batch_flush(vh_logger *l);
+
+/*
+ * One line.  Returns 0, or a negative errno when it went to stderr instead
+ * (while batching: 0; vh_log_batch_flush says how the batch went).
+ */
 int vh_log(vh_logger *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
