@@ -265,6 +265,39 @@ static void test_write_failure_refuse_restores(void **state)
         free(a);
 }
 
+/*
+ * A transaction's write lines go to the log in one write: the failure of
+ * one log write sends both lines (thp and halt_poll_ns) to stderr at once,
+ * which single writes never would.  Which write it is depends on the lines
+ * logged before (wrapper.conf, the policy): each is failed in turn.
+ */
+static void test_log_batch(void **state)
+{
+        char *root = *state;
+        char *a = xml_a();
+        bool found = false;
+        for (int n = 1; n <= 8 && !found; n++) {
+                char env[64], *err = NULL;
+                snprintf(env, sizeof(env), "VMHOOKS_FAULT=log-write@%d=EIO", n);
+                assert_int_equal(tu_run_hook(root, a, &err, env, "A", "prepare", "begin"), 0);
+                bool halt = strstr(err, "vmhooks: A: prepare begin: halt_poll_ns: 200000 -> 400000; ") != NULL;
+                bool thp = strstr(err, "vmhooks: A: prepare begin: thp: madvise -> never; ") != NULL;
+                if (halt != thp)
+                        fail_msg("log write %d failed for one of the two lines only: %s", n, err);
+                found = halt;
+                free(err);
+                expect(root, HALT, "400000");
+                run_ok(root, a, "A", "release", "end");
+        }
+        assert_true(found);
+        /* written: one line each, whole, with its timestamp */
+        char *log = tu_read(root, "/var/log/vmhooks/A.log");
+        tu_assert_contains(log, "Z release end: halt_poll_ns: 400000 -> 200000; ");
+        tu_assert_contains(log, "Z release end: thp: never -> madvise; ");
+        free(log);
+        free(a);
+}
+
 static void test_unparsable_xml(void **state)
 {
         char *root = *state;
@@ -469,6 +502,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_two_vms_story, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_log_batch, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_defrag_and_shmem, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_bad_metadata_continue, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_bad_metadata_refuse, tu_setup_root, tu_teardown_root),
