@@ -101,17 +101,43 @@ void vh_log_close(vh_logger *l)
         l->call = l->vm = NULL;
 }
 
-/* A line the log did not take, on stderr: "vmhooks: VM: CALL: MSG" (the line without its timestamp). */
-static void to_stderr(const vh_logger *l, const char *line, size_t ts_len)
+/* A line (with its '\n') the log did not take, on stderr: "vmhooks: VM: CALL: MSG", without the timestamp. */
+static void to_stderr(const vh_logger *l, const char *line, size_t len)
 {
+        const char *sp = memchr(line, ' ', len);
+        size_t skip = sp ? (size_t)(sp - line) + 1 : 0;
         _cleanup_buf_ vh_buf e = { 0 };
         int r = vh_buf_puts(&e, "vmhooks: ");
         if (r == 0 && l->vm)
                 r = vh_buf_escape(&e, l->vm, true);
         if (r == 0)
-                r = vh_buf_printf(&e, ": %s", line + ts_len + 1);
+                r = vh_buf_puts(&e, ": ");
+        if (r == 0)
+                r = vh_buf_append(&e, line + skip, len - skip);
         if (r == 0)
                 (void)vh_write_all(STDERR_FILENO, e.data, e.len);
+}
+
+/*
+ * Whole lines in one write(2) to the log; when that fails, each on stderr
+ * (unless they were echoed there already).
+ */
+static int write_lines(const vh_logger *l, const char *data, size_t len)
+{
+        int wr = -EBADF;
+        if (l->fd >= 0) {
+                wr = vh_fault_point("log-write");
+                if (wr == 0)
+                        wr = vh_write_all(l->fd, data, len);
+        }
+        if (wr < 0 && !l->to_stderr_too)
+                for (const char *line = data, *end = data + len; line < end;) {
+                        const char *nl = memchr(line, '\n', (size_t)(end - line));
+                        const char *next = nl ? nl + 1 : end;
+                        to_stderr(l, line, (size_t)(next - line));
+                        line = next;
+                }
+        return wr < 0 ? wr : 0;
 }
 
 void vh_log_batch_begin(vh_logger *l)
@@ -124,25 +150,10 @@ int vh_log_batch_flush(vh_logger *l)
         l->batching = false;
         if (!l->batch.len)
                 return 0;
-        int wr = -EBADF;
-        if (l->fd >= 0) {
-                wr = vh_fault_point("log-write");
-                if (wr == 0)
-                        wr = vh_write_all(l->fd, l->batch.data, l->batch.len);
-        }
-        if (wr < 0 && !l->to_stderr_too) /* echoed lines are on stderr already */
-                for (char *line = l->batch.data; *line;) {
-                        char *nl = strchr(line, '\n');
-                        char *next = nl ? nl + 1 : line + strlen(line);
-                        char saved = *next;
-                        *next = '\0';
-                        to_stderr(l, line, strcspn(line, " "));
-                        *next = saved;
-                        line = next;
-                }
+        int r = write_lines(l, l->batch.data, l->batch.len);
         l->batch.len = 0;
         l->batch.data[0] = '\0';
-        return wr < 0 ? wr : 0;
+        return r;
 }
 
 static int emit(vh_logger *l, const char *msg)
@@ -160,23 +171,12 @@ static int emit(vh_logger *l, const char *msg)
                 r = vh_buf_puts(&line, "\n");
         if (r < 0)
                 return r;
-        if (l->batching && l->fd >= 0) {
-                if (vh_buf_append(&l->batch, line.data, line.len) == 0) {
-                        if (l->to_stderr_too)
-                                to_stderr(l, line.data, strlen(ts));
-                        return 0;
-                }
-                /* no memory for the batch: this line on its own, now */
-        }
-        int wr = -EBADF;
-        if (l->fd >= 0) {
-                wr = vh_fault_point("log-write");
-                if (wr == 0)
-                        wr = vh_write_all(l->fd, line.data, line.len);
-        }
-        if (wr < 0 || l->to_stderr_too)
-                to_stderr(l, line.data, strlen(ts));
-        return wr < 0 ? wr : 0;
+        if (l->to_stderr_too)
+                to_stderr(l, line.data, line.len);
+        /* batching: the line waits for the flush (no memory for it: on its own, now) */
+        if (l->batching && l->fd >= 0 && vh_buf_append(&l->batch, line.data, line.len) == 0)
+                return 0;
+        return write_lines(l, line.data, line.len);
 }
 
 int vh_log(vh_logger *l, const char *fmt, ...)

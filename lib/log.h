@@ -7,8 +7,8 @@
  * UTC timestamp, the libvirt call, the message with control characters
  * escaped.  Each line is one write(2) on an O_APPEND fd (or, between
  * vh_log_batch_begin and vh_log_batch_flush, the batch of whole lines is),
- * so concurrent writers never interleave inside a line.  When the log cannot be opened
- * or written, lines go to stderr instead.
+ * so concurrent writers never interleave inside a line.  When the log
+ * cannot be opened or written, lines go to stderr instead.
  */
 #ifndef VH_LOG_H
 #define VH_LOG_H
