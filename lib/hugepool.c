@@ -984,6 +984,7 @@ static int give_back(vh_state *st, vh_reg *g, const uint64_t *kept, vh_report *r
 int vh_hugepool_allocate(vh_state *st, vh_reg *g, const vh_hp_entry *old, size_t n_old, const vh_hp_request *req,
                          vh_report *rep, vh_hp_outcome *out, vh_error **err)
 {
+        vh_reg_touch(g);
         /* what an earlier registration of this VM added stays its own */
         free(g->demands.hp);
         g->demands.hp = NULL;

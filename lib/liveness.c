@@ -145,6 +145,7 @@ int vh_reg_learn_pid(vh_reg *reg, vh_error **err)
         /* /proc may hide QEMU (hidepid=2, no capability): its lock on the pidfile says it runs */
         if (r < 0 && !vh_qemu_holds_pidfile(reg->name, pid))
                 return vh_fail(err, -r, "QEMU PID %d of VM %s from its pidfile is not running", pid, reg->name);
+        vh_reg_touch(reg);
         reg->pid = pid;
         reg->pidstart = r < 0 ? 0 : start;
         return 0;
@@ -176,6 +177,7 @@ void vh_reg_learn_daemon(vh_reg *reg)
         uint64_t start = 0;
         if (holder <= 0 || vh_proc_starttime(holder, &start) < 0)
                 start = 0;
+        vh_reg_touch(reg);
         reg->daemon = holder;
         reg->daemonstart = start;
 }

@@ -132,6 +132,7 @@ void vh_state_done(vh_state *st)
         strv_free(st->extra, st->n_extra);
         strv_free(st->damaged, st->n_damaged);
         free(st->damaged_copy);
+        free(st->text);
         memset(st, 0, sizeof(*st));
 }
 
@@ -178,8 +179,10 @@ static int strv_push(char ***v, size_t *n, const char *s, size_t len)
 vh_reg *vh_state_find(vh_state *st, const char *uuid)
 {
         for (size_t i = 0; i < st->n_regs; i++)
-                if (streq(st->regs[i].uuid, uuid))
+                if (streq(st->regs[i].uuid, uuid)) {
+                        vh_reg_touch(&st->regs[i]);
                         return &st->regs[i];
+                }
         return NULL;
 }
 
@@ -260,7 +263,7 @@ int vh_state_lock(int timeout_ms, int *ret_fd, vh_error **err)
 /* ---- format ---- */
 
 /* Hand-rolled rather than printf: with 1000 VMs, printf alone cost 9M instructions a call. */
-static int format_reg(vh_buf *b, const vh_reg *g)
+static int format_reg_fields(vh_buf *b, const vh_reg *g)
 {
         const vh_demands *d = &g->demands;
         int r = vh_buf_puts(b, "vm");
@@ -311,6 +314,59 @@ static int format_reg(vh_buf *b, const vh_reg *g)
         if (r == 0)
                 r = vh_buf_puts(b, "\n");
         return r;
+}
+
+static int parse_vm(const vh_kv_record *rec, vh_state *st);
+
+#ifdef VH_TEST_SEAMS
+/*
+ * A registration written back as loaded must still say what its line
+ * says: formatted, it reads as the line read back and formatted (the line
+ * itself may differ: fields of a newer vmhooks, another order).  A
+ * difference is a change made without vh_reg_touch: a bug that would
+ * lose the change, so the test build aborts on it.
+ */
+static void check_raw(const vh_reg *g)
+{
+        static int enabled = -1;
+        if (enabled < 0) {
+                const char *e = getenv("VMHOOKS_STATE_CHECK");
+                enabled = !e || !streq(e, "0");
+        }
+        if (!enabled)
+                return;
+        _cleanup_kv_ vh_kv_record rec = { 0 };
+        _cleanup_state_ vh_state back = { 0 };
+        _cleanup_buf_ vh_buf was = { 0 }, is = { 0 };
+        vh_reg now = *g;
+        vh_reg_touch(&now);
+        if (vh_kv_parse(g->raw, g->raw_len, &rec) < 0 || parse_vm(&rec, &back) < 0 || back.n_regs != 1 ||
+            format_reg_fields(&was, &back.regs[0]) < 0 || format_reg_fields(&is, &now) < 0)
+                return; /* no memory: nothing to compare */
+        if (!streq(was.data, is.data)) {
+                fprintf(stderr, "vmhooks: BUG: registration changed without vh_reg_touch: loaded as\n  %s  holds\n  %s",
+                        was.data, is.data);
+                abort();
+        }
+}
+#endif
+
+/* A registration that did not change since it was loaded is written as its line was (no formatting). */
+static int format_reg(vh_buf *b, const vh_reg *g)
+{
+        if (!g->raw)
+                return format_reg_fields(b, g);
+#ifdef VH_TEST_SEAMS
+        check_raw(g);
+#endif
+        int r = vh_buf_reserve(b, g->raw_len + 1);
+        if (r < 0)
+                return r;
+        memcpy(b->data + b->len, g->raw, g->raw_len);
+        b->len += g->raw_len;
+        b->data[b->len++] = '\n';
+        b->data[b->len] = '\0';
+        return 0;
 }
 
 /* The knob records, one line each (also the whole of the intent file). */
@@ -552,7 +608,8 @@ static int salvage(const char *line, size_t len, vh_state *st)
         return 0;
 }
 
-int vh_state_parse(const char *text, vh_state *st, vh_error **err)
+/* keep_raw: text is st->text, and each registration keeps its line (vh_reg.raw) */
+static int parse_table(const char *text, bool keep_raw, vh_state *st, vh_error **err)
 {
         unsigned lineno = 0;
         /*
@@ -595,8 +652,13 @@ int vh_state_parse(const char *text, vh_state *st, vh_error **err)
                 memcpy(work, line, len);
                 work[len] = '\0';
                 r = vh_kv_parse_in_place(work, &rec);
+                size_t regs_before = st->n_regs;
                 if (r == 0)
                         r = parse_record(&rec, st, &known);
+                if (r == 0 && keep_raw && st->n_regs == regs_before + 1) {
+                        st->regs[regs_before].raw = line;
+                        st->regs[regs_before].raw_len = len;
+                }
                 if (r == 0 && !known) {
                         /* a newer vmhooks' record: kept; but it may hold what this one would take for a
                            knob without a record, so such knobs are left alone while VMs run */
@@ -612,6 +674,11 @@ int vh_state_parse(const char *text, vh_state *st, vh_error **err)
         if (r < 0)
                 return vh_fail(err, -r, "state");
         return 0;
+}
+
+int vh_state_parse(const char *text, vh_state *st, vh_error **err)
+{
+        return parse_table(text, false, st, err);
 }
 
 static int apply_intent(vh_state *st, vh_error **err);
@@ -661,7 +728,9 @@ int vh_state_load(vh_state *st, vh_error **err)
                 *err = TAKE_PTR(rerr);
                 return r;
         }
-        r = vh_state_parse(text, st, err);
+        free(st->text);
+        st->text = TAKE_PTR(text);
+        r = parse_table(st->text, true, st, err);
         if (r < 0) {
                 vh_state_done(st);
                 return r;

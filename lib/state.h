@@ -95,7 +95,27 @@ typedef struct vh_reg {
         vh_demands demands;
         char *last_error;       /* the last error logged for this VM (for status) */
         char *seclabel;         /* QEMU's SELinux label, learnt at started (duplicate MCS check) */
+        /* Its line as vh_state_load read it (in vh_state.text, without the newline), written back as it is
+           while nothing of it changes: formatting 1000 registrations cost more than the rest of a call.
+           NULL once anything may have changed: vh_reg_touch. */
+        const char *raw;
+        size_t raw_len;
 } vh_reg;
+
+/*
+ * Say that *g is about to change: its next save formats it instead of
+ * writing the line it was loaded from.  Every function that changes a
+ * registration it did not just create calls this first; vh_state_find
+ * does it for what it returns.  Test builds (VH_TEST_SEAMS) check at
+ * every save that a line written back as it is says what the
+ * registration holds, and abort when it does not (VMHOOKS_STATE_CHECK=0
+ * turns the check off, for the benchmarks).
+ */
+static inline void vh_reg_touch(vh_reg *g)
+{
+        g->raw = NULL;
+        g->raw_len = 0;
+}
 
 typedef struct vh_state {
         vh_knob_state *knobs;   /* in the order they were first saved */
@@ -109,6 +129,7 @@ typedef struct vh_state {
         char **damaged;         /* lines that could not be parsed at the last load (not saved) */
         size_t n_damaged;
         char *damaged_copy;     /* where vh_state_load copied them, NULL when it did not */
+        char *text;             /* the table as vh_state_load read it: what vh_reg.raw points into */
 } vh_state;
 
 void vh_demands_done(vh_demands *d);
@@ -144,6 +165,7 @@ int vh_state_save_intent(const vh_state *st, vh_error **err);
 int vh_state_format(const vh_state *st, char **ret, vh_error **err);
 int vh_state_parse(const char *text, vh_state *st, vh_error **err);
 
+/* The registration of `uuid`, or NULL; it is touched (vh_reg_touch): the callers change what they find. */
 vh_reg *vh_state_find(vh_state *st, const char *uuid);
 /* Append a zeroed registration; NULL on allocation failure. */
 vh_reg *vh_state_add(vh_state *st);
