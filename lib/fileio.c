@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -27,6 +29,45 @@ int vh_write_all(int fd, const char *buf, size_t len)
                         return -EIO;
                 buf += n;
                 len -= (size_t)n;
+        }
+        return 0;
+}
+
+int vh_write_all_iov(int fd, const struct iovec *iov, size_t n)
+{
+        size_t i = 0, done = 0; /* iov[i] is written up to `done` bytes */
+        while (i < n) {
+                if (done == iov[i].iov_len) {
+                        i++;
+                        done = 0;
+                        continue;
+                }
+                if (done > 0) {
+                        /* the rest of a piece a short write cut */
+                        ssize_t w = write(fd, (const char *)iov[i].iov_base + done, iov[i].iov_len - done);
+                        if (w < 0 && errno == EINTR)
+                                continue;
+                        if (w <= 0)
+                                return w < 0 ? -errno : -EIO;
+                        done += (size_t)w;
+                        continue;
+                }
+                size_t cnt = n - i < IOV_MAX ? n - i : IOV_MAX;
+                ssize_t w = writev(fd, iov + i, (int)cnt);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0)
+                        return -errno;
+                size_t left = (size_t)w, want = 0;
+                for (size_t k = i; k < i + cnt; k++)
+                        want += iov[k].iov_len;
+                if (w == 0 && want > 0)
+                        return -EIO;
+                while (i < n && left >= iov[i].iov_len) {
+                        left -= iov[i].iov_len;
+                        i++;
+                }
+                done = left;
         }
         return 0;
 }
@@ -169,26 +210,34 @@ int vh_write_sysfs(const char *path, const char *value, vh_error **err)
         return 0;
 }
 
-static int write_atomic(const char *path, const char *data, size_t len, mode_t mode, const char *selinux_ctx,
+static int write_atomic(const char *path, const struct iovec *iov, size_t n, mode_t mode, const char *selinux_ctx,
                         bool durable, vh_error **err);
 
 int vh_write_atomic(const char *path, const char *data, size_t len, mode_t mode, vh_error **err)
 {
-        return write_atomic(path, data, len, mode, NULL, false, err);
+        struct iovec one = { (void *)data, len };
+        return write_atomic(path, &one, 1, mode, NULL, false, err);
+}
+
+int vh_write_atomic_iov(const char *path, const struct iovec *iov, size_t n, mode_t mode, vh_error **err)
+{
+        return write_atomic(path, iov, n, mode, NULL, false, err);
 }
 
 int vh_write_atomic_labeled(const char *path, const char *data, size_t len, mode_t mode, const char *selinux_ctx,
                             vh_error **err)
 {
-        return write_atomic(path, data, len, mode, selinux_ctx, false, err);
+        struct iovec one = { (void *)data, len };
+        return write_atomic(path, &one, 1, mode, selinux_ctx, false, err);
 }
 
 int vh_write_atomic_durable(const char *path, const char *data, size_t len, mode_t mode, vh_error **err)
 {
-        return write_atomic(path, data, len, mode, NULL, true, err);
+        struct iovec one = { (void *)data, len };
+        return write_atomic(path, &one, 1, mode, NULL, true, err);
 }
 
-static int write_atomic(const char *path, const char *data, size_t len, mode_t mode, const char *selinux_ctx,
+static int write_atomic(const char *path, const struct iovec *iov, size_t n, mode_t mode, const char *selinux_ctx,
                         bool durable, vh_error **err)
 {
         /*
@@ -226,7 +275,7 @@ static int write_atomic(const char *path, const char *data, size_t len, mode_t m
         snprintf(point, sizeof(point), "write:%s", base ? base + 1 : path);
         int r = vh_fault_point(point);
         if (r == 0)
-                r = vh_write_all(fd, data, len);
+                r = vh_write_all_iov(fd, iov, n);
         /* on a disk (/etc): the data before the name, or a crash may leave an empty file under it */
         if (r == 0 && durable && fsync(fd) < 0)
                 r = -errno;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "error.h"
 
@@ -49,6 +50,8 @@ int vh_write_sysfs(const char *path, const char *value, vh_error **err);
 
 /* Write data to path atomically: path.tmp.PID, then rename (no fsync: for tmpfs). */
 int vh_write_atomic(const char *path, const char *data, size_t len, mode_t mode, vh_error **err);
+/* The same for data in pieces (writev): the state table writes its unchanged lines from where it read them. */
+int vh_write_atomic_iov(const char *path, const struct iovec *iov, size_t n, mode_t mode, vh_error **err);
 
 /*
  * The directory vmhooks writes into: created (parents 0755) with `mode`
@@ -72,5 +75,7 @@ int vh_mkdir_p(const char *path, mode_t mode, vh_error **err);
 
 /* Write all of buf to fd, retrying on EINTR and short writes. */
 int vh_write_all(int fd, const char *buf, size_t len);
+/* The same for iov[0..n) in order (any n: IOV_MAX pieces a writev). */
+int vh_write_all_iov(int fd, const struct iovec *iov, size_t n);
 
 #endif

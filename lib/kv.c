@@ -156,6 +156,54 @@ void vh_kv_pick(const vh_kv_record *r, const char *const *keys, size_t n, const 
                         }
 }
 
+int vh_kv_pick_line(char *line, const char *type, const char *const *keys, size_t n, const char **vals)
+{
+        size_t type_len = strlen(type);
+        if (n > 32 || strncmp(line, type, type_len) != 0 || (line[type_len] != ' ' && line[type_len] != '\0'))
+                return -EAGAIN;
+        for (size_t i = 0; i < n; i++)
+                vals[i] = NULL;
+        if (line[type_len] == '\0')
+                return 0; /* no field */
+        uint32_t seen = 0;
+        size_t at = 0; /* where the search for the next key starts: one comparison a field in the writer's order */
+        for (char *tok = line + type_len + 1;;) {
+                char *p = tok;
+                while (key_char(*p))
+                        p++;
+                size_t key_len = (size_t)(p - tok);
+                if (key_len == 0 || *p != '=')
+                        return -EAGAIN;
+                size_t k = n;
+                for (size_t tried = 0; tried < n; tried++, at = at + 1 == n ? 0 : at + 1)
+                        if (memcmp(keys[at], tok, key_len) == 0 && keys[at][key_len] == '\0') {
+                                k = at;
+                                at = at + 1 == n ? 0 : at + 1;
+                                break;
+                        }
+                if (k == n || (seen & (1u << k)))
+                        return -EAGAIN;
+                /* the value: as vh_kv_parse_in_place scans it */
+                char *value = p + 1;
+                unsigned all = VH_KV_PLAIN, any = 0, c;
+                unsigned char *q = (unsigned char *)value;
+                while (!((c = vh_kv_class[*q]) & VH_KV_END)) {
+                        all &= c;
+                        any |= c;
+                        q++;
+                }
+                bool last = *q == '\0';
+                *q = '\0';
+                if (!(all & VH_KV_PLAIN) || ((any & VH_KV_PCT) && vh_unescape(value) < 0))
+                        return -EAGAIN;
+                seen |= 1u << k;
+                vals[k] = value;
+                if (last)
+                        return 0;
+                tok = (char *)q + 1;
+        }
+}
+
 int vh_kv_get_u64(const vh_kv_record *r, const char *key, uint64_t max, uint64_t *ret)
 {
         return vh_kv_value_u64(vh_kv_get(r, key), max, ret);

@@ -77,6 +77,17 @@ int vh_kv_dup(const vh_kv_record *r, const char *key, char **dst);
  */
 void vh_kv_pick(const vh_kv_record *r, const char *const *keys, size_t n, const char **vals);
 
+/*
+ * vh_kv_parse_in_place and vh_kv_pick in one pass, for a line of type
+ * `type` without a name whose every key is among keys[0..n) (n <= 32) and
+ * given once: what the state table's own writer writes, 1000 of them a
+ * call.  -EAGAIN for any other line, well-formed or not (a newer field, a
+ * name, damage): the caller then parses it with vh_kv_parse_in_place,
+ * which judges it.  `line` is cut up in place, also on failure.  For the
+ * lines it takes, vals[] is what vh_kv_pick gives after vh_kv_parse_in_place.
+ */
+int vh_kv_pick_line(char *line, const char *type, const char *const *keys, size_t n, const char **vals);
+
 /* A picked value: as vh_kv_get_u64 and vh_kv_dup, with -ENOENT when v is NULL. */
 int vh_kv_value_u64(const char *v, uint64_t max, uint64_t *ret);
 int vh_kv_value_dup(const char *v, char **dst);

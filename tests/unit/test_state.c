@@ -275,6 +275,77 @@ static void test_save_is_atomic_and_private(void **state)
         close(fd2);
 }
 
+/*
+ * A save writes the registrations that did not change as their lines were
+ * read (a newer vmhooks' field on them survives), formats the ones that
+ * changed, and gives the bytes vh_state_format gives, also with more
+ * pieces than one writev takes and a last line without its newline.
+ */
+static void test_save_keeps_unchanged_lines(void **state)
+{
+        char *root = *state;
+        vh_buf b = { 0 };
+        assert_int_equal(vh_buf_puts(&b, "vmhooks-state 1\nknob halt_poll_ns original=200000 expected=300000\n"), 0);
+        const unsigned n = 2500;
+        for (unsigned i = 0; i < n; i++)
+                assert_int_equal(vh_buf_printf(&b, "vm uuid=u%u name=vm%u since=1 pid=%u pidstart=7 halt_poll_ns=300000%s%s",
+                                               i, i, 1000 + i, i == 3 ? " future=1" : "", i + 1 < n ? "\n" : ""),
+                                 0);
+        tu_write(root, "/run/vmhooks/state", b.data);
+        vh_buf_free(&b);
+        vh_state st = { 0 };
+        assert_int_equal(vh_state_load(&st, NULL), 0);
+        assert_int_equal(st.n_regs, n);
+        /* every third one changes: more than IOV_MAX pieces */
+        for (unsigned i = 0; i < n; i += 3) {
+                char uuid[16];
+                snprintf(uuid, sizeof(uuid), "u%u", i);
+                vh_reg *g = vh_state_find(&st, uuid);
+                assert_non_null(g);
+                g->pid = 5;
+        }
+        char uuid4[] = "u4";
+        vh_reg *g4 = vh_state_find(&st, uuid4);
+        free(g4->last_error);
+        g4->last_error = strdup("changed");
+        assert_int_equal(vh_state_save(&st, NULL), 0);
+        char *want = NULL;
+        assert_int_equal(vh_state_format(&st, &want, NULL), 0);
+        char *path = NULL;
+        assert_true(asprintf(&path, "%s/run/vmhooks/state", root) > 0);
+        char *got = tu_slurp(path); /* as it is: tu_read strips the last newline */
+        free(path);
+        if (!streq(got, want)) {
+                size_t at = 0;
+                while (got[at] == want[at])
+                        at++;
+                fail_msg("the save and vh_state_format differ at byte %zu: \"%.80s\" against \"%.80s\"", at, got + at,
+                         want + at);
+        }
+        tu_assert_contains(got, "\nvm uuid=u3 name=vm3 since=1 pid=5 pidstart=7 halt_poll_ns=300000\n"); /* changed */
+        tu_assert_contains(got, "\nvm uuid=u4 name=vm4 since=1 pid=1004 pidstart=7 halt_poll_ns=300000 error=changed\n");
+        tu_assert_contains(got, "\nvm uuid=u5 name=vm5 since=1 pid=1005 pidstart=7 halt_poll_ns=300000\n");
+        assert_int_equal(got[strlen(got) - 1], '\n'); /* the loaded last line had none */
+        free(want);
+        free(got);
+        vh_state_done(&st);
+        /* a newer field on a line that did not change stays */
+        assert_int_equal(vh_state_load(&st, NULL), 0);
+        assert_int_equal(vh_state_save(&st, NULL), 0);
+        vh_state_done(&st);
+        got = tu_read(root, "/run/vmhooks/state");
+        assert_null(strstr(got, "future=1")); /* u3 changed above: formatted, without what this vmhooks ignores */
+        free(got);
+        tu_write(root, "/run/vmhooks/state", "vmhooks-state 1\nvm uuid=a name=a since=1 future=1\nvm uuid=b name=b since=1\n");
+        assert_int_equal(vh_state_load(&st, NULL), 0);
+        vh_state_find(&st, "b")->since = 2;
+        assert_int_equal(vh_state_save(&st, NULL), 0);
+        vh_state_done(&st);
+        got = tu_read(root, "/run/vmhooks/state");
+        assert_string_equal(got, "vmhooks-state 1\nvm uuid=a name=a since=1 future=1\nvm uuid=b name=b since=2");
+        free(got);
+}
+
 static void test_log_file_names(void **state)
 {
         (void)state;
@@ -321,6 +392,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_corrupt_file_kept_aside, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_lost_knob_left_alone, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test_setup_teardown(test_save_is_atomic_and_private, tu_setup_root, tu_teardown_root),
+                cmocka_unit_test_setup_teardown(test_save_keeps_unchanged_lines, tu_setup_root, tu_teardown_root),
                 cmocka_unit_test(test_log_file_names),
         };
         return cmocka_run_group_tests_name("state", tests, NULL, NULL);
