@@ -176,25 +176,31 @@ int vh_kv_pick_line(char *line, const char *type, const char *const *keys, size_
                         return -EAGAIN;
                 size_t k = n;
                 for (size_t tried = 0; tried < n; tried++, at = at + 1 == n ? 0 : at + 1)
-                        if (memcmp(keys[at], tok, key_len) == 0 && keys[at][key_len] == '\0') {
+                        if (keys[at][0] == tok[0] && memcmp(keys[at], tok, key_len) == 0 && keys[at][key_len] == '\0') {
                                 k = at;
                                 at = at + 1 == n ? 0 : at + 1;
                                 break;
                         }
                 if (k == n || (seen & (1u << k)))
                         return -EAGAIN;
-                /* the value: as vh_kv_parse_in_place scans it */
+                /* the value: what vh_kv_parse_in_place accepts, one table look-up a byte */
                 char *value = p + 1;
-                unsigned all = VH_KV_PLAIN, any = 0, c;
+                bool escapes = false;
                 unsigned char *q = (unsigned char *)value;
-                while (!((c = vh_kv_class[*q]) & VH_KV_END)) {
-                        all &= c;
-                        any |= c;
-                        q++;
+                for (;; q++) {
+                        unsigned c = vh_kv_class[*q];
+                        if ((c & (VH_KV_PLAIN | VH_KV_PCT)) == VH_KV_PLAIN)
+                                continue;
+                        if (c & VH_KV_PCT)
+                                escapes = true;
+                        else
+                                break;
                 }
+                if (!(vh_kv_class[*q] & VH_KV_END))
+                        return -EAGAIN; /* a byte the escaping never leaves as it is */
                 bool last = *q == '\0';
                 *q = '\0';
-                if (!(all & VH_KV_PLAIN) || ((any & VH_KV_PCT) && vh_unescape(value) < 0))
+                if (escapes && vh_unescape(value) < 0)
                         return -EAGAIN;
                 seen |= 1u << k;
                 vals[k] = value;
@@ -217,6 +223,21 @@ int vh_kv_value_u64(const char *v, uint64_t max, uint64_t *ret)
         if (!*v)
                 return -EINVAL;
         uint64_t x = 0;
+        /* up to 19 digits cannot overflow: no check a digit */
+        size_t i = 0;
+        for (; i < 19; i++) {
+                unsigned d = (unsigned)(unsigned char)v[i] - '0';
+                if (d > 9)
+                        break;
+                x = x * 10 + d;
+        }
+        if (v[i] == '\0') {
+                if (x > max)
+                        return -ERANGE;
+                *ret = x;
+                return 0;
+        }
+        x = 0;
         for (const char *p = v; *p; p++) {
                 unsigned d = (unsigned)(unsigned char)*p - '0';
                 if (d > 9)

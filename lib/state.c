@@ -91,13 +91,21 @@ static int parse_isolate_from(const char *v, unsigned *ret)
         return 0;
 }
 
-void vh_reg_done(vh_reg *r)
+/* What a registration owns, freed (the struct left as it was: vh_state_done frees 1000 at a time). */
+static void reg_free(vh_reg *r)
 {
         free(r->uuid);
         free(r->name);
         free(r->last_error);
         free(r->seclabel);
-        vh_demands_done(&r->demands);
+        vh_cpuset_done(&r->demands.isolate);
+        free(r->demands.follow_devices);
+        free(r->demands.hp);
+}
+
+void vh_reg_done(vh_reg *r)
+{
+        reg_free(r);
         memset(r, 0, sizeof(*r));
 }
 
@@ -128,7 +136,7 @@ void vh_state_done(vh_state *st)
         }
         free(st->knobs);
         for (size_t i = 0; i < st->n_regs; i++)
-                vh_reg_done(&st->regs[i]);
+                reg_free(&st->regs[i]);
         free(st->regs);
         strv_free(st->extra, st->n_extra);
         strv_free(st->damaged, st->n_damaged);
