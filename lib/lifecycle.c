@@ -142,17 +142,20 @@ typedef int (*mutate_fn)(vh_state *st, void *data, vh_txn_result *res, vh_error 
 /* The knob records as text, to tell whether reconcile changed any. */
 static char *knob_fingerprint(const vh_state *st)
 {
+        /* without printf: 66 knobs with 64 IRQs, twice a call */
         _cleanup_buf_ vh_buf b = { 0 };
-        if (vh_buf_printf(&b, "%d\n", st->lost_unknown) < 0)
-                return NULL;
-        for (size_t i = 0; i < st->n_knobs; i++) {
+        int r = vh_buf_puts(&b, st->lost_unknown ? "1\n" : "0\n");
+        for (size_t i = 0; r == 0 && i < st->n_knobs; i++) {
                 const vh_knob_state *k = &st->knobs[i];
-                if (vh_buf_printf(&b, "%s %d %d %s %s %s %d %s\n", k->name, k->saved, k->lost,
-                                  k->original ? k->original : "-", k->expected ? k->expected : "-",
-                                  k->last_written ? k->last_written : "-", k->drifted,
-                                  k->failure ? k->failure : "-") < 0)
-                        return NULL;
+                const char *const parts[] = { k->name, k->saved ? " 1 " : " 0 ", k->lost ? "1 " : "0 ",
+                                              k->original ? k->original : "-", " ", k->expected ? k->expected : "-",
+                                              " ", k->last_written ? k->last_written : "-",
+                                              k->drifted ? " 1 " : " 0 ", k->failure ? k->failure : "-", "\n" };
+                for (size_t j = 0; r == 0 && j < ELEMENTSOF(parts); j++)
+                        r = vh_buf_puts(&b, parts[j]);
         }
+        if (r < 0)
+                return NULL;
         return TAKE_PTR(b.data);
 }
 
