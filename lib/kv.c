@@ -176,7 +176,8 @@ int vh_kv_pick_line(char *line, const char *type, const char *const *keys, size_
                         return -EAGAIN;
                 size_t k = n;
                 for (size_t tried = 0; tried < n; tried++, at = at + 1 == n ? 0 : at + 1)
-                        if (keys[at][0] == tok[0] && memcmp(keys[at], tok, key_len) == 0 && keys[at][key_len] == '\0') {
+                        /* strncmp: it stops at the end of a key shorter than key_len */
+                        if (keys[at][0] == tok[0] && strncmp(keys[at], tok, key_len) == 0 && keys[at][key_len] == '\0') {
                                 k = at;
                                 at = at + 1 == n ? 0 : at + 1;
                                 break;
