@@ -295,8 +295,9 @@ int vh_family_instances(vh_family_id f, vh_knob **list, size_t *n, vh_error **er
         for (struct dirent *de; r == 0 && (de = readdir(d));) {
                 if (!instance_valid(de->d_name) || de->d_name[0] == '.')
                         continue;
+                /* readdir's type when it gives one (procfs, sysfs, tmpfs do): no stat an IRQ */
                 struct stat sb;
-                if (fstatat(dirfd(d), de->d_name, &sb, 0) < 0 || !S_ISDIR(sb.st_mode))
+                if (de->d_type != DT_DIR && (fstatat(dirfd(d), de->d_name, &sb, 0) < 0 || !S_ISDIR(sb.st_mode)))
                         continue;
                 _cleanup_free_ char *file = NULL;
                 if (asprintf(&file, "%s/%s", de->d_name, fam->file) < 0) {
