@@ -35,39 +35,24 @@ int vh_write_all(int fd, const char *buf, size_t len)
 
 int vh_write_all_iov(int fd, const struct iovec *iov, size_t n)
 {
-        size_t i = 0, done = 0; /* iov[i] is written up to `done` bytes */
-        while (i < n) {
-                if (done == iov[i].iov_len) {
-                        i++;
-                        done = 0;
-                        continue;
-                }
-                if (done > 0) {
-                        /* the rest of a piece a short write cut */
-                        ssize_t w = write(fd, (const char *)iov[i].iov_base + done, iov[i].iov_len - done);
-                        if (w < 0 && errno == EINTR)
-                                continue;
-                        if (w <= 0)
-                                return w < 0 ? -errno : -EIO;
-                        done += (size_t)w;
-                        continue;
-                }
-                size_t cnt = n - i < IOV_MAX ? n - i : IOV_MAX;
-                ssize_t w = writev(fd, iov + i, (int)cnt);
+        for (size_t i = 0; i < n;) {
+                ssize_t w = writev(fd, iov + i, (int)(n - i < IOV_MAX ? n - i : IOV_MAX));
                 if (w < 0 && errno == EINTR)
                         continue;
                 if (w < 0)
                         return -errno;
-                size_t left = (size_t)w, want = 0;
-                for (size_t k = i; k < i + cnt; k++)
-                        want += iov[k].iov_len;
-                if (w == 0 && want > 0)
-                        return -EIO;
-                while (i < n && left >= iov[i].iov_len) {
-                        left -= iov[i].iov_len;
+                size_t left = (size_t)w, before = i;
+                while (i < n && left >= iov[i].iov_len) /* whole pieces, empty ones too */
+                        left -= iov[i++].iov_len;
+                if (left > 0) {
+                        /* a short write cut piece i: its rest, then on from the next one */
+                        int r = vh_write_all(fd, (const char *)iov[i].iov_base + left, iov[i].iov_len - left);
+                        if (r < 0)
+                                return r;
                         i++;
+                } else if (i == before) {
+                        return -EIO; /* nothing written of a piece that is not empty */
                 }
-                done = left;
         }
         return 0;
 }

@@ -224,26 +224,12 @@ int vh_kv_value_u64(const char *v, uint64_t max, uint64_t *ret)
         if (!*v)
                 return -EINVAL;
         uint64_t x = 0;
-        /* up to 19 digits cannot overflow: no check a digit */
-        size_t i = 0;
-        for (; i < 19; i++) {
+        for (size_t i = 0; v[i]; i++) {
                 unsigned d = (unsigned)(unsigned char)v[i] - '0';
                 if (d > 9)
-                        break;
-                x = x * 10 + d;
-        }
-        if (v[i] == '\0') {
-                if (x > max)
-                        return -ERANGE;
-                *ret = x;
-                return 0;
-        }
-        x = 0;
-        for (const char *p = v; *p; p++) {
-                unsigned d = (unsigned)(unsigned char)*p - '0';
-                if (d > 9)
                         return -EINVAL;
-                if (x > UINT64_MAX / 10 || (x == UINT64_MAX / 10 && d > UINT64_MAX % 10))
+                /* 19 digits cannot overflow: the check only from the 20th on */
+                if (i >= 19 && (x > UINT64_MAX / 10 || (x == UINT64_MAX / 10 && d > UINT64_MAX % 10)))
                         return -ERANGE;
                 x = x * 10 + d;
         }

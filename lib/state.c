@@ -21,11 +21,17 @@
 #define STATE_MAGIC "vmhooks-state 1"
 #define STATE_MAX_BYTES (256u << 20)
 
-void vh_demands_done(vh_demands *d)
+/* What demands own, freed (the struct left as it was). */
+static void demands_free(vh_demands *d)
 {
         vh_cpuset_done(&d->isolate);
         free(d->follow_devices);
         free(d->hp);
+}
+
+void vh_demands_done(vh_demands *d)
+{
+        demands_free(d);
         memset(d, 0, sizeof(*d));
 }
 
@@ -98,9 +104,7 @@ static void reg_free(vh_reg *r)
         free(r->name);
         free(r->last_error);
         free(r->seclabel);
-        vh_cpuset_done(&r->demands.isolate);
-        free(r->demands.follow_devices);
-        free(r->demands.hp);
+        demands_free(&r->demands);
 }
 
 void vh_reg_done(vh_reg *r)
@@ -272,7 +276,7 @@ int vh_state_lock(int timeout_ms, int *ret_fd, vh_error **err)
 /* ---- format ---- */
 
 /* Hand-rolled rather than printf: with 1000 VMs, printf alone cost 9M instructions a call. */
-static int format_reg_fields(vh_buf *b, const vh_reg *g)
+static int format_reg(vh_buf *b, const vh_reg *g)
 {
         const vh_demands *d = &g->demands;
         int r = vh_buf_puts(b, "vm");
@@ -350,7 +354,7 @@ static void check_raw(const vh_reg *g)
         vh_reg now = *g;
         vh_reg_touch(&now);
         if (vh_kv_parse(g->raw, g->raw_len, &rec) < 0 || parse_vm(&rec, &back) < 0 || back.n_regs != 1 ||
-            format_reg_fields(&was, &back.regs[0]) < 0 || format_reg_fields(&is, &now) < 0)
+            format_reg(&was, &back.regs[0]) < 0 || format_reg(&is, &now) < 0)
                 return; /* no memory: nothing to compare */
         if (!streq(was.data, is.data)) {
                 fprintf(stderr, "vmhooks: BUG: registration changed without vh_reg_touch: loaded as\n  %s  holds\n  %s",
@@ -359,24 +363,6 @@ static void check_raw(const vh_reg *g)
         }
 }
 #endif
-
-/* A registration that did not change since it was loaded is written as its line was (no formatting). */
-static int format_reg(vh_buf *b, const vh_reg *g)
-{
-        if (!g->raw)
-                return format_reg_fields(b, g);
-#ifdef VH_TEST_SEAMS
-        check_raw(g);
-#endif
-        int r = vh_buf_reserve(b, g->raw_len + 1);
-        if (r < 0)
-                return r;
-        memcpy(b->data + b->len, g->raw, g->raw_len);
-        b->len += g->raw_len;
-        b->data[b->len++] = '\n';
-        b->data[b->len] = '\0';
-        return 0;
-}
 
 /* The knob records, one line each (also the whole of the intent file). */
 static int format_knobs(vh_buf *b, const vh_state *st)
@@ -427,22 +413,110 @@ static int format_head(vh_buf *b, const vh_state *st)
         return r;
 }
 
+/*
+ * The table to write, in pieces: runs of registrations unchanged since
+ * the load, written from the text they were read from (with 1000 VMs, a
+ * copy of it cost 29 fresh pages a call, 0.3 ms on the build machines),
+ * and what had to be formatted (the head, changed registrations, the
+ * records of a newer vmhooks), in one buffer.
+ */
+typedef struct table_piece {
+        const char *raw;        /* in st->text; NULL: at `off` in fresh */
+        size_t off, len;
+} table_piece;
+
+typedef struct table_pieces {
+        vh_buf fresh;
+        table_piece *p;
+        size_t n, cap;
+} table_pieces;
+
+static void table_pieces_done(table_pieces *t)
+{
+        vh_buf_free(&t->fresh);
+        free(t->p);
+}
+
+static int piece_add(table_pieces *t, const char *raw, size_t off, size_t len)
+{
+        table_piece *last = t->n ? &t->p[t->n - 1] : NULL;
+        if (last && raw && last->raw && last->raw + last->len == raw) {
+                last->len += len;
+                return 0;
+        }
+        if (last && !raw && !last->raw && last->off + last->len == off) {
+                last->len += len;
+                return 0;
+        }
+        if (t->n == t->cap) {
+                size_t cap = t->cap ? t->cap * 2 : 16;
+                table_piece *p = realloc(t->p, cap * sizeof(*p));
+                if (!p)
+                        return -ENOMEM;
+                t->p = p;
+                t->cap = cap;
+        }
+        t->p[t->n++] = (table_piece){ raw, off, len };
+        return 0;
+}
+
+/* The whole table as pieces: the one writer of its layout (vh_state_format joins them, the save writes them). */
+static int table_pieces_build(const vh_state *st, table_pieces *t)
+{
+        int r = format_head(&t->fresh, st);
+        if (r == 0)
+                r = piece_add(t, NULL, 0, t->fresh.len);
+        for (size_t i = 0; r == 0 && i < st->n_regs; i++) {
+                const vh_reg *g = &st->regs[i];
+                size_t at = t->fresh.len;
+                if (g->raw) {
+#ifdef VH_TEST_SEAMS
+                        check_raw(g);
+#endif
+                        /* the loaded line and its newline, as they were in the text (the last line may have none) */
+                        bool nl = g->raw[g->raw_len] == '\n';
+                        r = piece_add(t, g->raw, 0, g->raw_len + nl);
+                        if (r == 0 && !nl && (r = vh_buf_puts(&t->fresh, "\n")) == 0)
+                                r = piece_add(t, NULL, at, 1);
+                        continue;
+                }
+                r = format_reg(&t->fresh, g);
+                if (r == 0)
+                        r = piece_add(t, NULL, at, t->fresh.len - at);
+        }
+        for (size_t i = 0; r == 0 && i < st->n_extra; i++) {
+                size_t at = t->fresh.len;
+                r = vh_buf_puts(&t->fresh, st->extra[i]);
+                if (r == 0)
+                        r = vh_buf_puts(&t->fresh, "\n");
+                if (r == 0)
+                        r = piece_add(t, NULL, at, t->fresh.len - at);
+        }
+        return r;
+}
+
+static const char *piece_data(const table_pieces *t, size_t i)
+{
+        return t->p[i].raw ? t->p[i].raw : t->fresh.data + t->p[i].off;
+}
+
 int vh_state_format(const vh_state *st, char **ret, vh_error **err)
 {
-        _cleanup_buf_ vh_buf b = { 0 };
-        int r = vh_buf_reserve(&b, 512 + st->n_regs * 192);
-        if (r == 0)
-                r = format_head(&b, st);
-        for (size_t i = 0; r == 0 && i < st->n_regs; i++)
-                r = format_reg(&b, &st->regs[i]);
-        for (size_t i = 0; r == 0 && i < st->n_extra; i++) {
-                r = vh_buf_puts(&b, st->extra[i]);
-                if (r == 0)
-                        r = vh_buf_puts(&b, "\n");
-        }
+        _cleanup_(table_pieces_done) table_pieces t = { 0 };
+        int r = table_pieces_build(st, &t);
         if (r < 0)
                 return vh_fail(err, -r, "format state");
-        *ret = TAKE_PTR(b.data);
+        size_t len = 0;
+        for (size_t i = 0; i < t.n; i++)
+                len += t.p[i].len;
+        char *text = malloc(len + 1);
+        if (!text)
+                return vh_fail(err, ENOMEM, "format state");
+        char *at = text;
+        for (size_t i = 0; i < t.n; i++)
+                at = mempcpy(at, piece_data(&t, i), t.p[i].len);
+        *at = '\0';
+        *ret = text;
         return 0;
 }
 
@@ -791,85 +865,6 @@ int vh_state_load(vh_state *st, vh_error **err)
         return 0;
 }
 
-/*
- * The table to write, in pieces: runs of registrations unchanged since
- * the load, written from the text they were read from (with 1000 VMs, a
- * copy of it cost 29 fresh pages a call, 0.3 ms on the build machines),
- * and what had to be formatted (the head, changed registrations, the
- * records of a newer vmhooks), in one buffer.
- */
-typedef struct table_piece {
-        const char *raw;        /* in st->text; NULL: at `off` in fresh */
-        size_t off, len;
-} table_piece;
-
-typedef struct table_pieces {
-        vh_buf fresh;
-        table_piece *p;
-        size_t n, cap;
-} table_pieces;
-
-static void table_pieces_done(table_pieces *t)
-{
-        vh_buf_free(&t->fresh);
-        free(t->p);
-}
-
-static int piece_add(table_pieces *t, const char *raw, size_t off, size_t len)
-{
-        table_piece *last = t->n ? &t->p[t->n - 1] : NULL;
-        if (last && raw && last->raw && last->raw + last->len == raw) {
-                last->len += len;
-                return 0;
-        }
-        if (last && !raw && !last->raw && last->off + last->len == off) {
-                last->len += len;
-                return 0;
-        }
-        if (t->n == t->cap) {
-                size_t cap = t->cap ? t->cap * 2 : 16;
-                table_piece *p = realloc(t->p, cap * sizeof(*p));
-                if (!p)
-                        return -ENOMEM;
-                t->p = p;
-                t->cap = cap;
-        }
-        t->p[t->n++] = (table_piece){ raw, off, len };
-        return 0;
-}
-
-/* Append what format_reg appends, as pieces. */
-static int table_pieces_build(const vh_state *st, table_pieces *t)
-{
-        int r = format_head(&t->fresh, st);
-        if (r == 0)
-                r = piece_add(t, NULL, 0, t->fresh.len);
-        for (size_t i = 0; r == 0 && i < st->n_regs; i++) {
-                const vh_reg *g = &st->regs[i];
-                /* a loaded line and its newline, as they were in the text (the last line may have none) */
-                if (g->raw && g->raw[g->raw_len] == '\n') {
-#ifdef VH_TEST_SEAMS
-                        check_raw(g);
-#endif
-                        r = piece_add(t, g->raw, 0, g->raw_len + 1);
-                        continue;
-                }
-                size_t at = t->fresh.len;
-                r = format_reg(&t->fresh, g);
-                if (r == 0)
-                        r = piece_add(t, NULL, at, t->fresh.len - at);
-        }
-        for (size_t i = 0; r == 0 && i < st->n_extra; i++) {
-                size_t at = t->fresh.len;
-                r = vh_buf_puts(&t->fresh, st->extra[i]);
-                if (r == 0)
-                        r = vh_buf_puts(&t->fresh, "\n");
-                if (r == 0)
-                        r = piece_add(t, NULL, at, t->fresh.len - at);
-        }
-        return r;
-}
-
 int vh_state_save(const vh_state *st, vh_error **err)
 {
         _cleanup_free_ char *path = vh_path(VH_STATE_FILE);
@@ -884,7 +879,7 @@ int vh_state_save(const vh_state *st, vh_error **err)
         if (!iov)
                 return vh_fail(err, ENOMEM, "format state");
         for (size_t i = 0; i < t.n; i++)
-                iov[i] = (struct iovec){ (void *)(t.p[i].raw ? t.p[i].raw : t.fresh.data + t.p[i].off), t.p[i].len };
+                iov[i] = (struct iovec){ (void *)piece_data(&t, i), t.p[i].len };
         r = vh_write_atomic_iov(path, iov, t.n, 0600, err);
         if (r < 0)
                 return r;
